@@ -1,0 +1,140 @@
+"""Command line: ``hedgecore plan``, ``hedgecore contracts`` (and the batch commands).
+
+Errors a user can fix print one line on stderr and exit with status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import click
+
+from . import __version__
+from .contracts import catalog
+from .errors import HedgecoreError
+from .plan import PLAN_LABELS, hedge_plan
+from .sizing import ROUNDING_MODES
+
+# The seed article's worked example: Alice holds $50,000 of altcoins and hedges with ETH at $3,500.
+ALICE = {"exposure": 50_000.0, "price": 3_500.0, "contract": "binance:ETHUSD_PERP"}
+
+
+class HedgecoreGroup(click.Group):
+    """Turn :class:`HedgecoreError` into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except HedgecoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=HedgecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hedgecore")
+def main() -> None:
+    """Size and stress-test perpetual-futures hedges of altcoin baskets."""
+
+
+def _json_number(x: float):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x
+
+
+def _fmt(field: str, value) -> str:
+    if isinstance(value, str):
+        return value
+    if field == "liquidation_price_usd" and math.isinf(value):
+        return "none (cannot be liquidated by a rise)"
+    if field == "liquidation_price_usd" and value == 0:
+        return "none (cannot be liquidated by a fall)"
+    if field == "liquidation_distance":
+        return "-" if not math.isfinite(value) else f"{value:+.2%}"
+    if field == "contracts":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}"
+    if field == "effective_leverage":
+        return "inf" if math.isinf(value) else f"{value:.2f}x"
+    return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.8f}"
+
+
+@main.command()
+@click.option("--exposure", type=float, help="USD value of the holdings to protect.")
+@click.option("--price", type=float, help="Hedge coin price, USD.")
+@click.option("--contract", "contract", help='Catalog contract, e.g. "binance:ETHUSD_PERP".')
+@click.option("--contract-size", type=float, help="USD per contract (inverse) or coins per contract (linear).")
+@click.option("--contract-type", default="inverse", show_default=True, type=click.Choice(["inverse", "linear"], case_sensitive=False))
+@click.option("--hedge-ratio", default=1.0, show_default=True, type=float, help="Usually the basket's beta.")
+@click.option("--rounding", default="nearest", show_default=True, type=click.Choice(ROUNDING_MODES, case_sensitive=False))
+@click.option("--collateral", default=0.0, show_default=True, type=float, help="Hedge-coin collateral, coins (inverse).")
+@click.option("--leverage", default=1.0, show_default=True, type=float)
+@click.option("--maintenance-rate", default=0.005, show_default=True, type=float)
+@click.option("--funding-rate", default=0.0, show_default=True, type=float, help="Per interval; + = longs pay shorts.")
+@click.option("--example", type=click.Choice(["alice"]), help="Use the seed article's example (Alice: $50,000 at ETH $3,500, ETHUSD_PERP).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, rounding, collateral, leverage,
+         maintenance_rate, funding_rate, example, as_json):
+    """Print the hedge plan: notional, contracts, residual, margin, liquidation, funding.
+
+    \b
+    Examples:
+      hedgecore plan --example alice
+      hedgecore plan --exposure 50000 --price 3500 --contract binance:ETHUSD_PERP --collateral 14
+      hedgecore plan --exposure 10000 --price 3500 --contract-size 1 --contract-type linear --json
+    """
+    if example == "alice":
+        exposure = ALICE["exposure"] if exposure is None else exposure
+        price = ALICE["price"] if price is None else price
+        contract = contract or (None if contract_size is not None else ALICE["contract"])
+    missing = [n for n, v in (("--exposure", exposure), ("--price", price)) if v is None]
+    if contract is None and contract_size is None:
+        missing.append("--contract or --contract-size")
+    if missing:
+        raise click.UsageError("missing " + ", ".join(missing) + " (or use --example alice)")
+    result = hedge_plan(
+        exposure,
+        price,
+        contract if contract is not None else contract_size,
+        hedge_ratio=hedge_ratio,
+        contract_type=contract_type,
+        rounding=rounding,
+        collateral_coin=collateral,
+        leverage=leverage,
+        maintenance_rate=maintenance_rate,
+        funding_rate=funding_rate,
+    )
+    if as_json:
+        payload = {k: _json_number(v) for k, v in result.as_dict().items()}
+        click.echo(json.dumps(payload, indent=2, allow_nan=False))
+        return
+    title = f"Hedge plan: ${exposure:,.2f} at {price:,.2f} USD, {contract or f'{contract_size:g} per contract ({contract_type})'}"
+    click.echo(title)
+    width = max(len(label) for _, label in PLAN_LABELS)
+    for field, label in PLAN_LABELS:
+        label = label.replace("coin for inverse, USD for linear", result.margin_unit)
+        click.echo(f"  {label:<{width}}  {_fmt(field, getattr(result, field))}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def contracts(as_json):
+    """List the built-in contract catalog (name, type, size, margin asset).
+
+    \b
+    Example:
+      hedgecore contracts
+    """
+    specs = catalog()
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in specs], indent=2))
+        return
+    for s in specs:
+        unit = "USD" if s.contract_type == "inverse" else s.base_asset
+        click.echo(f"{s.name:<24} {s.contract_type:<8} {s.contract_size:g} {unit:<5} margin {s.margin_asset}")
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""One exception hierarchy for hedgecore.
+
+Every message is short enough to read in an Excel cell and names the argument
+(or the sheet and cell) and the offending value, e.g.
+``price_usd must be positive, got -3500``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HedgecoreError",
+    "InvalidInputError",
+    "UnknownContractError",
+    "DataError",
+    "WorkbookError",
+]
+
+
+class HedgecoreError(Exception):
+    """Base class of every error hedgecore raises on purpose."""
+
+
+class InvalidInputError(HedgecoreError, ValueError):
+    """An argument is out of range, of the wrong kind, or not finite."""
+
+
+class UnknownContractError(InvalidInputError):
+    """A contract name is not in the built-in catalog (the message lists close matches)."""
+
+
+class DataError(InvalidInputError):
+    """Price or funding data is unusable: unsorted or duplicated dates, unparseable values."""
+
+
+class WorkbookError(HedgecoreError):
+    """A workbook does not follow the template: missing sheet, table or name, or a bad cell.
+
+    The message names the file, the sheet and the cell.
+    """

@@ -1,0 +1,188 @@
+"""Hedge sizing: notional, contract count, and what rounding leaves unhedged.
+
+The hedge notional of an inverse (coin-margined) short backed by ``C`` coins of
+the hedge coin is ``Q = E·h + C·P``: coin posted as collateral is itself a long
+position and must be hedged too (project notes, DOMAIN.md §8.2). Linear
+contracts are margined in USDT, so their notional is ``Q = E·h``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._validation import as_float, require_choice, require_nonnegative, require_positive
+from .contracts import resolve_contract
+
+__all__ = [
+    "ROUNDING_MODES",
+    "hedge_notional",
+    "hedge_contracts",
+    "hedged_notional",
+    "residual_exposure",
+    "round_contracts",
+]
+
+ROUNDING_MODES = ("none", "down", "nearest", "up")
+
+# A count within this relative distance of a whole number is that whole number:
+# 49,000 / 10 may come out as 4900.000000000001 and must not round "up" to 4901.
+_SNAP = 1e-9
+
+
+def round_contracts(contracts: float, rounding: str = "nearest") -> float:
+    """Round a signed contract count: ``down``/``up`` go toward/away from zero.
+
+    ``nearest`` rounds halves away from zero (14.5 → 15, −14.5 → −15).
+    """
+    mode = require_choice("rounding", rounding, ROUNDING_MODES)
+    if mode == "none":
+        return float(contracts)
+    size = abs(contracts)
+    whole = round(size)
+    if abs(size - whole) <= _SNAP * max(1.0, size):
+        size = float(whole)
+    if mode == "down":
+        out = math.floor(size)
+    elif mode == "up":
+        out = math.ceil(size)
+    else:
+        out = math.floor(size + 0.5)
+    return float(math.copysign(out, contracts)) if out else 0.0
+
+
+def hedge_notional(
+    exposure_usd: float,
+    price_usd: float,
+    *,
+    hedge_ratio: float = 1.0,
+    contract_type: str = "inverse",
+    collateral_coin: float = 0.0,
+) -> float:
+    """USD notional to short: ``exposure_usd·hedge_ratio`` plus, for inverse, ``collateral_coin·price_usd``.
+
+    Parameters
+    ----------
+    exposure_usd : float
+        USD value of the holdings to protect.
+    price_usd : float
+        Price of the hedge coin, USD.
+    hedge_ratio : float
+        Usually the basket's beta to the hedge coin.
+    contract_type : {"inverse", "linear"}
+    collateral_coin : float
+        Coins of the hedge coin posted as margin (inverse only; linear is USDT-margined).
+
+    Returns
+    -------
+    float
+        Hedge notional, USD.
+
+    Examples
+    --------
+    Beta 1.5 on $10,000 (seed article): ``hedge_notional(10_000, 3_500, hedge_ratio=1.5)`` → 15,000.
+    """
+    exposure = as_float("exposure_usd", exposure_usd)
+    price = require_positive("price_usd", price_usd)
+    ratio = as_float("hedge_ratio", hedge_ratio)
+    kind = require_choice("contract_type", contract_type, ("inverse", "linear"))
+    collateral = require_nonnegative("collateral_coin", collateral_coin)
+    notional = exposure * ratio
+    if kind == "inverse":
+        notional += collateral * price
+    return notional
+
+
+def _contract_value_usd(price: float, size: float, kind: str) -> float:
+    return size if kind == "inverse" else size * price
+
+
+def hedge_contracts(
+    exposure_usd: float,
+    price_usd: float,
+    contract_size: float | str,
+    *,
+    hedge_ratio: float = 1.0,
+    contract_type: str = "inverse",
+    rounding: str = "nearest",
+    collateral_coin: float = 0.0,
+) -> float:
+    """Number of contracts to short.
+
+    Inverse: ``Q / contract_size`` (USD face value, independent of price);
+    linear: ``Q / (contract_size·price_usd)``, where ``Q`` is :func:`hedge_notional`.
+
+    Parameters
+    ----------
+    exposure_usd, price_usd, hedge_ratio, collateral_coin
+        As in :func:`hedge_notional`.
+    contract_size : float or str
+        USD per contract (inverse) or coins per contract (linear); or a catalog
+        name such as ``"binance:ETHUSD_PERP"``, whose type then overrides ``contract_type``.
+    contract_type : {"inverse", "linear"}
+    rounding : {"none", "down", "nearest", "up"}
+        ``down``/``up`` = toward/away from zero.
+
+    Returns
+    -------
+    float
+        Contracts (whole unless ``rounding="none"``).
+
+    Examples
+    --------
+    Seed article: $10,000 at ETH $3,500 with 1-ETH linear contracts is 2.857 contracts:
+
+    >>> hedge_contracts(10_000, 3_500, 1, contract_type="linear", rounding="none")
+    2.857142857142857
+    >>> hedge_contracts(50_000, 3_500, 1, contract_type="linear")   # Alice
+    14.0
+    >>> hedge_contracts(49_000, 3_500, "binance:ETHUSD_PERP")        # 10 USD face
+    4900.0
+    """
+    size, kind = resolve_contract(contract_size, contract_type)
+    size = require_positive("contract_size", size)
+    notional = hedge_notional(
+        exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
+    )
+    raw = notional / _contract_value_usd(float(price_usd), size, kind)
+    return round_contracts(raw, rounding)
+
+
+def hedged_notional(
+    contracts: float, price_usd: float, contract_size: float | str, *, contract_type: str = "inverse"
+) -> float:
+    """USD notional actually hedged by ``contracts`` contracts at ``price_usd``."""
+    size, kind = resolve_contract(contract_size, contract_type)
+    size = require_positive("contract_size", size)
+    price = require_positive("price_usd", price_usd)
+    return as_float("contracts", contracts) * _contract_value_usd(price, size, kind)
+
+
+def residual_exposure(
+    exposure_usd: float,
+    price_usd: float,
+    contract_size: float | str,
+    *,
+    hedge_ratio: float = 1.0,
+    contract_type: str = "inverse",
+    rounding: str = "nearest",
+    collateral_coin: float = 0.0,
+) -> float:
+    """USD notional left unhedged after rounding: hedge notional − hedged notional.
+
+    Alice (seed article): $50,000 at $3,500 with 1-ETH contracts → 14 contracts hedge
+    $49,000, leaving $1,000.
+    """
+    size, kind = resolve_contract(contract_size, contract_type)
+    wanted = hedge_notional(
+        exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
+    )
+    count = hedge_contracts(
+        exposure_usd,
+        price_usd,
+        size,
+        hedge_ratio=hedge_ratio,
+        contract_type=kind,
+        rounding=rounding,
+        collateral_coin=collateral_coin,
+    )
+    return wanted - hedged_notional(count, price_usd, size, contract_type=kind)
