@@ -123,7 +123,7 @@ def get_contract(name: str) -> ContractSpec:
         names = ", ".join(s.name for s in found)
         raise UnknownContractError(f"contract {name!r} is ambiguous: use one of {names}")
     candidates = {s.name.lower(): s.name for s in specs} | {s.symbol.lower(): s.name for s in specs}
-    close = difflib.get_close_matches(key, list(candidates), n=5, cutoff=0.5)
+    close = difflib.get_close_matches(key, list(candidates), n=3, cutoff=0.6)
     hint = ", ".join(dict.fromkeys(candidates[c] for c in close))
     suffix = f"; did you mean {hint}?" if hint else "; see `hedgecore contracts` for the list"
     raise UnknownContractError(f"unknown contract {name!r}{suffix}")

@@ -9,6 +9,7 @@ inverse amount is constant in USD (``Q·rate``).
 from __future__ import annotations
 
 from ._validation import as_float, require_choice, require_nonnegative, require_positive
+from .errors import InvalidInputError
 from .pnl import side_sign
 
 __all__ = ["funding_payment", "funding_cost_usd", "annualised_funding_rate", "funding_intervals"]
@@ -39,6 +40,8 @@ def funding_payment(
     kind = require_choice("contract_type", contract_type, ("inverse", "linear"))
     paid = side_sign(side) * q * rate
     if kind == "inverse":
+        if mark_price_usd is None:
+            raise InvalidInputError("mark_price_usd is required for inverse contracts (funding is paid in coin)")
         return paid / require_positive("mark_price_usd", mark_price_usd)
     return paid
 

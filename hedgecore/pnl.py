@@ -29,7 +29,7 @@ def inverse_pnl_coin(notional_usd: float, entry_price: float, exit_price: float,
     --------
     BitMEX guide (DOMAIN.md §12 P1): long 1,000 USD at 1,000, mark 1,250 → 0.2 coin.
 
-    >>> inverse_pnl_coin(1_000, 1_000, 1_250, side="long")
+    >>> round(inverse_pnl_coin(1_000, 1_000, 1_250, side="long"), 12)
     0.2
     """
     q = require_nonnegative("notional_usd", notional_usd)

@@ -1,0 +1,60 @@
+"""Packaging: pure wheel, import boundary, README and CI in sync."""
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_hedgecore_pulls_in_neither_xlwings_nor_openpyxl():
+    code = (
+        "import sys, hedgecore, hedgecore.stats, hedgecore.scenarios, hedgecore.plan\n"
+        "bad = sorted(m for m in ('xlwings', 'openpyxl', 'formulas') if m in sys.modules)\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_maths_modules_do_not_import_excel_libraries():
+    for path in (ROOT / "hedgecore").glob("*.py"):
+        if path.stem in {"workbook", "report", "cli", "addin_files"}:
+            continue  # the I/O edges import openpyxl lazily
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(xlwings|openpyxl)", text, re.M), path.name
+
+
+def test_wheel_is_pure_python(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wheels = list(tmp_path.glob("hedgecore-*.whl"))
+    assert len(wheels) == 1 and wheels[0].name.endswith("-py3-none-any.whl")
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    assert "hedgecore/contracts.csv" in names
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".dll"))]
+    wheel_meta = zipfile.ZipFile(wheels[0]).read(next(n for n in names if n.endswith("WHEEL"))).decode()
+    assert "Root-Is-Purelib: true" in wheel_meta
+
+
+def readme_commands():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines[:12] if ln.startswith("    ")]
+
+
+def test_readme_opens_with_two_setup_commands_and_ci_runs_the_test_one():
+    commands = readme_commands()
+    assert len(commands) == 2
+    main_job, tests = commands
+    assert main_job.startswith("python3 -m venv") and "hedgecore " in main_job
+    assert tests.startswith("python3 -m venv") and "pytest" in tests
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_part = tests.split("&& ", 2)[2]  # after creating and activating the venv
+    assert test_part in ci

@@ -1,0 +1,92 @@
+"""The whole plan and the command line (exit codes, messages, --json, --help examples)."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import hedgecore as hc
+from hedgecore.cli import main
+
+
+def test_plan_domain_worked_example():
+    # DOMAIN.md §9: E 24,000, C 0.25 BTC, BTCUSD_PERP at 64,000, MMR 0.4 %
+    p = hc.hedge_plan(24_000, 64_000, "binance:BTCUSD_PERP", collateral_coin=0.25, maintenance_rate=0.004,
+                      funding_rate=0.0001)
+    assert p.hedge_notional_usd == pytest.approx(40_000)
+    assert p.contracts == 400 and p.residual_usd == 0
+    assert p.effective_leverage == pytest.approx(2.5)
+    assert p.liquidation_price_usd == pytest.approx(106_240)
+    assert p.liquidation_distance == pytest.approx(0.66)
+    assert p.funding_per_day_usd == pytest.approx(-12.0)  # the short receives 3 × 4 USD
+    assert p.net_delta_usd == pytest.approx(0.0)
+
+
+def test_plan_without_collateral_shows_the_margin_left_unhedged():
+    # The trap of the seed article: a 1x inverse hedge needs its notional in coin as margin, and that
+    # coin is long. Alice's 1x ETHUSD_PERP short on 14.29 ETH of margin leaves $50,000 of delta.
+    p = hc.hedge_plan(50_000, 3_500, "ETHUSD_PERP")
+    assert p.contracts == 5_000
+    assert p.initial_margin == pytest.approx(50_000 / 3_500)
+    assert p.liquidation_price_usd == math.inf
+    assert p.net_delta_usd == pytest.approx(50_000)
+    aware = hc.hedge_plan(50_000, 3_500, "ETHUSD_PERP", collateral_coin=50_000 / 3_500)
+    assert aware.net_delta_usd == pytest.approx(0.0, abs=1e-6)
+    assert math.isfinite(aware.liquidation_price_usd) and aware.liquidation_price_usd > 3_500
+
+
+def test_plan_linear():
+    p = hc.hedge_plan(10_000, 3_500, 1, contract_type="linear", rounding="none", leverage=5)
+    assert p.initial_margin == pytest.approx(2_000)  # seed article: $10,000 at 5x needs $2,000
+    assert p.margin_unit == "USD"
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_cli_plan_alice():
+    out = run("plan", "--example", "alice")
+    assert out.exit_code == 0
+    assert "5,000" in out.output and "binance:ETHUSD_PERP" in out.output
+
+
+def test_cli_plan_json_is_strict_json():
+    out = run("plan", "--example", "alice", "--collateral", "14", "--json")
+    data = json.loads(out.output)
+    assert data["contracts"] == 9_900
+    out = run("plan", "--example", "alice", "--json")
+    assert json.loads(out.output)["liquidation_price_usd"] == "inf"
+
+
+def test_cli_bad_input_is_one_line_exit_2():
+    proc = subprocess.run(
+        [sys.executable, "-m", "hedgecore", "plan", "--exposure", "1000", "--price", "-3500", "--contract-size", "10"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: price_usd must be positive, got -3500"
+    assert "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "hedgecore", "plan", "--example", "alice", "--contract", "FOO"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_cli_missing_inputs_is_a_usage_error():
+    out = CliRunner().invoke(main, ["plan", "--price", "3500"])
+    assert out.exit_code == 2 and "missing --exposure" in out.output
+
+
+def test_every_command_help_has_an_example():
+    for name, command in main.commands.items():
+        out = run(name, "--help")
+        assert out.exit_code == 0
+        assert "hedgecore " + name in out.output, f"`hedgecore {name} --help` shows no example"
+
+
+def test_contracts_command():
+    out = run("contracts")
+    assert "binance:ETHUSD_PERP" in out.output and "inverse" in out.output
