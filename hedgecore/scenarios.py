@@ -13,6 +13,7 @@ import pandas as pd
 from ._validation import as_float, as_float_array, require_choice, require_nonnegative, require_positive
 from .errors import InvalidInputError
 from .funding import funding_intervals
+from .margin import liquidation_price
 
 __all__ = ["SCENARIO_COLUMNS", "scenario_pnl"]
 
@@ -42,6 +43,8 @@ def scenario_pnl(
     funding_rate: float = 0.0,
     days: float = 0.0,
     interval_hours: float = 8.0,
+    maintenance_rate: float | None = None,
+    wallet_balance: float | None = None,
 ) -> pd.DataFrame:
     """P&L of a hedged basket for each shock of the hedge coin.
 
@@ -64,11 +67,17 @@ def scenario_pnl(
         Rate per interval; positive = longs pay shorts, so the short receives.
     days : float
         Horizon for the funding column.
+    maintenance_rate : float, optional
+        When given, a ``Liquidated`` column flags shocks at or beyond the short's liquidation
+        price (:func:`~hedgecore.margin.liquidation_price`, cross mode).
+    wallet_balance : float, optional
+        Margin behind the short (coin for inverse, USDT for linear); default: the coin
+        collateral for inverse. Needed for linear hedges when ``maintenance_rate`` is given.
 
     Returns
     -------
     pandas.DataFrame
-        One row per shock with :data:`SCENARIO_COLUMNS`, then ``Alt move``.
+        One row per shock with :data:`SCENARIO_COLUMNS`, then ``Alt move`` (and ``Liquidated``).
         ``Net P&L = Spot + Hedge + Collateral + Funding``; ``Unhedged value`` is the altcoins
         plus collateral without the hedge, ``Hedged value`` the same with it.
 
@@ -101,7 +110,7 @@ def scenario_pnl(
     funding = np.full_like(s, q * rate * n_intervals)  # received by the short
     net = spot + hedge + collateral_pnl + funding
     start = exposure + collateral * p0
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Shock": s,
             "Hedge price": p0 * (1.0 + s),
@@ -115,3 +124,13 @@ def scenario_pnl(
             "Alt move": alt_move,
         }
     )
+    if maintenance_rate is not None:
+        wallet = collateral if wallet_balance is None else require_nonnegative("wallet_balance", wallet_balance)
+        if kind == "linear" and wallet_balance is None:
+            raise InvalidInputError("wallet_balance (USDT) is required to flag liquidation of a linear hedge")
+        size = abs(q) if kind == "inverse" else abs(q) / p0
+        lp = liquidation_price(p0, size, wallet, side="short" if q >= 0 else "long", contract_type=kind,
+                               contract_size=1.0, maintenance_rate=maintenance_rate)
+        prices = table["Hedge price"].to_numpy()
+        table["Liquidated"] = prices >= lp if q >= 0 else prices <= lp
+    return table

@@ -76,3 +76,13 @@ def test_zero_shock_is_a_real_scenario_and_bad_shocks_are_rejected():
         hc.scenario_pnl(10_000, 1, 10_000, 100, [np.nan])
     with pytest.raises(hc.InvalidInputError, match="entry_price_usd must be positive"):
         hc.scenario_pnl(10_000, 1, 10_000, 0, [0.1])
+
+
+def test_liquidation_flag_matches_the_liquidation_price():
+    # DOMAIN.md §9: cross short 40,000 USD on 0.25 BTC at 64,000 liquidates at 106,240 (+66 %)
+    df = hc.scenario_pnl(24_000, 1.0, 40_000, 64_000, [0.5, 0.65, 0.66, 0.7], collateral_coin=0.25,
+                         maintenance_rate=0.004)
+    assert df["Liquidated"].tolist() == [False, False, True, True]
+    one_x = hc.scenario_pnl(0, 1.0, 16_000, 64_000, [0.5, 5.0, 50.0], collateral_coin=0.25, maintenance_rate=0.004)
+    assert not one_x["Liquidated"].any()  # a 1x inverse short on same-coin collateral survives any rally
+    assert "Liquidated" not in hc.scenario_pnl(1, 1, 1, 1, [0.1]).columns
