@@ -627,7 +627,8 @@ def rolling_beta(
     numpy array, or pandas Series when an input is a Series
         One value per input row (aligned rows for two Series). NaN until the window is full —
         so for ``data="prices"`` the first ``window`` rows are NaN, the first having no return —
-        on rows dropped as missing, and where the benchmark is constant over the window.
+        on rows dropped as missing, and where the benchmark is constant over the window
+        (windowed variance below 1e-12 of its second moment about the global mean).
 
     Raises
     ------
