@@ -136,5 +136,33 @@ def contracts(as_json):
 
 
 
+@main.command()
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="The .xlsx to write.")
+@click.option("--holdings", type=click.Path(exists=True, dir_okay=False), help="CSV with Asset, Quantity[, Price] (price defaults to the last close).")
+@click.option("--prices", multiple=True, type=click.Path(exists=True), help="Daily closes: a wide CSV or a folder of <TICKER>-USD.csv (repeatable).")
+@click.option("--assets", help="Comma-separated price columns to keep, e.g. SOL,ETH,BTC (default: all).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Fill a named Hedge input, e.g. --set Collateral=5 (repeatable).")
+def template(output, holdings, prices, assets, sets):
+    """Write the Excel hedge template, empty or filled with holdings and prices.
+
+    \b
+    Examples:
+      hedgecore template -o hedge.xlsx
+      hedgecore template -o mine.xlsx --holdings holdings.csv --prices data/market/prices_daily \\
+          --assets SOL,AVAX,ETH,BTC --set HedgeAsset=ETH --set Contract=binance:ETHUSD_PERP --set Collateral=5
+    """
+    from .workbook import write_template
+
+    settings = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--set needs NAME=VALUE, got {item!r}")
+        settings[name.strip()] = value
+    keep = [a.strip() for a in assets.split(",") if a.strip()] if assets else None
+    path = write_template(output, holdings=holdings, prices=list(prices) or None, settings=settings, assets=keep)
+    click.echo(f"wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
