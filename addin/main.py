@@ -1,0 +1,479 @@
+"""hedgecore custom functions for Excel (xlwings Lite and classic xlwings).
+
+Paste this file into the ``main.py`` tab of xlwings Lite (and ``requirements.txt`` into its
+tab), or name it in the classic add-in's ``UDF Modules`` setting. It is the only hedgecore
+code that imports xlwings; every function is a thin wrapper: cells -> one hedgecore call ->
+cells. The maths lives in the ``hedgecore`` package.
+
+Cell conventions (see docs/addin-notes.md):
+
+* blank optional arguments (``None``, ``""``; ``0`` for option text) mean the default;
+* in price ranges blanks, text (a header cell), booleans and ``0`` are missing data and are
+  dropped pairwise (hedgecore.stats policy); in ``shocks`` blanks and text are skipped but
+  ``0`` is a real scenario;
+* a beta that cannot be estimated (too little data) is the error value ``#N/A``;
+* a liquidation price no adverse move can reach is the text ``none``;
+* any other non-finite number is ``#NUM!`` (``inf`` is not valid JSON for Office.js);
+* bad input raises a short message (``#VALUE!`` with hover text in Lite, the text in classic).
+"""
+
+import math
+import os
+import re
+from typing import Literal
+
+import numpy as np
+from xlwings import arg, func
+
+import hedgecore
+import hedgecore.contracts
+import hedgecore.plan
+import hedgecore.stats
+from hedgecore.errors import HedgecoreError, InvalidInputError
+
+# --------------------------------------------------------------------------- option hints
+# Literal gives Lite a dropdown, but classic xlwings treats it as a converter and fails
+# ("AttributeError: reader"), so it is used only under Office.js (EXCEL.md section 2, rule 2).
+# The values are validated by hedgecore either way (case-insensitive).
+_CONTRACT_FIELDS = tuple(field for field, _ in hedgecore.contracts.CONTRACT_SPEC_LABELS)
+
+if os.environ.get("XLWINGS_ON_SERVER") == "true":
+    ContractTypeOption = Literal["inverse", "linear"]
+    RoundingOption = Literal["nearest", "down", "up", "none"]
+    ReturnsOption = Literal["simple", "log"]
+    DataOption = Literal["prices", "returns"]
+    SideOption = Literal["short", "long"]
+    FieldOption = Literal[_CONTRACT_FIELDS]  # type: ignore[valid-type]
+else:
+    ContractTypeOption = RoundingOption = ReturnsOption = DataOption = SideOption = FieldOption = str
+
+# --------------------------------------------------------------------------- cell helpers
+_NOT_AVAILABLE = "#N/A"  # becomes a real #N/A error in Lite (CustomFunctionsRuntime >= 1.4)
+_NUM_ERROR = "#NUM!"
+_NO_LIQUIDATION = "none"
+_RANGE = {"convert": np.array, "ndim": 2, "dtype": object}  # any range as a 2-D object array
+
+
+def _is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _opt(value, default):
+    """A blank optional number means the default; 0 is taken at face value."""
+    return default if _is_blank(value) else value
+
+
+def _opt_text(value, default):
+    """A blank optional option text means the default; so does 0 (desktop Excel's blank)."""
+    if _is_blank(value) or (not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0):
+        return default
+    return value
+
+
+def _opt_positive(value, default):
+    """For options where 0 is meaningless (leverage, interval): blank or 0 means the default."""
+    return _opt_text(value, default)
+
+
+def _cell(value):
+    """One result cell: numbers as float, NaN as #N/A, +-inf as #NUM!, text unchanged."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return _NOT_AVAILABLE
+        if math.isinf(value):
+            return _NUM_ERROR
+        return value + 0.0  # -0.0 -> 0.0
+    return value
+
+
+def _rename(message, names):
+    for core_name, excel_name in names.items():
+        message = re.sub(rf"\b{re.escape(core_name)}\b", excel_name, message)
+    return message
+
+
+def _call(names, function, *args, **kwargs):
+    """Call hedgecore; error messages name the Excel arguments; overflow is a clear error."""
+    try:
+        return function(*args, **kwargs)
+    except HedgecoreError as exc:
+        message = _rename(str(exc), names)
+        try:
+            error = type(exc)(message)
+        except Exception:  # an error class with a richer constructor
+            error = InvalidInputError(message)
+        raise error from None
+    except (ArithmeticError, FloatingPointError):
+        raise InvalidInputError("numbers too large or too small to compute") from None
+
+
+def _range(name, value):
+    """A single row or column as a 1-D object array, plus its orientation ("row"/"column")."""
+    if value is None:
+        raise InvalidInputError(f"{name} is empty: select a row or column of cells")
+    if isinstance(value, (list, tuple)):
+        nested = [isinstance(r, (list, tuple)) for r in value]
+        if any(nested) and not all(nested):
+            raise InvalidInputError(f"{name} must be a single row or column")
+        if all(nested) and value:
+            if len({len(r) for r in value}) > 1:
+                raise InvalidInputError(f"{name} must be a rectangular range (rows of equal length)")
+            if any(isinstance(c, (list, tuple)) for r in value for c in r):
+                raise InvalidInputError(f"{name} must be a single row or column")
+            arr = np.empty((len(value), len(value[0])), dtype=object)
+            for i, r in enumerate(value):
+                arr[i, :] = r
+        else:  # a flat Python list: a column
+            arr = np.empty((len(value), 1), dtype=object)
+            arr[:, 0] = value
+    elif isinstance(value, np.ndarray):
+        arr = value.reshape(1, 1) if value.ndim == 0 else value
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+    else:
+        arr = np.array([[value]], dtype=object)
+    if arr.ndim != 2:
+        raise InvalidInputError(f"{name} must be a single row or column")
+    if arr.size == 0:
+        raise InvalidInputError(f"{name} is empty: select a row or column of cells")
+    nrows, ncols = arr.shape
+    if nrows != 1 and ncols != 1:
+        raise InvalidInputError(f"{name} must be a single row or column, got {nrows}x{ncols} cells")
+    flat = arr.reshape(-1)
+    if flat.dtype == object and isinstance(flat[0], (list, tuple, np.ndarray)):
+        raise InvalidInputError(f"{name} must be a rectangular range of single cells")
+    return flat, ("row" if nrows == 1 and ncols > 1 else "column")
+
+
+def _as_number(value):
+    """A shock cell: a float, or None for a blank, text that is not a number, or a boolean."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None
+    try:
+        out = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if math.isnan(out) else out
+
+
+_STATS_NAMES = {"asset": "asset_prices", "benchmark": "benchmark_prices"}
+
+
+# --------------------------------------------------------------------------- sizing
+
+
+@func
+@arg("exposure", doc="USD value of the altcoins to hedge, e.g. 50000.")
+@arg("price", doc="Price of the hedge coin in USD, e.g. 3500.")
+@arg("contract_size", doc='USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".')
+@arg("hedge_ratio", doc="Hedge ratio, usually the basket's beta to the hedge coin. Default 1.")
+@arg("contract_type", doc='"inverse" (coin-margined, default) or "linear"; a catalog name sets it.')
+@arg("rounding", doc='"nearest" (default), "down", "up" or "none".')
+@arg("collateral", doc="Coins of the hedge coin posted as margin (inverse only). Default 0.")
+def hedge_contracts(
+    exposure,
+    price,
+    contract_size,
+    hedge_ratio=1.0,
+    contract_type: ContractTypeOption = "inverse",
+    rounding: RoundingOption = "nearest",
+    collateral=0.0,
+):
+    """Number of perpetual contracts to short to hedge a USD exposure."""
+    return _cell(
+        _call(
+            {"exposure_usd": "exposure", "price_usd": "price", "collateral_coin": "collateral"},
+            hedgecore.hedge_contracts,
+            exposure,
+            price,
+            contract_size,
+            hedge_ratio=_opt(hedge_ratio, 1.0),
+            contract_type=_opt_text(contract_type, "inverse"),
+            rounding=_opt_text(rounding, "nearest"),
+            collateral_coin=_opt(collateral, 0.0),
+        )
+    )
+
+
+_PLAN_NAMES = {
+    "exposure_usd": "exposure",
+    "price_usd": "price",
+    "collateral_coin": "collateral",
+    "notional_usd": "notional",
+}
+
+
+@func
+@arg("exposure", doc="USD value of the altcoins to hedge, e.g. 50000.")
+@arg("price", doc="Price of the hedge coin in USD, e.g. 3500.")
+@arg("contract_size", doc='USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".')
+@arg("hedge_ratio", doc="Hedge ratio, usually the basket's beta to the hedge coin. Default 1.")
+@arg("contract_type", doc='"inverse" (coin-margined, default) or "linear"; a catalog name sets it.')
+@arg("rounding", doc='"nearest" (default), "down", "up" or "none".')
+@arg("collateral", doc="Coins of the hedge coin posted as margin (inverse only). Default 0.")
+@arg("leverage", doc="Leverage for the initial margin when no collateral is given. Default 1.")
+@arg("maintenance_rate", doc="Maintenance-margin rate, 0.005 = 0.5 % (default).")
+@arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts. Default 0.")
+def hedge_plan(
+    exposure,
+    price,
+    contract_size,
+    hedge_ratio=1.0,
+    contract_type: ContractTypeOption = "inverse",
+    rounding: RoundingOption = "nearest",
+    collateral=0.0,
+    leverage=1.0,
+    maintenance_rate=0.005,
+    funding_rate=0.0,
+):
+    """Hedge plan as a label/value table: size, margin, liquidation price, funding, net delta."""
+    plan = _call(
+        _PLAN_NAMES,
+        hedgecore.hedge_plan,
+        exposure,
+        price,
+        contract_size,
+        hedge_ratio=_opt(hedge_ratio, 1.0),
+        contract_type=_opt_text(contract_type, "inverse"),
+        rounding=_opt_text(rounding, "nearest"),
+        collateral_coin=_opt(collateral, 0.0),
+        leverage=_opt_positive(leverage, 1.0),
+        maintenance_rate=_opt(maintenance_rate, 0.005),
+        funding_rate=_opt(funding_rate, 0.0),
+    )
+    table = []
+    for field, label in hedgecore.plan.PLAN_LABELS:
+        value = getattr(plan, field)
+        label = label.replace("coin for inverse, USD for linear", plan.margin_unit)
+        if field in ("liquidation_price_usd", "liquidation_distance") and (
+            math.isinf(value) or (field == "liquidation_price_usd" and value == 0)
+        ):
+            value = _NO_LIQUIDATION
+        table.append([label, _cell(value)])
+    return table
+
+
+# --------------------------------------------------------------------------- margin and funding
+
+
+@func
+@arg("entry_price", doc="Entry price of the position in USD.")
+@arg("contracts", doc="Number of contracts (absolute).")
+@arg("wallet_balance", doc="Margin behind the position: coins for inverse, USD(T) for linear.")
+@arg("side", doc='"short" or "long".')
+@arg("contract_size", doc='USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".')
+@arg("contract_type", doc='"inverse" (default) or "linear"; a catalog name sets it.')
+@arg("maintenance_rate", doc="Maintenance-margin rate, 0.005 = 0.5 % (default).")
+@arg("maintenance_amount", doc="Maintenance amount (Binance cum) of the tier, in margin units. Default 0.")
+def liquidation_price(
+    entry_price,
+    contracts,
+    wallet_balance,
+    side: SideOption,
+    contract_size,
+    contract_type: ContractTypeOption = "inverse",
+    maintenance_rate=0.005,
+    maintenance_amount=0.0,
+):
+    """Liquidation price in USD; "none" when no adverse move can liquidate the position."""
+    price = _call(
+        {},
+        hedgecore.liquidation_price,
+        entry_price,
+        contracts,
+        wallet_balance,
+        side=side,
+        contract_type=_opt_text(contract_type, "inverse"),
+        contract_size=contract_size,
+        maintenance_rate=_opt(maintenance_rate, 0.005),
+        maintenance_amount=_opt(maintenance_amount, 0.0),
+    )
+    if math.isinf(price) or price == 0:
+        return _NO_LIQUIDATION
+    return _cell(price)
+
+
+@func
+@arg("notional", doc="USD notional of the position.")
+@arg("funding_rate", doc="Funding rate per interval, 0.0001 = 0.01 %; positive = longs pay shorts.")
+@arg("days", doc="Number of days.")
+@arg("side", doc='"short" (default) or "long".')
+@arg("interval_hours", doc="Hours between funding payments. Default 8.")
+def funding_cost(
+    notional,
+    funding_rate,
+    days,
+    side: SideOption = "short",
+    interval_hours=8.0,
+):
+    """USD funding paid over a number of days (negative = received)."""
+    return _cell(
+        _call(
+            {"notional_usd": "notional"},
+            hedgecore.funding_cost_usd,
+            notional,
+            funding_rate,
+            days,
+            side=_opt_text(side, "short"),
+            interval_hours=_opt_positive(interval_hours, 8.0),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@func
+@arg("exposure", doc="USD value of the altcoins.")
+@arg("beta", doc="Beta of the altcoins to the hedge coin.")
+@arg("hedge_notional", doc="USD notional of the short hedge.")
+@arg("entry_price", doc="Hedge coin price now, USD.")
+@arg("shocks", doc="Hedge-coin moves as fractions (-0.15 = -15 %), a column or row; blanks and text are skipped.", **_RANGE)
+@arg("contract_type", doc='"inverse" (default) or "linear".')
+@arg("collateral", doc="Coins of the hedge coin posted as margin (inverse only). Default 0.")
+@arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts (the short receives). Default 0.")
+@arg("days", doc="Horizon in days for the funding column. Default 0.")
+def scenario_pnl(
+    exposure,
+    beta,
+    hedge_notional,
+    entry_price,
+    shocks,
+    contract_type: ContractTypeOption = "inverse",
+    collateral=0.0,
+    funding_rate=0.0,
+    days=0.0,
+):
+    """Stress table: P&L of altcoins, hedge, collateral and funding per price shock."""
+    cells, _ = _range("shocks", shocks)
+    numbers = [x for x in map(_as_number, cells) if x is not None]
+    if not numbers:
+        raise InvalidInputError("shocks has no numbers: give moves such as -0.15 and 0.15")
+    frame = _call(
+        {
+            "exposure_usd": "exposure",
+            "hedge_notional_usd": "hedge_notional",
+            "entry_price_usd": "entry_price",
+            "collateral_coin": "collateral",
+        },
+        hedgecore.scenario_pnl,
+        exposure,
+        beta,
+        hedge_notional,
+        entry_price,
+        numbers,
+        contract_type=_opt_text(contract_type, "inverse"),
+        collateral_coin=_opt(collateral, 0.0),
+        funding_rate=_opt(funding_rate, 0.0),
+        days=_opt(days, 0.0),
+    )
+    header = [str(c) for c in frame.columns]
+    return [header] + [[_cell(v) for v in row] for row in frame.to_numpy(dtype=float).tolist()]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@func
+@arg("asset_prices", doc="Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.", **_RANGE)
+@arg("benchmark_prices", doc="Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE)
+@arg("returns", doc='"simple" (default) or "log" returns from prices.')
+@arg("data", doc='"prices" (default) or "returns": what the ranges hold.')
+def beta(
+    asset_prices,
+    benchmark_prices,
+    returns: ReturnsOption = "simple",
+    data: DataOption = "prices",
+):
+    """Beta of an asset to the hedge coin (minimum-variance hedge ratio); #N/A if too little data."""
+    asset, _ = _range("asset_prices", asset_prices)
+    benchmark, _ = _range("benchmark_prices", benchmark_prices)
+    return _cell(
+        _call(
+            _STATS_NAMES,
+            hedgecore.stats.beta,
+            asset,
+            benchmark,
+            returns=_opt_text(returns, "simple"),
+            data=_opt_text(data, "prices"),
+        )
+    )
+
+
+@func
+@arg("asset_prices", doc="Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.", **_RANGE)
+@arg("benchmark_prices", doc="Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE)
+@arg("returns", doc='"simple" (default) or "log" returns from prices.')
+@arg("data", doc='"prices" (default) or "returns": what the ranges hold.')
+def beta_stats(
+    asset_prices,
+    benchmark_prices,
+    returns: ReturnsOption = "simple",
+    data: DataOption = "prices",
+):
+    """Beta, alpha, correlation, R-squared and hedged volatility as a label/value table."""
+    asset, _ = _range("asset_prices", asset_prices)
+    benchmark, _ = _range("benchmark_prices", benchmark_prices)
+    stats = _call(
+        _STATS_NAMES,
+        hedgecore.stats.beta_stats,
+        asset,
+        benchmark,
+        returns=_opt_text(returns, "simple"),
+        data=_opt_text(data, "prices"),
+    )
+    values = stats.as_dict().values()
+    return [[label, _cell(value)] for label, value in zip(hedgecore.stats.BETA_STATS_LABELS, values)]
+
+
+@func
+@arg("asset_prices", doc="Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.", **_RANGE)
+@arg("benchmark_prices", doc="Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE)
+@arg("window", doc="Number of returns per window, a whole number >= 2.")
+@arg("returns", doc='"simple" (default) or "log" returns from prices.')
+@arg("data", doc='"prices" (default) or "returns": what the ranges hold.')
+def rolling_beta(
+    asset_prices,
+    benchmark_prices,
+    window,
+    returns: ReturnsOption = "simple",
+    data: DataOption = "prices",
+):
+    """Beta over a moving window, one value per input row; blank until the window is full."""
+    asset, orientation = _range("asset_prices", asset_prices)
+    benchmark, _ = _range("benchmark_prices", benchmark_prices)
+    values = _call(
+        _STATS_NAMES,
+        hedgecore.stats.rolling_beta,
+        asset,
+        benchmark,
+        window,
+        returns=_opt_text(returns, "simple"),
+        data=_opt_text(data, "prices"),
+    )
+    cells = [_cell(v) if math.isfinite(v) else ("" if math.isnan(v) else _NUM_ERROR) for v in np.asarray(values, dtype=float).tolist()]
+    return [cells] if orientation == "row" else [[c] for c in cells]
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+@func
+@arg("name", doc='Catalog name, e.g. "ETHUSD_PERP" or "binance:ETHUSD_PERP".')
+@arg("field", doc='One field to return, e.g. "contract_size"; blank for the whole table.')
+def contract_spec(name, field: FieldOption = ""):
+    """Catalog entry of a perpetual contract as a label/value table, or one field of it."""
+    spec = _call({}, hedgecore.get_contract, name)
+    if _is_blank(field) or (not isinstance(field, str) and field == 0):
+        return [[label, _cell(getattr(spec, key))] for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS]
+    if isinstance(field, str):
+        wanted = field.strip().lower()
+        for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS:
+            if wanted in (key.lower(), label.lower()):
+                return _cell(getattr(spec, key))
+    allowed = ", ".join(f'"{key}"' for key in _CONTRACT_FIELDS)
+    shown = field if isinstance(field, str) and len(field) <= 40 else type(field).__name__
+    raise InvalidInputError(f"field must be one of {allowed}, got {shown!r}")
