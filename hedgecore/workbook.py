@@ -350,7 +350,11 @@ def _parse_setting(name: str, value: Any) -> Any:
 
 
 def _styles():
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, PatternFill, Side
+    from openpyxl.styles import Font as _Font
+
+    def Font(**kw):  # noqa: N802 - every font names its face, or LibreOffice falls back to a serif
+        return _Font(name="Calibri", **{"size": 11, **kw})
 
     thin = Side(style="thin", color="BFBFBF")
     return {
@@ -368,6 +372,8 @@ def _styles():
         "border": Border(left=thin, right=thin, top=thin, bottom=thin),
         "wrap": Alignment(wrap_text=True, vertical="top"),
         "center": Alignment(horizontal="center"),
+        "right": Alignment(horizontal="right"),
+        "plain": Font(),
     }
 
 
@@ -532,14 +538,19 @@ def _write_prices(wb, st, prices: pd.DataFrame | None, hedge_asset: str) -> tupl
     if len(set(headers)) != len(headers) or any(not h for h in headers):
         raise WorkbookError("price column headers must be unique, non-empty tickers other than Date")
     for j, h in enumerate(headers, start=1):
-        ws.cell(row=1, column=j, value=h)
+        c = ws.cell(row=1, column=j, value=h)
+        c.fill, c.font, c.alignment = st["head_fill"], st["head_font"], st["center"]
     if prices is not None:
         values = prices.to_numpy(dtype=float)
+        formats = []
+        for k in range(values.shape[1]):
+            col = values[:, k][~np.isnan(values[:, k])]
+            formats.append("#,##0.0000" if col.size and np.median(col) < 10 else "#,##0.00")
         for i, (date, row) in enumerate(zip(prices.index, values), start=2):
             ws.cell(row=i, column=1, value=pd.Timestamp(date).to_pydatetime().replace(tzinfo=None)).number_format = _FMT_DATE
             for j, v in enumerate(row, start=2):
                 cell = ws.cell(row=i, column=j, value=None if math.isnan(v) else float(v))
-                cell.number_format = _FMT_PRICE
+                cell.number_format = formats[j - 2]
     else:
         for i in range(2, n + 2):
             ws.cell(row=i, column=1).number_format = _FMT_DATE
@@ -554,7 +565,7 @@ def _write_prices(wb, st, prices: pd.DataFrame | None, hedge_asset: str) -> tupl
     _define(wb, "PricesDates", "Prices", f"$A$2:$A${n + 1}")
     _define(wb, "PricesHeader", "Prices", f"$B$1:${last_col}$1")
     _define(wb, "PricesData", "Prices", f"$B$2:${last_col}${n + 1}")
-    _print_setup(ws, landscape=len(headers) > 8, title_rows="1:1")
+    _print_setup(ws, landscape=len(headers) > 10, title_rows="1:1")
     return tickers, n
 
 
@@ -571,7 +582,8 @@ def _write_portfolio(wb, st, holdings: pd.DataFrame | None) -> int:
     n = len(holdings) if holdings is not None and len(holdings) else _HOLDINGS_BLANK_ROWS
     first, last = h + 1, h + n
     for j, name in enumerate(_HOLDINGS_COLUMNS, start=1):
-        ws.cell(row=h, column=j, value=name)
+        c = ws.cell(row=h, column=j, value=name)
+        c.fill, c.font, c.alignment = st["head_fill"], st["head_font"], st["center"]
     for i in range(n):
         r = first + i
         if holdings is not None and i < len(holdings):
@@ -582,7 +594,7 @@ def _write_portfolio(wb, st, holdings: pd.DataFrame | None) -> int:
         ws.cell(row=r, column=5, value=_beta_formula(r))
         ws.cell(row=r, column=6, value=f'=IF(A{r}="","",D{r}*E{r})')
         ws.cell(row=r, column=7, value=f'=IF(A{r}="","",D{r}/PortfolioValue)')
-        for j, fmt in zip(range(1, 8), ("@", _FMT_QTY, _FMT_PRICE, _FMT_USD, _FMT_BETA, _FMT_USD, _FMT_PCT)):
+        for j, fmt in zip(range(1, 8), ("@", _FMT_QTY, '"$"#,##0.0000', _FMT_USD, _FMT_BETA, _FMT_USD, _FMT_PCT)):
             cell = ws.cell(row=r, column=j)
             cell.number_format = fmt
             if j <= 3:
@@ -600,9 +612,6 @@ def _write_portfolio(wb, st, holdings: pd.DataFrame | None) -> int:
     for j, (formula, fmt) in totals.items():
         c = ws.cell(row=2, column=j, value=formula)
         c.number_format, c.fill, c.font, c.border = fmt, st["calc_fill"], st["calc_font"], st["border"]
-    ws["C2"] = "value / beta / beta exp. / weight:"
-    ws["C2"].font = st["note"]
-    ws["C2"].alignment = st["center"]
     for name, col in zip(
         ("HoldingsAsset", "HoldingsQuantity", "HoldingsPrice", "HoldingsValue", "HoldingsBeta", "HoldingsBetaExposure", "HoldingsWeight"),
         "ABCDEFG",
@@ -667,6 +676,7 @@ def _write_hedge(wb, st, settings: Mapping[str, Any]) -> dict[str, str]:
         ws.cell(row=r, column=1, value=label)
         cell = ws.cell(row=r, column=2, value=value if value != "" else None)
         cell.fill, cell.font, cell.border = st["input_fill"], st["input_font"], st["border"]
+        cell.alignment = st["right"]
         if name in _INPUT_FORMATS:
             cell.number_format = _INPUT_FORMATS[name]
         ws.cell(row=r, column=3, value=name).font = st["name"]
@@ -699,7 +709,7 @@ def _write_hedge(wb, st, settings: Mapping[str, Any]) -> dict[str, str]:
         ref = _abs(2, r)
         _define(wb, name, "Hedge", ref)
         addresses[name] = f"Hedge!{ref.replace('$', '')}"
-    for col, w in zip("ABCDE", (24, 22, 18, 18, 70)):
+    for col, w in zip("ABCDE", (24, 24, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{_HEDGE_FIRST_INPUT_ROW}"
     _print_setup(ws, landscape=True)
@@ -725,7 +735,8 @@ def _write_stress(wb, st, shocks: Iterable[float], hedge_asset: str) -> None:
     values = [float(s) for s in shocks]
     h = _SHOCK_HEADER_ROW
     first, last = h + 1, h + len(values)
-    ws.cell(row=h, column=1, value="Shock")
+    c = ws.cell(row=h, column=1, value="Shock")
+    c.fill, c.font, c.alignment = st["head_fill"], st["head_font"], st["center"]
     for i, s in enumerate(values):
         c = ws.cell(row=first + i, column=1, value=s)
         c.number_format, c.fill, c.font = _FMT_PCT, st["input_fill"], st["input_font"]
@@ -766,8 +777,8 @@ def _write_stress(wb, st, shocks: Iterable[float], hedge_asset: str) -> None:
     xref = Reference(ws, min_col=1, min_row=first, max_row=last)
     for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):
         col = c0 + _STRESS_HEADERS.index(colname)
-        yref = Reference(ws, min_col=col, min_row=h, max_row=last)
-        series = Series(yref, xref, title_from_data=True)
+        yref = Reference(ws, min_col=col, min_row=first, max_row=last)
+        series = Series(yref, xref, title=colname)
         series.marker.symbol = "circle"
         series.graphicalProperties.line.solidFill = color
         series.graphicalProperties.line.width = 28575

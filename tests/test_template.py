@@ -1,0 +1,264 @@
+"""The committed template files: reproducible, well-formed, and wired by name."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+from openpyxl.utils.cell import range_boundaries  # noqa: E402
+
+import hedgecore as hc  # noqa: E402
+from hedgecore.workbook import (  # noqa: E402
+    DEFAULT_SHOCKS,
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    RANGE_NAMES,
+    TEMPLATE_TIMESTAMP,
+    write_example,
+    write_template,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "hedge_template.xlsx"
+EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
+PACKAGED = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
+SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Lists"]
+ADDIN_FUNCTIONS = {"BETA", "HEDGE_CONTRACTS", "HEDGE_PLAN", "LIQUIDATION_PRICE", "FUNDING_COST", "SCENARIO_PNL"}
+EXCEL_FUNCTIONS = {"IF", "AND", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ROWS", "ABS"}
+
+
+def _snapshot(path: Path) -> dict:
+    """Everything that matters in a workbook: cells (values, formulas, formats), names, tables, validations."""
+    wb = openpyxl.load_workbook(path)
+    snap: dict = {"sheets": wb.sheetnames, "names": {}, "props": (wb.properties.created, wb.properties.modified)}
+    for name, dn in wb.defined_names.items():
+        snap["names"][name] = dn.attr_text
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if hasattr(v, "text"):
+                    v = ("array", v.ref, v.text)
+                if v is not None:
+                    cells[c.coordinate] = (v, c.number_format)
+        snap[ws.title] = {
+            "cells": cells,
+            "tables": {t.displayName: (t.ref, [col.name for col in t.tableColumns]) for t in ws.tables.values()},
+            "validations": sorted(
+                (dv.type or "", dv.formula1 or "", dv.formula2 or "", str(dv.sqref)) for dv in ws.data_validations.dataValidation
+            ),
+            "state": ws.sheet_state,
+            "freeze": ws.freeze_panes,
+            "charts": len(ws._charts),
+        }
+    return snap
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    d = tmp_path_factory.mktemp("regen")
+    return write_template(d / "hedge_template.xlsx"), write_example(d / "example_portfolio.xlsx")
+
+
+def test_committed_files_match_regeneration(regenerated):
+    empty, example = regenerated
+    assert _snapshot(empty) == _snapshot(TEMPLATE), "run: hedgecore template -o templates/hedge_template.xlsx"
+    assert _snapshot(example) == _snapshot(EXAMPLE), "regenerate with hedgecore.workbook.write_example"
+
+
+def test_packaged_example_is_identical_to_template_copy():
+    assert PACKAGED.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_regeneration_is_byte_identical(tmp_path, regenerated):
+    again = write_example(tmp_path / "again.xlsx")
+    assert again.read_bytes() == regenerated[1].read_bytes()
+    with zipfile.ZipFile(again) as z:
+        assert {i.date_time for i in z.infolist()} == {(2024, 4, 10, 0, 0, 0)}
+        core = z.read("docProps/core.xml").decode()
+    assert "2024-04-10T00:00:00Z" in core and core.count("2024-04-10T00:00:00Z") == 2
+
+
+def test_cli_writes_the_same_example(tmp_path, regenerated):
+    from click.testing import CliRunner
+
+    from hedgecore.cli import main
+
+    out = tmp_path / "cli.xlsx"
+    args = [
+        "template", "-o", str(out),
+        "--holdings", str(ROOT / "templates" / "example_holdings.csv"),
+        "--prices", str(ROOT / "data" / "market" / "prices_daily"),
+        "--assets", "SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC",
+        "--set", "HedgeAsset=ETH", "--set", "Contract=binance:ETHUSD_PERP",
+        "--set", "Collateral=10", "--set", "Leverage=3",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == regenerated[1].read_bytes()
+    bad = CliRunner().invoke(main, ["template", "-o", str(tmp_path / "x.xlsx"), "--set", "Colateral=1"])
+    assert bad.exit_code == 2 and "unknown Hedge input 'Colateral'" in bad.output
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
+def test_structure_is_well_formed(path):
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == SHEETS
+    assert wb["Lists"].sheet_state == "hidden"
+    assert wb.properties.created == TEMPLATE_TIMESTAMP == wb.properties.modified
+    # Tables: header cells equal the table's column names, unique and non-empty; names unique workbook-wide.
+    table_names = []
+    for ws in wb.worksheets:
+        for t in ws.tables.values():
+            table_names.append(t.displayName)
+            c1, r1, c2, r2 = range_boundaries(t.ref)
+            headers = [ws.cell(row=r1, column=c).value for c in range(c1, c2 + 1)]
+            assert headers == [col.name for col in t.tableColumns]
+            assert all(isinstance(h, str) and h for h in headers) and len(set(headers)) == len(headers)
+            assert r2 > r1, f"table {t.displayName} needs a data row"
+    assert sorted(table_names) == ["Holdings", "Prices", "Shocks"]
+    assert [c.name for c in wb["Portfolio"].tables["Holdings"].tableColumns] == [
+        "Asset", "Quantity", "Price", "Value", "Beta", "Beta exposure", "Weight"]
+    names = set(wb.defined_names)
+    assert set(INPUT_NAMES) | set(OUTPUT_NAMES) | set(RANGE_NAMES) <= names
+    assert not names & {n.lower() for n in table_names} and not names & set(table_names)
+    for name in names:
+        for sheet, ref in wb.defined_names[name].destinations:
+            assert sheet in wb.sheetnames, name
+            range_boundaries(ref.replace("$", ""))  # parses
+    for name in INPUT_NAMES + OUTPUT_NAMES:
+        (sheet, ref), = wb.defined_names[name].destinations
+        assert sheet == "Hedge" and ":" not in ref
+        assert wb["Hedge"][ref.replace("$", "")].offset(column=1).value == name  # name shown beside the cell
+    # Holdings column names cover exactly the table's data rows; Prices names cover the Prices table.
+    c1, r1, c2, r2 = range_boundaries(wb["Portfolio"].tables["Holdings"].ref)
+    assert wb.defined_names["HoldingsValue"].attr_text == f"Portfolio!$D${r1 + 1}:$D${r2}"
+    c1, r1, c2, r2 = range_boundaries(wb["Prices"].tables["Prices"].ref)
+    assert wb.defined_names["PricesData"].attr_text.endswith(f"${r2}")
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
+def test_formulas_use_names_not_structured_references(path):
+    wb = openpyxl.load_workbook(path)
+    seen = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                text = getattr(c.value, "text", c.value)
+                if isinstance(text, str) and text.startswith("="):
+                    assert "[" not in text, f"{ws.title}!{c.coordinate}: structured reference in {text}"
+                    seen |= set(re.findall(r"([A-Z_][A-Z0-9_.]*)\(", text))
+    assert seen <= ADDIN_FUNCTIONS | EXCEL_FUNCTIONS, seen - ADDIN_FUNCTIONS - EXCEL_FUNCTIONS
+    assert ADDIN_FUNCTIONS <= seen
+    hedge = wb["Hedge"]
+    contracts_ref = wb.defined_names["Contracts"].attr_text.split("!")[1].replace("$", "")
+    assert hedge[contracts_ref].value == (
+        '=HEDGE_CONTRACTS(PortfolioValue,HedgePrice,IF(Contract="",ContractSize,Contract),'
+        "HedgeRatio,ContractType,Rounding,Collateral)"
+    )
+    ratio_ref = wb.defined_names["HedgeRatio"].attr_text.split("!")[1].replace("$", "")
+    assert hedge[ratio_ref].value == "=PortfolioBeta"
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
+def test_stress_result_is_an_array_formula_over_its_exact_range(path):
+    n = len(DEFAULT_SHOCKS)
+    ref = f"C5:L{5 + n}"  # header + one row per shock, SCENARIO_COLUMNS + "Alt move"
+    assert len(hc.SCENARIO_COLUMNS) + 1 == 10
+    with zipfile.ZipFile(path) as z:
+        wbxml = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(r'<sheet[^>]*name="StressTest"[^>]*r:id="(rId\d+)"', wbxml).group(1)
+        target = re.search(rf'Id="{rid}"[^>]*Target="/?(?:xl/)?([^"]+)"', rels) or re.search(
+            rf'Target="/?(?:xl/)?([^"]+)"[^>]*Id="{rid}"', rels)
+        sheet_xml = z.read("xl/" + target.group(1)).decode()
+        names = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+    m = re.search(r'<c r="C5"[^>]*>\s*<f t="array" ref="([A-Z0-9:]+)">([^<]*)</f>', sheet_xml)
+    assert m, "StressTest!C5 must hold an array formula"
+    assert m.group(1) == ref
+    assert m.group(2).startswith("SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,")
+    assert sheet_xml.count('t="array"') == 1
+    assert len(names) == 1
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
+def test_inputs_are_validated_and_styled(path):
+    wb = openpyxl.load_workbook(path)
+    hedge = wb["Hedge"]
+    where = {n: wb.defined_names[n].attr_text.split("!")[1].replace("$", "") for n in INPUT_NAMES + OUTPUT_NAMES}
+    dvs = {str(dv.sqref): dv for dv in hedge.data_validations.dataValidation}
+    assert dvs[where["ContractType"]].formula1 == '"inverse,linear"'
+    assert dvs[where["Rounding"]].formula1 == '"none,down,nearest,up"'
+    assert dvs[where["Contract"]].formula1 == "=ContractList"
+    assert dvs[where["Contract"]].allow_blank
+    assert dvs[where["HedgeAsset"]].formula1 == "=PricesHeader"
+    for name in ("ContractSize", "Collateral", "Leverage", "MaintenanceMargin", "FundingRate", "HorizonDays"):
+        dv = dvs[where[name]]
+        assert dv.type == "decimal" and dv.showInputMessage and dv.prompt, name
+    lists = wb["Lists"]
+    (_, ref), = wb.defined_names["ContractList"].destinations
+    c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    listed = [lists.cell(row=r, column=c1).value for r in range(r1, r2 + 1)]
+    assert listed == [s.name for s in hc.catalog()]
+    assert len(",".join(listed)) > 255  # why the list lives on a sheet
+    for name in INPUT_NAMES:
+        assert hedge[where[name]].fill.fgColor.rgb.endswith("FFF2CC"), name
+    for name in OUTPUT_NAMES:
+        assert hedge[where[name]].fill.fgColor.rgb.endswith("EDEDED"), name
+    assert hedge[where["PortfolioValue"]].number_format.startswith('"$"')
+    assert hedge[where["Contracts"]].number_format == '#,##0" ct"'
+    assert hedge[where["FundingRate"]].number_format.endswith("%")
+    for ws in (wb["Portfolio"], wb["Prices"], wb["Hedge"], wb["StressTest"]):
+        assert ws.freeze_panes is not None
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert wb["StressTest"].page_setup.orientation == "landscape"
+
+
+def test_example_content():
+    wb = openpyxl.load_workbook(EXAMPLE)
+    port = wb["Portfolio"]
+    assets = [port.cell(row=r, column=1).value for r in range(5, 11)]
+    assert assets == ["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP"]
+    prices = wb["Prices"]
+    assert [c.value for c in prices[1]] == ["Date", "SOL", "AVAX", "DOT", "LINK", "ADA", "XRP", "ETH", "BTC"]
+    assert prices["A2"].value.date().isoformat() == "2021-01-03"
+    assert prices.max_row == 1194 and prices["A1194"].value.date().isoformat() == "2024-04-09"
+    assert prices["H1194"].value == pytest.approx(3505.16333)  # ETH close 2024-04-09 (data/market/prices_daily)
+    assert port["C5"].value == pytest.approx(172.41362)  # SOL last close, the default price
+    hedge = wb["Hedge"]
+    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 17)}
+    assert values["Contract"] == "binance:ETHUSD_PERP" and values["ContractType"] == "inverse"
+    assert values["Collateral"] == 10 and values["HedgeRatio"] == "=PortfolioBeta"
+    assert values["HedgePrice"] == "=INDEX(PricesData,ROWS(PricesData),MATCH(HedgeAsset,PricesHeader,0))"
+    shocks = [wb["StressTest"].cell(row=r, column=1).value for r in range(6, 17)]
+    assert shocks == pytest.approx([-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+
+
+def test_empty_template_is_ready_to_fill():
+    wb = openpyxl.load_workbook(TEMPLATE)
+    port = wb["Portfolio"]
+    c1, r1, c2, r2 = range_boundaries(port.tables["Holdings"].ref)
+    assert r2 - r1 == 10
+    assert all(port.cell(row=r, column=1).value is None for r in range(r1 + 1, r2 + 1))
+    assert [c.value for c in wb["Prices"][1]] == ["Date", "ETH"]
+
+
+def test_write_is_atomic_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"old")
+    write_template(target)
+    assert target.read_bytes()[:2] == b"PK"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+
+
+def test_import_hedgecore_does_not_load_openpyxl():
+    code = "import sys, hedgecore, hedgecore.workbook; print('openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
