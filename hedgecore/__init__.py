@@ -21,8 +21,23 @@ from .margin import (
 )
 from .plan import HedgePlan, hedge_plan
 from .pnl import average_entry_price, inverse_pnl_coin, inverse_pnl_usd, linear_pnl
+from .prices import load_funding, load_prices
 from .scenarios import SCENARIO_COLUMNS, scenario_pnl
 from .sizing import ROUNDING_MODES, hedge_contracts, hedge_notional, hedged_notional, residual_exposure, round_contracts
+from .stats import (
+    BETA_STATS_LABELS,
+    BetaStats,
+    TwoLegHedge,
+    basket_beta,
+    best_hedge,
+    beta,
+    beta_stats,
+    ewm_beta,
+    portfolio_beta,
+    resample_prices,
+    rolling_beta,
+    two_leg_hedge,
+)
 
 __version__ = "0.1.0"
 
@@ -69,4 +84,20 @@ __all__ = [
     "scenario_pnl",
     "HedgePlan",
     "hedge_plan",
+    # statistics
+    "beta",
+    "beta_stats",
+    "BetaStats",
+    "BETA_STATS_LABELS",
+    "rolling_beta",
+    "ewm_beta",
+    "resample_prices",
+    "portfolio_beta",
+    "basket_beta",
+    "best_hedge",
+    "two_leg_hedge",
+    "TwoLegHedge",
+    # data
+    "load_prices",
+    "load_funding",
 ]
