@@ -11,9 +11,9 @@ Cell conventions (see docs/addin-notes.md):
 * in price ranges blanks, text (a header cell), booleans and ``0`` are missing data and are
   dropped pairwise (hedgecore.stats policy); in ``shocks`` blanks and text are skipped but
   ``0`` is a real scenario;
-* a beta that cannot be estimated (too little data) is the error value ``#N/A``;
+* a statistic that cannot be estimated (too little data) is the error value ``#N/A``;
 * a liquidation price no adverse move can reach is the text ``none``;
-* any other non-finite number is ``#NUM!`` (``inf`` is not valid JSON for Office.js);
+* any other non-finite number (overflow) is ``#NUM!`` (``inf`` is not valid JSON for Office.js);
 * bad input raises a short message (``#VALUE!`` with hover text in Lite, the text in classic).
 """
 
@@ -75,18 +75,28 @@ def _opt_positive(value, default):
     return _opt_text(value, default)
 
 
-def _cell(value):
-    """One result cell: numbers as float, NaN as #N/A, +-inf as #NUM!, text unchanged."""
+def _cell(value, nan=_NUM_ERROR):
+    """One result cell: numbers as float, NaN as ``nan``, +-inf as #NUM!, text unchanged."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, float, np.integer, np.floating)):
         value = float(value)
         if math.isnan(value):
-            return _NOT_AVAILABLE
+            return nan
         if math.isinf(value):
             return _NUM_ERROR
         return value + 0.0  # -0.0 -> 0.0
     return value
+
+
+def _single(**cells):
+    """Check that scalar arguments got one cell, not a range (in argument order)."""
+    for name, value in cells.items():
+        if isinstance(value, (list, tuple, np.ndarray)):
+            raise InvalidInputError(f"{name} must be a single cell, not a range")
+
+
+_MAX_MESSAGE = 250  # classic xlwings writes the message into the cell; Excel shows 255 chars
 
 
 def _rename(message, names):
@@ -101,6 +111,8 @@ def _call(names, function, *args, **kwargs):
         return function(*args, **kwargs)
     except HedgecoreError as exc:
         message = _rename(str(exc), names)
+        if len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 3] + "..."
         try:
             error = type(exc)(message)
         except Exception:  # an error class with a richer constructor
@@ -183,6 +195,7 @@ def hedge_contracts(
     collateral=0.0,
 ):
     """Number of perpetual contracts to short to hedge a USD exposure."""
+    _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio, contract_type=contract_type, rounding=rounding, collateral=collateral)
     return _cell(
         _call(
             {"exposure_usd": "exposure", "price_usd": "price", "collateral_coin": "collateral"},
@@ -230,6 +243,7 @@ def hedge_plan(
     funding_rate=0.0,
 ):
     """Hedge plan as a label/value table: size, margin, liquidation price, funding, net delta."""
+    _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio, contract_type=contract_type, rounding=rounding, collateral=collateral, leverage=leverage, maintenance_rate=maintenance_rate, funding_rate=funding_rate)
     plan = _call(
         _PLAN_NAMES,
         hedgecore.hedge_plan,
@@ -279,6 +293,7 @@ def liquidation_price(
     maintenance_amount=0.0,
 ):
     """Liquidation price in USD; "none" when no adverse move can liquidate the position."""
+    _single(entry_price=entry_price, contracts=contracts, wallet_balance=wallet_balance, side=side, contract_size=contract_size, contract_type=contract_type, maintenance_rate=maintenance_rate, maintenance_amount=maintenance_amount)
     price = _call(
         {},
         hedgecore.liquidation_price,
@@ -310,6 +325,7 @@ def funding_cost(
     interval_hours=8.0,
 ):
     """USD funding paid over a number of days (negative = received)."""
+    _single(notional=notional, funding_rate=funding_rate, days=days, side=side, interval_hours=interval_hours)
     return _cell(
         _call(
             {"notional_usd": "notional"},
@@ -348,6 +364,7 @@ def scenario_pnl(
     days=0.0,
 ):
     """Stress table: P&L of altcoins, hedge, collateral and funding per price shock."""
+    _single(exposure=exposure, beta=beta, hedge_notional=hedge_notional, entry_price=entry_price, contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days)
     cells, _ = _range("shocks", shocks)
     numbers = [x for x in map(_as_number, cells) if x is not None]
     if not numbers:
@@ -389,18 +406,18 @@ def beta(
     data: DataOption = "prices",
 ):
     """Beta of an asset to the hedge coin (minimum-variance hedge ratio); #N/A if too little data."""
+    _single(returns=returns, data=data)
     asset, _ = _range("asset_prices", asset_prices)
     benchmark, _ = _range("benchmark_prices", benchmark_prices)
-    return _cell(
-        _call(
-            _STATS_NAMES,
-            hedgecore.stats.beta,
-            asset,
-            benchmark,
-            returns=_opt_text(returns, "simple"),
-            data=_opt_text(data, "prices"),
-        )
+    value = _call(
+        _STATS_NAMES,
+        hedgecore.stats.beta,
+        asset,
+        benchmark,
+        returns=_opt_text(returns, "simple"),
+        data=_opt_text(data, "prices"),
     )
+    return _cell(value, nan=_NOT_AVAILABLE)
 
 
 @func
@@ -415,6 +432,7 @@ def beta_stats(
     data: DataOption = "prices",
 ):
     """Beta, alpha, correlation, R-squared and hedged volatility as a label/value table."""
+    _single(returns=returns, data=data)
     asset, _ = _range("asset_prices", asset_prices)
     benchmark, _ = _range("benchmark_prices", benchmark_prices)
     stats = _call(
@@ -426,7 +444,7 @@ def beta_stats(
         data=_opt_text(data, "prices"),
     )
     values = stats.as_dict().values()
-    return [[label, _cell(value)] for label, value in zip(hedgecore.stats.BETA_STATS_LABELS, values)]
+    return [[label, _cell(v, nan=_NOT_AVAILABLE)] for label, v in zip(hedgecore.stats.BETA_STATS_LABELS, values)]
 
 
 @func
@@ -443,6 +461,7 @@ def rolling_beta(
     data: DataOption = "prices",
 ):
     """Beta over a moving window, one value per input row; blank until the window is full."""
+    _single(window=window, returns=returns, data=data)
     asset, orientation = _range("asset_prices", asset_prices)
     benchmark, _ = _range("benchmark_prices", benchmark_prices)
     values = _call(
@@ -466,6 +485,7 @@ def rolling_beta(
 @arg("field", doc='One field to return, e.g. "contract_size"; blank for the whole table.')
 def contract_spec(name, field: FieldOption = ""):
     """Catalog entry of a perpetual contract as a label/value table, or one field of it."""
+    _single(name=name, field=field)
     spec = _call({}, hedgecore.get_contract, name)
     if _is_blank(field) or (not isinstance(field, str) and field == 0):
         return [[label, _cell(getattr(spec, key))] for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS]
