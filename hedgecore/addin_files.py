@@ -51,7 +51,8 @@ def write_addin_files(folder: str | Path, *, overwrite: bool = False) -> list[Pa
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         names = ", ".join(str(p) for p in existing)
-        raise HedgecoreError(f"{names} already exists (use overwrite / --force)")
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise HedgecoreError(f"{names} already {verb} (use overwrite / --force)")
     target.mkdir(parents=True, exist_ok=True)
     for path, text in zip(paths, files.values()):
         path.write_text(text, encoding="utf-8", newline="\n")

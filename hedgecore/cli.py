@@ -164,5 +164,22 @@ def template(output, holdings, prices, assets, sets):
     click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), help="Folder to write main.py and requirements.txt into.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def addin(folder, force):
+    """Write the Excel add-in files: main.py and requirements.txt for xlwings Lite (or classic).
+
+    \b
+    Example:
+      hedgecore addin -o hedgecore-addin
+    Then paste them into the main.py and requirements.txt tabs of the xlwings Lite pane.
+    """
+    from .addin_files import write_addin_files
+
+    for path in write_addin_files(folder, overwrite=force):
+        click.echo(f"wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -151,7 +151,7 @@ def test_write_addin_files(tmp_path):
     assert [p.name for p in paths] == ["main.py", "requirements.txt"]
     assert paths[0].read_bytes() == (ADDIN / "main.py").read_bytes()
     assert paths[1].read_text() == addin_requirements_text()
-    with pytest.raises(hedgecore.HedgecoreError, match="already exists"):
+    with pytest.raises(hedgecore.HedgecoreError, match="already exist"):
         write_addin_files(tmp_path / "lite")
     assert write_addin_files(tmp_path / "lite", overwrite=True) == paths
 
@@ -159,3 +159,15 @@ def test_write_addin_files(tmp_path):
 def test_main_is_the_only_xlwings_importer():
     hits = [p for p in (ROOT / "hedgecore").rglob("*.py") if "import xlwings" in p.read_text() or "from xlwings" in p.read_text()]
     assert hits == []
+
+
+def test_cli_addin_command(tmp_path):
+    from click.testing import CliRunner
+
+    from hedgecore.cli import main
+
+    result = CliRunner().invoke(main, ["addin", "-o", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x" / "main.py").read_bytes() == (ADDIN / "main.py").read_bytes()
+    again = CliRunner().invoke(main, ["addin", "-o", str(tmp_path / "x")])
+    assert again.exit_code == 2 and "already exist" in again.output
