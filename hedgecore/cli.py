@@ -181,5 +181,86 @@ def addin(folder, force):
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the reports (created if missing).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes [default: CPU count]; 1 runs in this process.")
+@click.option("--format", "fmt", type=click.Choice(("xlsx", "json", "csv")), default="xlsx", show_default=True,
+              help="xlsx: the workbook with values, a Summary sheet and charts; json: one file per input; "
+                   "csv: per-input tables plus summary.csv (one row per input).")
+@click.option("--overwrite", is_flag=True, help="Replace existing reports (otherwise that input fails).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no 'wrote' lines; failures still print.")
+@click.pass_context
+def report(ctx, inputs, outdir, jobs, fmt, overwrite, quiet):
+    """Write a hedge report for each filled template: files, folders or globs.
+
+    Every figure is recomputed with hedgecore (cached cell values are never trusted); input
+    files are only read. A bad workbook gets one line naming file, sheet and cell, and the
+    batch goes on; the exit status is 1 if any input failed.
+
+    \b
+    Examples:
+      hedgecore report my_portfolio.xlsx
+      hedgecore report portfolios/ 'archive/**/*.xlsx' -o reports --jobs 4
+      hedgecore report portfolios/ --format json -o out --overwrite
+    """
+    from .batch import run_batch
+
+    result = run_batch(inputs, outdir, fmt=fmt, jobs=jobs, overwrite=overwrite, quiet=quiet,
+                       echo=lambda text, is_error: click.echo(text, err=is_error))
+    click.echo(result.final_line)
+    if result.failed:
+        ctx.exit(1)
+
+
+def _money(x, sign: bool = False) -> str:
+    if not isinstance(x, (int, float)):
+        return "-"
+    return f"-${-x:,.2f}" if x < 0 else f"{'+' if sign else ''}${x:,.2f}"
+
+
+@main.command()
+@click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the demo report (its own earlier report there is replaced).")
+def demo(outdir):
+    """Run the whole pipeline on the bundled example workbook and print the headline figures.
+
+    \b
+    Example:
+      hedgecore demo
+    """
+    from importlib import resources
+
+    from .report import Job, process_job
+
+    source = resources.files("hedgecore").joinpath("examples", "example_portfolio.xlsx")
+    with resources.as_file(source) as path:
+        outcome = process_job(Job(source=str(path), outdir=str(outdir), fmt="xlsx", overwrite=True))
+    if not outcome.ok:
+        raise HedgecoreError(outcome.message)
+    f = outcome.summary
+    coin = f["hedge_asset"]
+    lp = f["liquidation_price_usd"]
+    lp_text = (f"{_money(lp)} ({coin} {f['liquidation_distance']:+.1%})" if isinstance(lp, (int, float))
+               else "none (a rally cannot liquidate this short)")
+    rows = [
+        ("Portfolio value", f"{_money(f['portfolio_value_usd'])} in {f['holdings']} altcoins"),
+        (f"Portfolio beta to {coin}", f"{f['portfolio_beta']:.3f} (basket regression {f['basket_beta']:.3f}, "
+                                      f"R² {f['r_squared']:.2f})"),
+        ("Contracts to short", f"{f['contracts']:,.0f} {f['contract']} ({_money(f['hedged_notional_usd'])})"),
+        ("Liquidation price", lp_text),
+        ("Worst stress P&L unhedged",
+         f"{_money(f['worst_unhedged_pnl_usd'], True)} (at {coin} {f['worst_unhedged_shock']:+.0%})"),
+        ("Worst stress P&L hedged", f"{_money(f['worst_hedged_pnl_usd'], True)} (at {coin} {f['worst_hedged_shock']:+.0%})"),
+    ]
+    click.echo(f"hedgecore demo: {f['file']} ({f['first_date']} to {f['last_date']}, {f['price_rows']} days)")
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        click.echo(f"  {label:<{width}}  {text}")
+    click.echo(f"Report: {outcome.outputs[0]} (open the Summary sheet)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -547,6 +547,7 @@ def _styles() -> dict[str, Any]:
         "section": Font(bold=True, size=12, color="1F3864"),
         "label": Font(size=10),
         "value": Font(size=10, bold=True),
+        "small": Font(size=8),
         "note": Font(size=9, italic=True, color="595959"),
         "head": Font(bold=True, color="FFFFFF", size=10),
         "head_fill": PatternFill("solid", fgColor="1F3864"),
@@ -575,7 +576,8 @@ def _write_table(ws: Any, st: dict[str, Any], top: int, title: str, headers: Seq
 
 
 def _summary_sheet(wb: Any, r: ReportData) -> None:
-    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+    from openpyxl.worksheet.pagebreak import Break
     from openpyxl.worksheet.properties import PageSetupProperties
 
     st = _styles()
@@ -604,8 +606,12 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
                 ws.cell(row=row, column=j).border = st["bottom"]
             row += 1
         row += 1
-    ws["B" + str(next(i for i in range(4, row) if ws.cell(row=i, column=1).value == "Input SHA-256"))].alignment = \
-        st["left"]
+    for i in range(4, row):  # long text runs on into the empty note columns
+        if ws.cell(row=i, column=1).value in ("Input SHA-256", "Input file"):
+            ws.cell(row=i, column=2).alignment = st["left"]
+        if ws.cell(row=i, column=1).value == "Input SHA-256":
+            ws.cell(row=i, column=2).font = st["small"]
+    ws.row_breaks.append(Break(id=row - 1))  # the tables start a printed page
 
     # Per-asset table and stress table (the charts' data).
     h = r.holdings
@@ -624,7 +630,7 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     for rr in range(s_first, s_last + 1):
         ws.cell(row=rr, column=5).alignment = st["right"]
 
-    for col, width in zip("ABCDEFG", (38, 19, 15, 15, 19, 3, 3)):
+    for col, width in zip("ABCDEFG", (36, 23, 15, 15, 19, 3, 3)):
         ws.column_dimensions[col].width = width
 
     def style(chart: Any, title: str, x_title: str, y_title: str, y_fmt: str) -> None:
@@ -662,19 +668,24 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     ws.add_chart(beta_chart, "H21")
 
     rb = _rolling_sheet(wb, r)
-    line = LineChart()
-    style(line, f"Rolling {r.rolling_window}-day beta of the basket to {r.hedge_asset}", "", "Beta", "0.00")
-    line.add_data(Reference(rb, min_col=2, max_col=3, min_row=1, max_row=len(r.rolling) + 1), titles_from_data=True)
-    line.set_categories(Reference(rb, min_col=1, min_row=2, max_row=len(r.rolling) + 1))
-    line.x_axis.number_format = "yyyy-mm"
-    line.x_axis.majorTimeUnit = "months"
-    line.x_axis.tickLblPos = "low"
-    for series, color, width in zip(line.series, ("2E75B6", "C00000"), (15875, 12700)):
+    line = ScatterChart(scatterStyle="line")
+    style(line, f"Rolling {r.rolling_window}-day beta to {r.hedge_asset}", "", "Beta", "0.00")
+    n = len(r.rolling)
+    dates = Reference(rb, min_col=1, min_row=2, max_row=n + 1)
+    for col, color, width, dash in ((2, "2E75B6", 15875, None), (3, "C00000", 12700, "dash")):
+        series = Series(Reference(rb, min_col=col, min_row=1, max_row=n + 1), dates, title_from_data=True)
         series.graphicalProperties.line.solidFill = color
         series.graphicalProperties.line.width = width
-        series.smooth = False
+        series.graphicalProperties.line.dashStyle = dash
         series.marker.symbol = "none"
-    line.series[1].graphicalProperties.line.dashStyle = "dash"
+        series.smooth = False
+        line.series.append(series)
+    # A date axis on a scatter chart: serial days, a label every ~6 months.
+    first, last = (float((d - pd.Timestamp("1899-12-30")).days) for d in (r.first_date, r.last_date))
+    line.x_axis.scaling.min, line.x_axis.scaling.max = first, last
+    line.x_axis.majorUnit = max(1.0, round((last - first) / 6))
+    line.x_axis.number_format = "mmm yyyy"
+    line.x_axis.tickLblPos = "low"
     anchor_row = 21 + (int(math.ceil(beta_chart.height / 0.5)) if len(h) > 12 else 16) + 1
     ws.add_chart(line, f"H{anchor_row}")
 
@@ -883,6 +894,7 @@ def process_job(job: Job) -> Outcome:
                     raise FileExistsError(17, "File exists", str(t))
         data = path.read_bytes()
         _check_container(path, data)
+        Path(job.outdir).mkdir(parents=True, exist_ok=True)
         inputs, loaded = _read(path)
         r = compute_report(
             inputs.holdings,
