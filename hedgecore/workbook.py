@@ -709,7 +709,7 @@ def _write_hedge(wb, st, settings: Mapping[str, Any]) -> dict[str, str]:
         ref = _abs(2, r)
         _define(wb, name, "Hedge", ref)
         addresses[name] = f"Hedge!{ref.replace('$', '')}"
-    for col, w in zip("ABCDE", (24, 24, 18, 18, 80)):
+    for col, w in zip("ABCDE", (24, 27, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{_HEDGE_FIRST_INPUT_ROW}"
     _print_setup(ws, landscape=True)
@@ -774,6 +774,9 @@ def _write_stress(wb, st, shocks: Iterable[float], hedge_asset: str) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.height, chart.width = 9, 22
+    chart.y_axis.crosses = "min"  # value axis at the left edge, not at shock 0
+    chart.x_axis.crosses = "min"
+    chart.legend.position = "b"
     xref = Reference(ws, min_col=1, min_row=first, max_row=last)
     for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):
         col = c0 + _STRESS_HEADERS.index(colname)

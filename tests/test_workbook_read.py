@@ -1,0 +1,186 @@
+"""read_workbook: values back by name, and errors that name file, sheet and cell."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import hedgecore as hc  # noqa: E402
+from hedgecore.stats import beta  # noqa: E402
+from hedgecore.workbook import INPUT_NAMES, OUTPUT_NAMES, read_workbook, write_template  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
+
+
+def _edit(tmp_path, edit, name="edited.xlsx"):
+    wb = openpyxl.load_workbook(EXAMPLE)
+    edit(wb)
+    out = tmp_path / name
+    wb.save(out)
+    return out
+
+
+def test_reads_the_example(tmp_path):
+    w = read_workbook(EXAMPLE)
+    csv = pd.read_csv(ROOT / "templates" / "example_holdings.csv")
+    assert list(w.holdings["Asset"]) == list(csv["Asset"]) == ["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP"]
+    np.testing.assert_array_equal(w.holdings["Quantity"], csv["Quantity"].astype(float))
+    last = w.prices.iloc[-1]
+    np.testing.assert_allclose(w.holdings["Price"], [last[a] for a in w.holdings["Asset"]])
+    assert w.prices.shape == (1193, 8) and isinstance(w.prices.index, pd.DatetimeIndex)
+    assert w.prices.index[0] == pd.Timestamp("2021-01-03") and w.prices.index.is_monotonic_increasing
+    assert w.prices.loc["2021-01-03", "ETH"] == pytest.approx(975.50769)  # data/market/prices_daily/ETH-USD.csv
+    assert list(w.settings) == list(INPUT_NAMES)
+    s = w.settings
+    assert (s["HedgeAsset"], s["Contract"], s["ContractType"], s["Rounding"]) == (
+        "ETH", "binance:ETHUSD_PERP", "inverse", "nearest")
+    assert (s["Collateral"], s["Leverage"], s["MaintenanceMargin"], s["FundingRate"], s["HorizonDays"]) == (
+        10.0, 3.0, 0.005, 0.0001, 30.0)
+    # Default formulas evaluated with hedgecore.
+    assert w.computed == {"HedgeRatio", "HedgePrice"}
+    assert s["HedgePrice"] == pytest.approx(3505.16333)
+    value = w.holdings["Quantity"] * w.holdings["Price"]
+    betas = [beta(w.prices[a], w.prices["ETH"], returns="simple") for a in w.holdings["Asset"]]
+    assert s["HedgeRatio"] == pytest.approx(float(np.dot(value, betas) / value.sum()), rel=1e-12)
+    assert 0.8 < s["HedgeRatio"] < 1.05
+    np.testing.assert_allclose(w.shocks, np.linspace(-0.5, 0.5, 11), atol=1e-12)
+    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B22"
+    assert set(OUTPUT_NAMES) <= set(w.cells)
+    assert w.where("HedgeRatio") == "example_portfolio.xlsx, sheet Hedge, cell B10"
+
+
+def test_a_number_typed_over_a_default_formula_is_used(tmp_path):
+    path = _edit(tmp_path, lambda wb: wb["Hedge"].__setitem__("B10", 1.0))
+    w = read_workbook(path)
+    assert w.settings["HedgeRatio"] == 1.0 and w.computed == {"HedgePrice"}
+
+
+def test_a_blank_contract_reads_as_empty_text(tmp_path):
+    path = _edit(tmp_path, lambda wb: wb["Hedge"].__setitem__("B6", None))
+    assert read_workbook(path).settings["Contract"] == ""
+
+
+def _with_cached_value(src: Path, dst: Path, cell: str, value: str) -> Path:
+    """Mimic a file saved by Excel: give the formula in Hedge!<cell> a cached value."""
+    with zipfile.ZipFile(src) as z:
+        items = {i.filename: z.read(i.filename) for i in z.infolist()}
+    pattern = rf'(<c r="{cell}"[^>]*>\s*<f>PortfolioBeta</f>)\s*(<v\s*/>|<v></v>)?'
+    hits = 0
+    for name in [n for n in items if n.startswith("xl/worksheets/sheet")]:
+        xml, n = re.subn(pattern, rf"\1<v>{value}</v>", items[name].decode(), count=1)
+        items[name], hits = xml.encode(), hits + n
+    assert hits == 1
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items.items():
+            z.writestr(name, data)
+    return dst
+
+
+def test_cached_values_from_excel_win_over_recomputation(tmp_path):
+    path = _with_cached_value(EXAMPLE, tmp_path / "saved.xlsx", "B10", "0.75")
+    w = read_workbook(path)
+    assert w.settings["HedgeRatio"] == 0.75
+    assert "HedgeRatio" not in w.computed
+
+
+def test_an_unknown_formula_without_cached_value_raises(tmp_path):
+    path = _edit(tmp_path, lambda wb: wb["Hedge"].__setitem__("B10", "=PortfolioBeta*0.5"))
+    with pytest.raises(hc.WorkbookError, match=r"edited\.xlsx, sheet Hedge, cell B10: HedgeRatio holds the formula"):
+        read_workbook(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda wb: wb.remove(wb["StressTest"]), r"sheet StressTest.*missing"),
+        (lambda wb: wb["Portfolio"].tables.pop("Holdings"), r"sheet Portfolio: table Holdings is missing"),
+        (lambda wb: wb.defined_names.pop("Collateral"), r"edited\.xlsx: defined name Collateral is missing"),
+        (lambda wb: wb["Hedge"].__setitem__("B12", "ten"), r"sheet Hedge, cell B12: Collateral must be a number, got text 'ten'"),
+        (lambda wb: wb["Hedge"].__setitem__("B13", None), r"sheet Hedge, cell B13: Leverage is blank"),
+        (lambda wb: wb["Portfolio"].__setitem__("B6", -5), r"sheet Portfolio, cell B6: Quantity of AVAX is negative"),
+        (lambda wb: wb["Portfolio"].__setitem__("C7", "n/a"), r"sheet Portfolio, cell C7: Price of DOT must be a number"),
+        (lambda wb: wb["Portfolio"].__setitem__("A5", "DOGE"), r"sheet Portfolio, cell A5: asset DOGE has no column in table Prices"),
+        (lambda wb: wb["Hedge"].__setitem__("B5", "BNB"), r"sheet Hedge, cell B5: hedge coin BNB has no column"),
+        (lambda wb: wb["Hedge"].__setitem__("B7", "quanto"), r"sheet Hedge, cell B7: ContractType must be inverse or linear"),
+        (lambda wb: wb["Prices"].__setitem__("A3", wb["Prices"]["A2"].value), r"sheet Prices, cell A3: date 2021-01-03 is duplicated"),
+        (lambda wb: wb["Prices"].__setitem__("A100", wb["Prices"]["A2"].value), r"sheet Prices, cell A100: date 2021-01-03 is not in increasing order"),
+        (lambda wb: wb["Prices"].__setitem__("C50", "abc"), r"sheet Prices, cell C50: close of AVAX must be a number"),
+        (lambda wb: wb["StressTest"].__setitem__("A6", -1.5), r"sheet StressTest, cell A6: Shock must be above -100 %"),
+    ],
+    ids=["no-sheet", "no-table", "no-name", "text-number", "blank-number", "negative-qty", "text-price",
+         "asset-not-in-prices", "hedge-not-in-prices", "bad-type", "dup-date", "unsorted-date", "text-close", "bad-shock"],
+)
+def test_errors_name_file_sheet_and_cell(tmp_path, edit, message):
+    path = _edit(tmp_path, edit)
+    with pytest.raises(hc.WorkbookError, match=message):
+        read_workbook(path)
+
+
+def test_empty_prices_raise(tmp_path):
+    def clear(wb):
+        ws = wb["Prices"]
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                c.value = None
+
+    with pytest.raises(hc.WorkbookError, match=r"sheet Prices: table Prices is empty"):
+        read_workbook(_edit(tmp_path, clear))
+
+
+def test_empty_template_reports_what_is_missing():
+    with pytest.raises(hc.WorkbookError, match=r"hedge_template\.xlsx, sheet Prices: table Prices is empty"):
+        read_workbook(ROOT / "templates" / "hedge_template.xlsx")
+
+
+def test_not_a_workbook(tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(hc.WorkbookError, match=r"bad\.xlsx: cannot open"):
+        read_workbook(bad)
+
+
+_prices = pd.DataFrame(
+    {"AAA": [1.0, 1.1, 1.05, 1.2], "ETH": [100.0, 104.0, 101.0, 108.0]},
+    index=pd.DatetimeIndex(pd.date_range("2024-01-01", periods=4), name="Date"),
+)
+_finite = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(qty=_finite, price=st.floats(min_value=1e-6, max_value=1e9), collateral=_finite,
+       contract=st.sampled_from(["", "binance:ETHUSD_PERP", "okx:ETH-USDT-SWAP"]))
+def test_write_read_round_trip(tmp_path, qty, price, collateral, contract):
+    holdings = pd.DataFrame({"Asset": ["AAA"], "Quantity": [qty], "Price": [price]})
+    path = write_template(tmp_path / "rt.xlsx", holdings, _prices,
+                          {"Collateral": collateral, "Contract": contract, "HedgeRatio": 0.5})
+    w = read_workbook(path)
+    # openpyxl writes 16 significant digits (Excel keeps 15)
+    assert w.holdings["Quantity"][0] == pytest.approx(qty, rel=1e-15) and w.holdings["Price"][0] == pytest.approx(price, rel=1e-15)
+    assert w.settings["Collateral"] == pytest.approx(collateral, rel=1e-15) and w.settings["Contract"] == contract
+    assert w.settings["HedgeRatio"] == 0.5 and w.computed == {"HedgePrice"}
+    assert w.settings["HedgePrice"] == 108.0
+    pd.testing.assert_frame_equal(w.prices, _prices, check_freq=False)
+
+
+def test_holdings_price_defaults_to_last_close(tmp_path):
+    holdings = pd.DataFrame({"Asset": ["AAA"], "Quantity": [3.0]})
+    w = read_workbook(write_template(tmp_path / "d.xlsx", holdings, _prices))
+    assert w.holdings["Price"][0] == 1.2
+
+
+def test_write_rejects_a_holding_without_prices(tmp_path):
+    holdings = pd.DataFrame({"Asset": ["ZZZ"], "Quantity": [3.0], "Price": [2.0]})
+    with pytest.raises(hc.WorkbookError, match="Prices have no column for ZZZ"):
+        write_template(tmp_path / "x.xlsx", holdings, _prices)
+    assert not (tmp_path / "x.xlsx").exists()
