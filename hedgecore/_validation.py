@@ -14,6 +14,7 @@ import numpy as np
 from .errors import InvalidInputError
 
 __all__ = [
+    "describe_value",
     "as_float",
     "require_finite",
     "require_positive",
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-def _fmt(value: object) -> str:
+def describe_value(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     text = repr(value) if isinstance(value, str) else str(value)
@@ -33,18 +34,18 @@ def _fmt(value: object) -> str:
 def as_float(name: str, value: object) -> float:
     """Return ``value`` as a finite float or raise ``InvalidInputError`` naming ``name``."""
     if isinstance(value, bool) or value is None:
-        raise InvalidInputError(f"{name} must be a number, got {_fmt(value)}")
+        raise InvalidInputError(f"{name} must be a number, got {describe_value(value)}")
     if isinstance(value, (Real, np.number)):
         out = float(value)
     elif isinstance(value, str):
         try:
             out = float(value.strip())
         except ValueError:
-            raise InvalidInputError(f"{name} must be a number, got {_fmt(value)}") from None
+            raise InvalidInputError(f"{name} must be a number, got {describe_value(value)}") from None
     else:
         raise InvalidInputError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(out):
-        raise InvalidInputError(f"{name} must be finite, got {_fmt(out)}")
+        raise InvalidInputError(f"{name} must be finite, got {describe_value(out)}")
     return out
 
 
@@ -57,7 +58,7 @@ def require_positive(name: str, value: object) -> float:
     """A finite float > 0."""
     out = as_float(name, value)
     if out <= 0:
-        raise InvalidInputError(f"{name} must be positive, got {_fmt(out)}")
+        raise InvalidInputError(f"{name} must be positive, got {describe_value(out)}")
     return out
 
 
@@ -65,7 +66,7 @@ def require_nonnegative(name: str, value: object) -> float:
     """A finite float >= 0."""
     out = as_float(name, value)
     if out < 0:
-        raise InvalidInputError(f"{name} must be zero or positive, got {_fmt(out)}")
+        raise InvalidInputError(f"{name} must be zero or positive, got {describe_value(out)}")
     return out
 
 
@@ -78,7 +79,7 @@ def require_choice(name: str, value: object, choices: Iterable[str]) -> str:
             if key == choice.lower():
                 return choice
     allowed_text = ", ".join(f'"{c}"' for c in allowed)
-    raise InvalidInputError(f"{name} must be one of {allowed_text}, got {_fmt(value)}")
+    raise InvalidInputError(f"{name} must be one of {allowed_text}, got {describe_value(value)}")
 
 
 def as_float_array(name: str, values: object) -> np.ndarray:
@@ -92,5 +93,5 @@ def as_float_array(name: str, values: object) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(f"{name} must be finite, got {_fmt(float(arr[pos]))} at position {pos + 1}")
+        raise InvalidInputError(f"{name} must be finite, got {describe_value(float(arr[pos]))} at position {pos + 1}")
     return arr

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ._validation import require_choice
+from ._validation import describe_value, require_choice
 from .errors import InvalidInputError, UnknownContractError
 
 __all__ = ["CONTRACT_TYPES", "ContractSpec", "catalog", "get_contract", "CONTRACT_SPEC_LABELS"]
@@ -109,7 +109,7 @@ def get_contract(name: str) -> ContractSpec:
     'inverse'
     """
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInputError(f"contract name must be text such as 'binance:ETHUSD_PERP', got {name!r}")
+        raise InvalidInputError(f"contract name must be text such as 'binance:ETHUSD_PERP', got {describe_value(name)}")
     key = name.strip().lower()
     specs = catalog()
     if ":" in key:
@@ -121,12 +121,12 @@ def get_contract(name: str) -> ContractSpec:
         return found[0]
     if len(found) > 1:
         names = ", ".join(s.name for s in found)
-        raise UnknownContractError(f"contract {name!r} is ambiguous: use one of {names}")
+        raise UnknownContractError(f"contract {describe_value(name)} is ambiguous: use one of {names}")
     candidates = {s.name.lower(): s.name for s in specs} | {s.symbol.lower(): s.name for s in specs}
     close = difflib.get_close_matches(key, list(candidates), n=3, cutoff=0.6)
     hint = ", ".join(dict.fromkeys(candidates[c] for c in close))
     suffix = f"; did you mean {hint}?" if hint else "; see `hedgecore contracts` for the list"
-    raise UnknownContractError(f"unknown contract {name!r}{suffix}")
+    raise UnknownContractError(f"unknown contract {describe_value(name)}{suffix}")
 
 
 def resolve_contract(contract_size: float | str, contract_type: str) -> tuple[float, str]:

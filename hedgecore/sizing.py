@@ -35,8 +35,9 @@ def round_contracts(contracts: float, rounding: str = "nearest") -> float:
     ``nearest`` rounds halves away from zero (14.5 → 15, −14.5 → −15).
     """
     mode = require_choice("rounding", rounding, ROUNDING_MODES)
+    contracts = as_float("contracts", contracts)
     if mode == "none":
-        return float(contracts)
+        return contracts
     size = abs(contracts)
     whole = round(size)
     if abs(size - whole) <= _SNAP * max(1.0, size):

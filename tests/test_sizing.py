@@ -105,3 +105,12 @@ def test_bad_arguments_name_the_argument(kwargs, message):
     assert message in str(err.value)
     assert len(str(err.value)) < 120  # fits an Excel cell's hover text
     assert isinstance(err.value, ValueError)
+
+
+def test_non_finite_counts_and_long_names_give_short_errors():
+    # found by the add-in fuzz: inf used to raise OverflowError; a huge name made a huge message
+    with pytest.raises(hc.InvalidInputError, match="contracts must be finite"):
+        hc.round_contracts(math.inf, "nearest")
+    with pytest.raises(hc.UnknownContractError) as err:
+        hc.get_contract("X" * 1_000)
+    assert len(str(err.value)) < 120
