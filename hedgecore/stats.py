@@ -176,7 +176,18 @@ def _to_float(value: object) -> float:
 
 
 def _from_objects(arr: np.ndarray) -> np.ndarray:
-    return np.fromiter((_to_float(v) for v in arr.reshape(-1)), dtype=float, count=arr.size)
+    """Cells to floats, NaN where missing; vectorised (pandas' C parser), same rules as :func:`_to_float`."""
+    flat = arr.reshape(-1)
+    try:
+        out = pd.to_numeric(flat, errors="coerce").astype(float, copy=False)
+    except (TypeError, ValueError, OverflowError):  # exotic cells: the one-by-one path
+        return np.fromiter((_to_float(v) for v in flat), dtype=float, count=flat.size)
+    # booleans parse as 1.0 / 0.0 but are not numbers here: check only those few cells
+    for i in np.flatnonzero((out == 1.0) | (out == 0.0)):
+        if isinstance(flat[i], (bool, np.bool_)):
+            out[i] = np.nan
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 def _coerce(name: str, x: object) -> tuple[np.ndarray, pd.Index | None]:
