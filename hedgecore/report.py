@@ -671,9 +671,12 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     line = ScatterChart(scatterStyle="line")
     style(line, f"Rolling {r.rolling_window}-day beta to {r.hedge_asset}", "", "Beta", "0.00")
     n = len(r.rolling)
-    dates = Reference(rb, min_col=1, min_row=2, max_row=n + 1)
-    for col, color, width, dash in ((2, "2E75B6", 15875, None), (3, "C00000", 12700, "dash")):
-        series = Series(Reference(rb, min_col=col, min_row=1, max_row=n + 1), dates, title_from_data=True)
+    lines = ((Reference(rb, min_col=2, min_row=1, max_row=n + 1), Reference(rb, min_col=1, min_row=2, max_row=n + 1),
+              "2E75B6", 15875, None),
+             (Reference(rb, min_col=5, min_row=1, max_row=3), Reference(rb, min_col=4, min_row=2, max_row=3),
+              "C00000", 12700, "dash"))
+    for values, dates, color, width, dash in lines:
+        series = Series(values, dates, title_from_data=True)
         series.graphicalProperties.line.solidFill = color
         series.graphicalProperties.line.width = width
         series.graphicalProperties.line.dashStyle = dash
@@ -709,16 +712,19 @@ def _rolling_sheet(wb: Any, r: ReportData) -> Any:
     at = wb.sheetnames.index("StressTest") + 1 if "StressTest" in wb.sheetnames else len(wb.sheetnames)
     ws = wb.create_sheet("Rolling beta", at)
     ws.sheet_view.showGridLines = False
-    heads = ("Date", f"Rolling {r.rolling_window}-day beta", "Full-period beta")
+    heads = ("Date", f"Rolling {r.rolling_window}-day beta", "", "Date", "Full-period beta")
     for j, text in enumerate(heads, start=1):
-        c = ws.cell(row=1, column=j, value=text)
-        c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
-    full = _cell_value(r.basket.beta)
+        if text:
+            c = ws.cell(row=1, column=j, value=text)
+            c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
     for i, (d, b) in enumerate(zip(r.rolling.index, r.rolling.to_numpy()), start=2):
         ws.cell(row=i, column=1, value=pd.Timestamp(d).to_pydatetime()).number_format = "yyyy-mm-dd"
         ws.cell(row=i, column=2, value=_cell_value(b)).number_format = _BETA
-        ws.cell(row=i, column=3, value=full).number_format = _BETA
-    for col, width in zip("ABC", (12, 22, 16)):
+    # The full-period basket beta as a two-point line from the first to the last date.
+    for i, d in enumerate((r.first_date, r.last_date), start=2):
+        ws.cell(row=i, column=4, value=d.to_pydatetime()).number_format = "yyyy-mm-dd"
+        ws.cell(row=i, column=5, value=_cell_value(r.basket.beta)).number_format = _BETA
+    for col, width in zip("ABCDE", (12, 22, 3, 12, 16)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
@@ -874,11 +880,51 @@ def write_report(r: ReportData, source: Path, outdir: Path, fmt: str, *, overwri
     return targets
 
 
-def _read(path: Path) -> tuple[Any, Any]:
-    """``(WorkbookInputs, None)`` from :func:`hedgecore.workbook.read_workbook`."""
-    from .workbook import read_workbook
+def _read(path: Path, data: bytes) -> tuple[Any, Any]:
+    """``(WorkbookInputs, workbook)``: :func:`hedgecore.workbook.read_workbook`, sharing one openpyxl load.
 
-    return read_workbook(path), None
+    read_workbook loads the file with openpyxl, and again with ``data_only=True`` when an input
+    holds a formula (the template's default HedgeRatio and HedgePrice do); the report writer would
+    load it a third time. Loading is most of a report's cost, so while read_workbook runs its
+    cell reader is given the workbook loaded here (also used to write the report) and a lazy
+    read-only view for the cached values. Other callers are unaffected (the reader checks the
+    path). If the reader is not there, plain read_workbook is used and the writer loads again.
+    """
+    from openpyxl import load_workbook
+
+    from . import workbook as wbmod
+
+    base = getattr(wbmod, "_CellReader", None)
+    if not isinstance(base, type) or not isinstance(getattr(base, "cached", None), property):
+        return wbmod.read_workbook(path), None
+    spath = str(path)
+    try:
+        loaded = load_workbook(io.BytesIO(data))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise WorkbookError(f"{path.name}: cannot open as .xlsx ({exc})") from exc
+    views: list[Any] = []
+
+    class _SharedReader(base):  # type: ignore[misc, valid-type]
+        def __init__(self, p: str) -> None:
+            if p != spath:
+                super().__init__(p)
+                return
+            self.path, self.wb, self._cached = p, loaded, None
+
+        @property
+        def cached(self) -> Any:
+            if self._cached is None and self.path == spath:
+                self._cached = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+                views.append(self._cached)
+            return self._cached if self._cached is not None else base.cached.fget(self)
+
+    wbmod._CellReader = _SharedReader
+    try:
+        return wbmod.read_workbook(spath), loaded
+    finally:
+        wbmod._CellReader = base
+        for view in views:
+            view.close()
 
 
 def process_job(job: Job) -> Outcome:
@@ -895,7 +941,7 @@ def process_job(job: Job) -> Outcome:
         data = path.read_bytes()
         _check_container(path, data)
         Path(job.outdir).mkdir(parents=True, exist_ok=True)
-        inputs, loaded = _read(path)
+        inputs, loaded = _read(path, data)
         r = compute_report(
             inputs.holdings,
             inputs.prices,

@@ -357,3 +357,22 @@ def test_demo_runs_from_any_folder_and_reruns(tmp_path):
     wb = openpyxl.load_workbook(report)
     contracts = _name_value(wb, "Contracts")
     assert f"{contracts:,.0f}" in first.stdout
+
+
+def test_shared_load_reads_exactly_what_read_workbook_reads(batch):
+    """report._read lends read_workbook's cell reader the workbook it loads once; same inputs result."""
+    import hedgecore.workbook as wbmod
+    from hedgecore.report import _read
+
+    original = wbmod._CellReader
+    for name in CASES:
+        path = batch["inputs"] / f"{name}.xlsx"
+        shared, loaded = _read(path, path.read_bytes())
+        assert wbmod._CellReader is original  # restored
+        assert loaded is not None and "Summary" not in loaded.sheetnames
+        plain = wbmod.read_workbook(path)
+        pd.testing.assert_frame_equal(shared.holdings, plain.holdings)
+        pd.testing.assert_frame_equal(shared.prices, plain.prices)
+        np.testing.assert_array_equal(shared.shocks, plain.shocks)
+        assert dict(shared.settings) == dict(plain.settings)
+        assert dict(shared.cells) == dict(plain.cells) and shared.computed == plain.computed
