@@ -90,9 +90,11 @@ def test_stats_tables(addin, eth_btc):
     assert [r[0] for r in table] == list(hedgecore.stats.BETA_STATS_LABELS)
     expected = hedgecore.stats.beta_stats(eth, btc).as_dict()
     assert [r[1] for r in table] == [pytest.approx(v, rel=1e-12) for v in expected.values()]
-    rolling = strict(addin.rolling_beta(eth.tolist(), btc.tolist(), 20, None, None))
+    rolling = strict(addin.rolling_beta([[x] for x in eth], [[x] for x in btc], 20, None, None))
     core = hedgecore.stats.rolling_beta(eth, btc, 20)
     assert [r[0] for r in rolling] == ["" if math.isnan(v) else pytest.approx(v, rel=1e-12) for v in core]
+    # a flat list is how xlwings hands over a one-row range: the result is a row too
+    assert strict(addin.rolling_beta(eth.tolist(), btc.tolist(), 20, None, None)) == [[r[0] for r in rolling]]
 
 
 def test_plan_liquidation_funding_spec(addin):
