@@ -655,17 +655,22 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     stress_chart.gapWidth = 60
     ws.add_chart(stress_chart, "H4")
 
+    # Beta per asset beside the Holdings table (page 2); horizontal bars, table order, for many assets.
     beta_chart = BarChart()
-    beta_chart.type = "bar" if len(h) > 12 else "col"
+    many = len(h) > 12
+    beta_chart.type = "bar" if many else "col"
     style(beta_chart, f"Beta to {r.hedge_asset} per asset", "", "Beta", "0.00")
     beta_chart.add_data(Reference(ws, min_col=4, min_row=a_first - 1, max_row=a_last), titles_from_data=True)
     beta_chart.set_categories(Reference(ws, min_col=1, min_row=a_first, max_row=a_last))
     beta_chart.legend = None
     beta_chart.series[0].graphicalProperties.solidFill = "2E75B6"
+    beta_chart.gapWidth = 40
     beta_chart.x_axis.tickLblPos = "low"
-    if len(h) > 12:
-        beta_chart.height = max(7.6, 0.42 * len(h))
-    ws.add_chart(beta_chart, "H21")
+    if many:
+        beta_chart.x_axis.scaling.orientation = "maxMin"  # first asset on top, as in the table
+        beta_chart.x_axis.tickLblSkip = 1
+        beta_chart.height = 2.5 + 0.45 * len(h)
+    ws.add_chart(beta_chart, f"H{a_first - 1}")
 
     rb = _rolling_sheet(wb, r)
     line = ScatterChart(scatterStyle="line")
@@ -689,8 +694,7 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     line.x_axis.majorUnit = max(1.0, round((last - first) / 6))
     line.x_axis.number_format = "mmm yyyy"
     line.x_axis.tickLblPos = "low"
-    anchor_row = 21 + (int(math.ceil(beta_chart.height / 0.5)) if len(h) > 12 else 16) + 1
-    ws.add_chart(line, f"H{anchor_row}")
+    ws.add_chart(line, "H21")
 
     ws.freeze_panes = "A4"
     ws.print_title_rows = "1:2"
