@@ -397,12 +397,33 @@ def scenario_pnl(
 
 # --------------------------------------------------------------------------- statistics
 
+_ASSET_DOC = "Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped."
+_BENCHMARK_DOC = "Prices (or returns) of the hedge coin, same length as asset_prices."
+_RETURNS_DOC = '"simple" (default) or "log" returns from prices.'
+_DATA_DOC = '"prices" (default) or "returns": what the ranges hold.'
+
+
+def _stats(function, asset_prices, benchmark_prices, returns, data, *args):
+    """Two price ranges -> one hedgecore.stats call; also the orientation of the asset range."""
+    asset, orientation = _range("asset_prices", asset_prices)
+    benchmark, _ = _range("benchmark_prices", benchmark_prices)
+    result = _call(
+        _STATS_NAMES,
+        function,
+        asset,
+        benchmark,
+        *args,
+        returns=_opt_text(returns, "simple"),
+        data=_opt_text(data, "prices"),
+    )
+    return result, orientation
+
 
 @func
-@arg("asset_prices", doc="Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.", **_RANGE)
-@arg("benchmark_prices", doc="Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE)
-@arg("returns", doc='"simple" (default) or "log" returns from prices.')
-@arg("data", doc='"prices" (default) or "returns": what the ranges hold.')
+@arg("asset_prices", doc=_ASSET_DOC, **_RANGE)
+@arg("benchmark_prices", doc=_BENCHMARK_DOC, **_RANGE)
+@arg("returns", doc=_RETURNS_DOC)
+@arg("data", doc=_DATA_DOC)
 def beta(
     asset_prices,
     benchmark_prices,
@@ -411,24 +432,15 @@ def beta(
 ):
     """Beta of an asset to the hedge coin (minimum-variance hedge ratio); #N/A if too little data."""
     _single(returns=returns, data=data)
-    asset, _ = _range("asset_prices", asset_prices)
-    benchmark, _ = _range("benchmark_prices", benchmark_prices)
-    value = _call(
-        _STATS_NAMES,
-        hedgecore.stats.beta,
-        asset,
-        benchmark,
-        returns=_opt_text(returns, "simple"),
-        data=_opt_text(data, "prices"),
-    )
+    value, _ = _stats(hedgecore.stats.beta, asset_prices, benchmark_prices, returns, data)
     return _cell(value, nan=_NOT_AVAILABLE)
 
 
 @func
-@arg("asset_prices", doc="Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.", **_RANGE)
-@arg("benchmark_prices", doc="Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE)
-@arg("returns", doc='"simple" (default) or "log" returns from prices.')
-@arg("data", doc='"prices" (default) or "returns": what the ranges hold.')
+@arg("asset_prices", doc=_ASSET_DOC, **_RANGE)
+@arg("benchmark_prices", doc=_BENCHMARK_DOC, **_RANGE)
+@arg("returns", doc=_RETURNS_DOC)
+@arg("data", doc=_DATA_DOC)
 def beta_stats(
     asset_prices,
     benchmark_prices,
@@ -437,26 +449,17 @@ def beta_stats(
 ):
     """Beta, alpha, correlation, R-squared and hedged volatility as a label/value table."""
     _single(returns=returns, data=data)
-    asset, _ = _range("asset_prices", asset_prices)
-    benchmark, _ = _range("benchmark_prices", benchmark_prices)
-    stats = _call(
-        _STATS_NAMES,
-        hedgecore.stats.beta_stats,
-        asset,
-        benchmark,
-        returns=_opt_text(returns, "simple"),
-        data=_opt_text(data, "prices"),
-    )
+    stats, _ = _stats(hedgecore.stats.beta_stats, asset_prices, benchmark_prices, returns, data)
     values = stats.as_dict().values()
     return [[label, _cell(v, nan=_NOT_AVAILABLE)] for label, v in zip(hedgecore.stats.BETA_STATS_LABELS, values)]
 
 
 @func
-@arg("asset_prices", doc="Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.", **_RANGE)
-@arg("benchmark_prices", doc="Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE)
+@arg("asset_prices", doc=_ASSET_DOC, **_RANGE)
+@arg("benchmark_prices", doc=_BENCHMARK_DOC, **_RANGE)
 @arg("window", doc="Number of returns per window, a whole number >= 2.")
-@arg("returns", doc='"simple" (default) or "log" returns from prices.')
-@arg("data", doc='"prices" (default) or "returns": what the ranges hold.')
+@arg("returns", doc=_RETURNS_DOC)
+@arg("data", doc=_DATA_DOC)
 def rolling_beta(
     asset_prices,
     benchmark_prices,
@@ -466,17 +469,7 @@ def rolling_beta(
 ):
     """Beta over a moving window, one value per input row; blank until the window is full."""
     _single(window=window, returns=returns, data=data)
-    asset, orientation = _range("asset_prices", asset_prices)
-    benchmark, _ = _range("benchmark_prices", benchmark_prices)
-    values = _call(
-        _STATS_NAMES,
-        hedgecore.stats.rolling_beta,
-        asset,
-        benchmark,
-        window,
-        returns=_opt_text(returns, "simple"),
-        data=_opt_text(data, "prices"),
-    )
+    values, orientation = _stats(hedgecore.stats.rolling_beta, asset_prices, benchmark_prices, returns, data, window)
     cells = [_cell(v) if math.isfinite(v) else ("" if math.isnan(v) else _NUM_ERROR) for v in np.asarray(values, dtype=float).tolist()]
     return [cells] if orientation == "row" else [[c] for c in cells]
 
