@@ -23,7 +23,15 @@ from .plan import HedgePlan, hedge_plan
 from .pnl import average_entry_price, inverse_pnl_coin, inverse_pnl_usd, linear_pnl
 from .prices import load_funding, load_prices
 from .scenarios import SCENARIO_COLUMNS, scenario_pnl
-from .sizing import ROUNDING_MODES, hedge_contracts, hedge_notional, hedged_notional, residual_exposure, round_contracts
+from .sizing import (
+    ROUNDING_MODES,
+    contracts_for_notional,
+    hedge_contracts,
+    hedge_notional,
+    hedged_notional,
+    residual_exposure,
+    round_contracts,
+)
 from .stats import (
     BETA_STATS_LABELS,
     BetaStats,
@@ -58,6 +66,7 @@ __all__ = [
     "ROUNDING_MODES",
     "hedge_notional",
     "hedge_contracts",
+    "contracts_for_notional",
     "hedged_notional",
     "residual_exposure",
     "round_contracts",

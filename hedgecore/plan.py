@@ -9,7 +9,7 @@ from ._validation import require_positive
 from .contracts import resolve_contract
 from .funding import funding_cost_usd
 from .margin import DEFAULT_MAINTENANCE_RATE, effective_leverage, initial_margin, liquidation_price
-from .sizing import hedge_contracts, hedge_notional, hedged_notional
+from .sizing import contracts_for_notional, hedge_notional, hedged_notional
 
 __all__ = ["HedgePlan", "hedge_plan", "PLAN_LABELS"]
 
@@ -95,15 +95,7 @@ def hedge_plan(
     wanted = hedge_notional(
         exposure_usd, price, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
     )
-    count = hedge_contracts(
-        exposure_usd,
-        price,
-        size,
-        hedge_ratio=hedge_ratio,
-        contract_type=kind,
-        rounding=rounding,
-        collateral_coin=collateral_coin,
-    )
+    count = contracts_for_notional(wanted, price, size, contract_type=kind, rounding=rounding)
     covered = hedged_notional(count, price, size, contract_type=kind)
     margin = initial_margin(abs(covered), price, leverage, contract_type=kind)
     margin_usd = margin * price if kind == "inverse" else margin

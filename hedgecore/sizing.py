@@ -17,6 +17,7 @@ __all__ = [
     "ROUNDING_MODES",
     "hedge_notional",
     "hedge_contracts",
+    "contracts_for_notional",
     "hedged_notional",
     "residual_exposure",
     "round_contracts",
@@ -140,12 +141,25 @@ def hedge_contracts(
     4900.0
     """
     size, kind = resolve_contract(contract_size, contract_type)
-    size = require_positive("contract_size", size)
     notional = hedge_notional(
         exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
     )
-    raw = notional / _contract_value_usd(float(price_usd), size, kind)
-    return round_contracts(raw, rounding)
+    return contracts_for_notional(notional, price_usd, size, contract_type=kind, rounding=rounding)
+
+
+def contracts_for_notional(
+    notional_usd: float,
+    price_usd: float,
+    contract_size: float | str,
+    *,
+    contract_type: str = "inverse",
+    rounding: str = "nearest",
+) -> float:
+    """Contracts covering a USD notional: ``Q/contract_size`` (inverse) or ``Q/(contract_size·P)`` (linear)."""
+    size, kind = resolve_contract(contract_size, contract_type)
+    size = require_positive("contract_size", size)
+    price = require_positive("price_usd", price_usd)
+    return round_contracts(as_float("notional_usd", notional_usd) / _contract_value_usd(price, size, kind), rounding)
 
 
 def hedged_notional(
@@ -177,13 +191,5 @@ def residual_exposure(
     wanted = hedge_notional(
         exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
     )
-    count = hedge_contracts(
-        exposure_usd,
-        price_usd,
-        size,
-        hedge_ratio=hedge_ratio,
-        contract_type=kind,
-        rounding=rounding,
-        collateral_coin=collateral_coin,
-    )
+    count = contracts_for_notional(wanted, price_usd, size, contract_type=kind, rounding=rounding)
     return wanted - hedged_notional(count, price_usd, size, contract_type=kind)
