@@ -830,6 +830,8 @@ def _failure_message(path: Path, exc: BaseException) -> str:
         if text.startswith(path.name):
             text = text[len(path.name):].lstrip(":, ")
         return f"{path}: {text}"
+    if isinstance(exc, ImportError) and exc.name in ("openpyxl", "et_xmlfile"):
+        return f"{path}: reading workbooks needs openpyxl: pip install 'hedgecore[batch]'"
     if isinstance(exc, (zipfile.BadZipFile, EOFError)):
         return f"{path}: not a readable .xlsx workbook (truncated or corrupt)"
     if isinstance(exc, OSError):

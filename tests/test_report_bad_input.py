@@ -190,3 +190,9 @@ def test_missing_inputs_and_empty_folders_are_failures(tmp_path):
     assert "nothing.xlsx: no such file or folder" in done.stderr
     assert "empty: folder holds no .xlsx workbooks" in done.stderr
     assert "*.xlsx: no .xlsx workbooks match" in done.stderr
+
+
+def test_missing_openpyxl_is_one_line_with_the_fix(tmp_path, good, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "openpyxl", None)  # as if not installed
+    outcome = process_job(Job(source=str(good), outdir=str(tmp_path)))
+    assert outcome.message == f"{good}: reading workbooks needs openpyxl: pip install 'hedgecore[batch]'"
