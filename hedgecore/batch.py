@@ -140,18 +140,27 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
+class _PoolFailed(Exception):
+    """The worker processes died before finishing any job (e.g. they could not start)."""
+
+    def __init__(self, remaining: list[Job]) -> None:
+        super().__init__(f"{len(remaining)} jobs left")
+        self.remaining = remaining
+
+
 def _run_parallel(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
     """Outcomes in completion order, with a bounded number of jobs in flight.
 
     A worker that dies (killed, out of memory) fails the jobs it may have held with one line
-    each; the batch continues in a fresh pool.
+    each; the batch continues in a fresh pool. A pool that breaks before finishing any job
+    (workers that cannot start) raises :class:`_PoolFailed` with the jobs not yet done.
     """
     todo = list(reversed(jobs))
     limit = workers * _IN_FLIGHT_PER_WORKER
     while todo:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
         running: dict[Future[Outcome], Job] = {}
-        broken = False
+        broken, completed = False, 0
         try:
             while todo or running:
                 while todo and len(running) < limit and not broken:
@@ -167,23 +176,37 @@ def _run_parallel(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
                 for fut in done:
                     job = running.pop(fut)
                     try:
-                        yield fut.result()
+                        outcome = fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        yield Outcome(source=job.source, ok=False,
-                                      message=f"{job.source}: the worker process died (out of memory or killed?)")
+                        if completed == 0:  # nothing ever worked in this pool: retry the job elsewhere
+                            todo.append(job)
+                            continue
+                        outcome = Outcome(source=job.source, ok=False,
+                                          message=f"{job.source}: the worker process died (out of memory or killed?)")
+                    else:
+                        completed += 1
+                    yield outcome
                 if broken and not running:
                     break
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if broken and completed == 0:
+            raise _PoolFailed(list(reversed(todo)))
 
 
-def _outcomes(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
+def _outcomes(jobs: Sequence[Job], workers: int, notice: Callable[[str], None]) -> Iterator[Outcome]:
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield process_job(job)
-    else:
+        return
+    try:
         yield from _run_parallel(jobs, min(workers, len(jobs)))
+    except _PoolFailed as failed:
+        notice("worker processes could not start; running the remaining inputs in this process "
+               "(a script calling run_batch needs an `if __name__ == \"__main__\":` guard)")
+        for job in failed.remaining:
+            yield process_job(job)
 
 
 class _SummaryCsv:
@@ -308,7 +331,7 @@ def run_batch(
 
     ok_run = False
     try:
-        for outcome in _outcomes(job_list, workers):
+        for outcome in _outcomes(job_list, workers, lambda text: say(text, True)):
             if outcome.ok:
                 written += 1
                 if summary is not None and outcome.summary is not None:

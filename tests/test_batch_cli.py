@@ -185,3 +185,24 @@ def test_help_has_examples():
     for cmd in ("report", "demo"):
         done = run_cli(cmd, "--help")
         assert done.returncode == 0 and "Example" in done.stdout
+
+
+def test_script_without_main_guard_still_completes(tmp_path, good):
+    """Worker processes cannot start from an unguarded script (forkserver/spawn re-import it):
+    the batch says so once and finishes in-process instead of failing every input."""
+    import subprocess
+    import sys
+
+    for name in ("a", "b", "c"):
+        shutil.copy(good, tmp_path / f"{name}.xlsx")
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from hedgecore.batch import run_batch\n"
+        f"r = run_batch([{str(tmp_path)!r}], {str(tmp_path / 'out')!r}, jobs=2, quiet=True,\n"
+        "              echo=lambda text, err: print(('E ' if err else 'O ') + text))\n"
+        "print(r.final_line)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "3 reports written, 0 failed", done.stdout + done.stderr
+    assert sum(line.startswith("E worker processes could not start") for line in lines) == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-report.xlsx", "b-report.xlsx", "c-report.xlsx"]
