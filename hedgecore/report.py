@@ -47,6 +47,7 @@ from .funding import funding_cost_usd
 from .plan import HedgePlan, hedge_plan
 from .scenarios import SCENARIO_COLUMNS, scenario_pnl
 from .stats import BetaStats, beta, beta_stats, portfolio_beta, rolling_beta
+from .workbook import read_workbook_and_book
 
 __all__ = [
     "FORMATS",
@@ -886,53 +887,6 @@ def write_report(r: ReportData, source: Path, outdir: Path, fmt: str, *, overwri
     return targets
 
 
-def _read(path: Path, data: bytes) -> tuple[Any, Any]:
-    """``(WorkbookInputs, workbook)``: :func:`hedgecore.workbook.read_workbook`, sharing one openpyxl load.
-
-    read_workbook loads the file with openpyxl, and again with ``data_only=True`` when an input
-    holds a formula (the template's default HedgeRatio and HedgePrice do); the report writer would
-    load it a third time. Loading is most of a report's cost, so while read_workbook runs its
-    cell reader is given the workbook loaded here (also used to write the report) and a lazy
-    read-only view for the cached values. Other callers are unaffected (the reader checks the
-    path). If the reader is not there, plain read_workbook is used and the writer loads again.
-    """
-    from openpyxl import load_workbook
-
-    from . import workbook as wbmod
-
-    base = getattr(wbmod, "_CellReader", None)
-    if not isinstance(base, type) or not isinstance(getattr(base, "cached", None), property):
-        return wbmod.read_workbook(path), None
-    spath = str(path)
-    try:
-        loaded = load_workbook(io.BytesIO(data))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise WorkbookError(f"{path.name}: cannot open as .xlsx ({exc})") from exc
-    views: list[Any] = []
-
-    class _SharedReader(base):  # type: ignore[misc, valid-type]
-        def __init__(self, p: str) -> None:
-            if p != spath:
-                super().__init__(p)
-                return
-            self.path, self.wb, self._cached = p, loaded, None
-
-        @property
-        def cached(self) -> Any:
-            if self._cached is None and self.path == spath:
-                self._cached = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-                views.append(self._cached)
-            return self._cached if self._cached is not None else base.cached.fget(self)
-
-    wbmod._CellReader = _SharedReader
-    try:
-        return wbmod.read_workbook(spath), loaded
-    finally:
-        wbmod._CellReader = base
-        for view in views:
-            view.close()
-
-
 def process_job(job: Job) -> Outcome:
     """Run one input end to end; never raises for a problem with the input (one line instead)."""
     path = Path(job.source)
@@ -947,7 +901,7 @@ def process_job(job: Job) -> Outcome:
         data = path.read_bytes()
         _check_container(path, data)
         Path(job.outdir).mkdir(parents=True, exist_ok=True)
-        inputs, loaded = _read(path, data)
+        inputs, loaded = read_workbook_and_book(path, data)
         r = compute_report(
             inputs.holdings,
             inputs.prices,

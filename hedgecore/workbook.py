@@ -767,7 +767,7 @@ def _write_stress(wb, st, shocks: Iterable[float], hedge_asset: str) -> None:
     chart = ScatterChart()
     chart.title = "Portfolio value: hedged vs unhedged"
     chart.style = 2
-    chart.x_axis.title = f"Shock to the hedge coin"
+    chart.x_axis.title = "Shock to the hedge coin"
     chart.y_axis.title = "Value (USD)"
     chart.x_axis.number_format = "0%"
     chart.y_axis.number_format = '"$"#,##0'
@@ -1011,25 +1011,38 @@ def _name_dest(path: str, wb, name: str) -> tuple[str, str]:
 
 
 class _CellReader:
-    """Formula-aware cell access: cached values from an Excel save, else the formula text."""
+    """Formula-aware cell access: cached values from an Excel save, else the formula text.
 
-    def __init__(self, path: str):
+    Loads the file once (from ``data`` when the caller already holds its bytes); the values
+    Excel cached are read lazily through a read-only view, only when an input holds a formula.
+    """
+
+    def __init__(self, path: str, data: bytes | None = None):
         from openpyxl import load_workbook
 
         self.path = path
+        self._data = data
         try:
-            self.wb = load_workbook(path, data_only=False)
+            self.wb = load_workbook(self._source(), data_only=False)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise WorkbookError(f"{Path(path).name}: cannot open as .xlsx ({exc})") from exc
         self._cached = None
+
+    def _source(self):
+        return io.BytesIO(self._data) if self._data is not None else self.path
 
     @property
     def cached(self):
         if self._cached is None:
             from openpyxl import load_workbook
 
-            self._cached = load_workbook(self.path, data_only=True)
+            self._cached = load_workbook(self._source(), read_only=True, data_only=True)
         return self._cached
+
+    def close(self) -> None:
+        if self._cached is not None:
+            self._cached.close()
+            self._cached = None
 
     def value(self, sheet: str, coord: str) -> tuple[Any, str | None]:
         """(value, formula): value is the cached result when the cell holds a formula."""
@@ -1192,8 +1205,26 @@ def read_workbook(path: str | os.PathLike[str]) -> WorkbookInputs:
         negative quantity; an asset or hedge coin missing from Prices; duplicated or unsorted
         dates; empty Prices or Holdings.
     """
+    inputs, _ = read_workbook_and_book(path)
+    return inputs
+
+
+def read_workbook_and_book(path: str | os.PathLike[str], data: bytes | None = None) -> tuple[WorkbookInputs, Any]:
+    """:func:`read_workbook`, also returning the loaded openpyxl workbook (formulas kept).
+
+    For the batch report, which writes its output from the same workbook: one load per file.
+    ``data`` are the file's bytes when the caller has read them already (e.g. to hash them).
+    """
     spath = str(path)
-    r = _CellReader(spath)
+    r = _CellReader(spath, data)
+    try:
+        return _inputs(r), r.wb
+    finally:
+        r.close()
+
+
+def _inputs(r: _CellReader) -> WorkbookInputs:
+    spath = r.path
     cells: dict[str, str] = {}
     locations = {n: _name_dest(spath, r.wb, n) for n in INPUT_NAMES + OUTPUT_NAMES}
     for n, (sheet, coord) in locations.items():

@@ -360,15 +360,12 @@ def test_demo_runs_from_any_folder_and_reruns(tmp_path):
 
 
 def test_shared_load_reads_exactly_what_read_workbook_reads(batch):
-    """report._read lends read_workbook's cell reader the workbook it loads once; same inputs result."""
+    """read_workbook_and_book (one load, from bytes) reads the same inputs as read_workbook."""
     import hedgecore.workbook as wbmod
-    from hedgecore.report import _read
 
-    original = wbmod._CellReader
     for name in CASES:
         path = batch["inputs"] / f"{name}.xlsx"
-        shared, loaded = _read(path, path.read_bytes())
-        assert wbmod._CellReader is original  # restored
+        shared, loaded = wbmod.read_workbook_and_book(path, path.read_bytes())
         assert loaded is not None and "Summary" not in loaded.sheetnames
         plain = wbmod.read_workbook(path)
         pd.testing.assert_frame_equal(shared.holdings, plain.holdings)
