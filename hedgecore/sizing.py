@@ -12,6 +12,7 @@ import math
 
 from ._validation import as_float, require_choice, require_nonnegative, require_positive
 from .contracts import resolve_contract
+from .errors import InvalidInputError
 
 __all__ = [
     "ROUNDING_MODES",
@@ -91,6 +92,8 @@ def hedge_notional(
     notional = exposure * ratio
     if kind == "inverse":
         notional += collateral * price
+    if not math.isfinite(notional):
+        raise InvalidInputError("hedge notional is too large to compute: check exposure_usd, hedge_ratio, collateral_coin")
     return notional
 
 
@@ -159,7 +162,11 @@ def contracts_for_notional(
     size, kind = resolve_contract(contract_size, contract_type)
     size = require_positive("contract_size", size)
     price = require_positive("price_usd", price_usd)
-    return round_contracts(as_float("notional_usd", notional_usd) / _contract_value_usd(price, size, kind), rounding)
+    value = _contract_value_usd(price, size, kind)
+    count = as_float("notional_usd", notional_usd) / value if value > 0 else math.inf
+    if not math.isfinite(count):
+        raise InvalidInputError("contract count is too large to compute: check contract_size and price_usd")
+    return round_contracts(count, rounding)
 
 
 def hedged_notional(

@@ -114,3 +114,10 @@ def test_non_finite_counts_and_long_names_give_short_errors():
     with pytest.raises(hc.UnknownContractError) as err:
         hc.get_contract("X" * 1_000)
     assert len(str(err.value)) < 120
+
+
+def test_overflow_is_a_clear_error_not_inf():
+    with pytest.raises(hc.InvalidInputError, match="hedge notional is too large"):
+        hc.hedge_contracts(1e308, 3_500, 10, hedge_ratio=1e308)
+    with pytest.raises(hc.InvalidInputError, match="contract count is too large"):
+        hc.hedge_contracts(1e300, 1e-300, 1e-300, contract_type="linear")
