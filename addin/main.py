@@ -5,7 +5,7 @@ tab), or name it in the classic add-in's ``UDF Modules`` setting. It is the only
 code that imports xlwings; every function is a thin wrapper: cells -> one hedgecore call ->
 cells. The maths lives in the ``hedgecore`` package.
 
-Cell conventions (see docs/addin-notes.md):
+Cell conventions (see docs/excel-addin.md):
 
 * blank optional arguments (``None``, ``""``; ``0`` for option text) mean the default;
 * in price ranges blanks, text (a header cell), booleans and ``0`` are missing data and are

@@ -11,7 +11,7 @@ Measures, in one run:
    data/market/prices_daily (holdings, hedge coin and settings varied with a fixed seed), at
    --jobs 1 and --jobs 2, the per-workbook load+save floor over the same files, and the parallel
    efficiency rate(2) / (2 * rate(1)).
-Goals (docs/batch-notes.md): per-workbook time <= 3x the floor; parallel efficiency >= 80 % on 2 cores.
+Goals (docs/batch-reports.md): per-workbook time <= 3x the floor; parallel efficiency >= 80 % on 2 cores.
 Invariant asserted: every report is written, none fails.
 """
 

@@ -4,7 +4,7 @@ The xlwings decorators are bound at the first ``import xlwings`` of a process, s
 Office.js binding (XLWINGS_ON_SERVER=true) cannot share a process with the plain tests;
 pyproject's addopts ignores tests/officejs and this test runs it as a subprocess.
 Licence: ``XLWINGS_LICENSE_KEY=noncommercial`` only when no key is set (noncommercial
-open-source project; see docs/addin-notes.md).
+open-source project; see docs/excel-addin.md).
 """
 
 import os
