@@ -151,7 +151,7 @@ def template(output, holdings, prices, assets, sets):
       hedgecore template -o mine.xlsx --holdings holdings.csv --prices data/market/prices_daily \\
           --assets SOL,AVAX,ETH,BTC --set HedgeAsset=ETH --set Contract=binance:ETHUSD_PERP --set Collateral=5
     """
-    from .workbook import write_template
+    from .template import write_template
 
     settings = {}
     for item in sets:

@@ -1,6 +1,6 @@
 """Hedge reports from filled templates: compute every figure with hedgecore, then write xlsx, json or csv.
 
-One input workbook (the template of :mod:`hedgecore.workbook`, filled in) gives one report:
+One input workbook (the template of :mod:`hedgecore.template`, filled in) gives one report:
 
 * ``xlsx`` — ``<stem>-report.xlsx``: the input workbook with every cell hedgecore computes holding
   its value, formulas replaced by values (Holdings Value/Beta/Beta exposure/Weight and totals,
@@ -29,7 +29,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._atomic import atomic_write
 from .contracts import resolve_contract
 from .errors import HedgecoreError, WorkbookError
 from .funding import funding_cost_usd
@@ -842,25 +842,6 @@ def _failure_message(path: Path, exc: BaseException) -> str:
     return f"{path}: unexpected {type(exc).__name__}{': ' + text if text else ''} (please report this)"
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None], overwrite: bool) -> None:
-    """Write via ``write(tmp)`` to a temp file beside ``target``, then move it into place.
-
-    The temp file is removed whatever happens; the target is either untouched or complete.
-    """
-    if target.exists() and not overwrite:
-        raise FileExistsError(17, "File exists", str(target))
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".~{target.stem}-", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        if target.exists() and not overwrite:  # appeared meanwhile (a parallel run)
-            raise FileExistsError(17, "File exists", str(target))
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_csv(path: Path, df: pd.DataFrame) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -875,13 +856,13 @@ def write_report(r: ReportData, source: Path, outdir: Path, fmt: str, *, overwri
     targets = output_paths(source, outdir, fmt)
     if fmt == "xlsx":
         wb = build_report_workbook(r, source, workbook=workbook)
-        _atomic_write(targets[0], wb.save, overwrite)
+        atomic_write(targets[0], wb.save, overwrite=overwrite)
     elif fmt == "json":
         text = json.dumps(report_json(r), indent=2, allow_nan=False) + "\n"
-        _atomic_write(targets[0], lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite)
+        atomic_write(targets[0], lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite=overwrite)
     elif fmt == "csv":
         for target, df in zip(targets, (r.holdings, _stress_table(r))):
-            _atomic_write(target, lambda tmp, df=df: _write_csv(tmp, df), overwrite)
+            atomic_write(target, lambda tmp, df=df: _write_csv(tmp, df), overwrite=overwrite)
     else:
         raise HedgecoreError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     return targets

@@ -23,7 +23,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.report import ROLLING_WINDOW, STRESS_BLOCK_COLUMNS  # noqa: E402
-from hedgecore.workbook import DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES, write_template  # noqa: E402
+from hedgecore.template import DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES, write_template  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "market" / "prices_daily"

@@ -14,7 +14,7 @@ openpyxl = pytest.importorskip("openpyxl")
 from openpyxl.utils.cell import range_boundaries  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
-from hedgecore.workbook import (  # noqa: E402
+from hedgecore.template import (  # noqa: E402
     DEFAULT_SHOCKS,
     INPUT_NAMES,
     OUTPUT_NAMES,
@@ -70,7 +70,7 @@ def regenerated(tmp_path_factory):
 def test_committed_files_match_regeneration(regenerated):
     empty, example = regenerated
     assert _snapshot(empty) == _snapshot(TEMPLATE), "run: hedgecore template -o templates/hedge_template.xlsx"
-    assert _snapshot(example) == _snapshot(EXAMPLE), "regenerate with hedgecore.workbook.write_example"
+    assert _snapshot(example) == _snapshot(EXAMPLE), "regenerate with hedgecore.template.write_example"
 
 
 def test_packaged_example_is_identical_to_template_copy():

@@ -16,7 +16,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.stats import beta  # noqa: E402
-from hedgecore.workbook import INPUT_NAMES, OUTPUT_NAMES, read_workbook, write_template  # noqa: E402
+from hedgecore.template import INPUT_NAMES, OUTPUT_NAMES, write_template  # noqa: E402
+from hedgecore.workbook import read_workbook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
