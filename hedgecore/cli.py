@@ -135,7 +135,6 @@ def contracts(as_json):
         click.echo(f"{s.name:<24} {s.contract_type:<8} {s.contract_size:g} {unit:<5} margin {s.margin_asset}")
 
 
-
 @main.command()
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="The .xlsx to write.")
 @click.option("--holdings", type=click.Path(exists=True, dir_okay=False), help="CSV with Asset, Quantity[, Price] (price defaults to the last close).")
