@@ -66,16 +66,12 @@ def _opt(value, default):
     return default if _is_blank(value) else value
 
 
-def _opt_text(value, default):
-    """A blank optional option text means the default; so does 0 (desktop Excel's blank)."""
+def _opt_nonzero(value, default):
+    """For option texts and options where 0 is meaningless (leverage, interval): blank or 0 means
+    the default, as desktop Excel hands a referenced empty cell over as 0."""
     if _is_blank(value) or (not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0):
         return default
     return value
-
-
-def _opt_positive(value, default):
-    """For options where 0 is meaningless (leverage, interval): blank or 0 means the default."""
-    return _opt_text(value, default)
 
 
 def _cell(value, nan=_NUM_ERROR):
@@ -199,7 +195,7 @@ def hedge_contracts(
     collateral=0.0,
 ):
     """Number of perpetual contracts to short to hedge a USD exposure."""
-    _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio, contract_type=contract_type, rounding=rounding, collateral=collateral)
+    _single(**locals())  # every argument is one cell
     return _cell(
         _call(
             {"exposure_usd": "exposure", "price_usd": "price", "collateral_coin": "collateral"},
@@ -208,8 +204,8 @@ def hedge_contracts(
             price,
             contract_size,
             hedge_ratio=_opt(hedge_ratio, 1.0),
-            contract_type=_opt_text(contract_type, "inverse"),
-            rounding=_opt_text(rounding, "nearest"),
+            contract_type=_opt_nonzero(contract_type, "inverse"),
+            rounding=_opt_nonzero(rounding, "nearest"),
             collateral_coin=_opt(collateral, 0.0),
         )
     )
@@ -247,7 +243,7 @@ def hedge_plan(
     funding_rate=0.0,
 ):
     """Hedge plan as a label/value table: size, margin, liquidation price, funding, net delta."""
-    _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio, contract_type=contract_type, rounding=rounding, collateral=collateral, leverage=leverage, maintenance_rate=maintenance_rate, funding_rate=funding_rate)
+    _single(**locals())  # every argument is one cell
     plan = _call(
         _PLAN_NAMES,
         hedgecore.hedge_plan,
@@ -255,10 +251,10 @@ def hedge_plan(
         price,
         contract_size,
         hedge_ratio=_opt(hedge_ratio, 1.0),
-        contract_type=_opt_text(contract_type, "inverse"),
-        rounding=_opt_text(rounding, "nearest"),
+        contract_type=_opt_nonzero(contract_type, "inverse"),
+        rounding=_opt_nonzero(rounding, "nearest"),
         collateral_coin=_opt(collateral, 0.0),
-        leverage=_opt_positive(leverage, 1.0),
+        leverage=_opt_nonzero(leverage, 1.0),
         maintenance_rate=_opt(maintenance_rate, 0.005),
         funding_rate=_opt(funding_rate, 0.0),
     )
@@ -297,7 +293,7 @@ def liquidation_price(
     maintenance_amount=0.0,
 ):
     """Liquidation price in USD; "none" when no adverse move can liquidate the position."""
-    _single(entry_price=entry_price, contracts=contracts, wallet_balance=wallet_balance, side=side, contract_size=contract_size, contract_type=contract_type, maintenance_rate=maintenance_rate, maintenance_amount=maintenance_amount)
+    _single(**locals())  # every argument is one cell
     price = _call(
         {},
         hedgecore.liquidation_price,
@@ -305,7 +301,7 @@ def liquidation_price(
         contracts,
         wallet_balance,
         side=side,
-        contract_type=_opt_text(contract_type, "inverse"),
+        contract_type=_opt_nonzero(contract_type, "inverse"),
         contract_size=contract_size,
         maintenance_rate=_opt(maintenance_rate, 0.005),
         maintenance_amount=_opt(maintenance_amount, 0.0),
@@ -329,7 +325,7 @@ def funding_cost(
     interval_hours=8.0,
 ):
     """USD funding paid over a number of days (negative = received)."""
-    _single(notional=notional, funding_rate=funding_rate, days=days, side=side, interval_hours=interval_hours)
+    _single(**locals())  # every argument is one cell
     return _cell(
         _call(
             {"notional_usd": "notional"},
@@ -337,8 +333,8 @@ def funding_cost(
             notional,
             funding_rate,
             days,
-            side=_opt_text(side, "short"),
-            interval_hours=_opt_positive(interval_hours, 8.0),
+            side=_opt_nonzero(side, "short"),
+            interval_hours=_opt_nonzero(interval_hours, 8.0),
         )
     )
 
@@ -368,7 +364,8 @@ def scenario_pnl(
     days=0.0,
 ):
     """Stress table: P&L of altcoins, hedge, collateral and funding per price shock."""
-    _single(exposure=exposure, beta=beta, hedge_notional=hedge_notional, entry_price=entry_price, contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days)
+    _single(exposure=exposure, beta=beta, hedge_notional=hedge_notional, entry_price=entry_price,
+            contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days)
     cells, _ = _range("shocks", shocks)
     numbers = [x for x in map(_as_number, cells) if x is not None]
     if not numbers:
@@ -386,7 +383,7 @@ def scenario_pnl(
         hedge_notional,
         entry_price,
         numbers,
-        contract_type=_opt_text(contract_type, "inverse"),
+        contract_type=_opt_nonzero(contract_type, "inverse"),
         collateral_coin=_opt(collateral, 0.0),
         funding_rate=_opt(funding_rate, 0.0),
         days=_opt(days, 0.0),
@@ -413,8 +410,8 @@ def _stats(function, asset_prices, benchmark_prices, returns, data, *args):
         asset,
         benchmark,
         *args,
-        returns=_opt_text(returns, "simple"),
-        data=_opt_text(data, "prices"),
+        returns=_opt_nonzero(returns, "simple"),
+        data=_opt_nonzero(data, "prices"),
     )
     return result, orientation
 
@@ -482,7 +479,7 @@ def rolling_beta(
 @arg("field", doc='One field to return, e.g. "contract_size"; blank for the whole table.')
 def contract_spec(name, field: FieldOption = ""):
     """Catalog entry of a perpetual contract as a label/value table, or one field of it."""
-    _single(name=name, field=field)
+    _single(**locals())  # every argument is one cell
     spec = _call({}, hedgecore.get_contract, name)
     if _is_blank(field) or (not isinstance(field, str) and field == 0):
         return [[label, _cell(getattr(spec, key))] for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS]

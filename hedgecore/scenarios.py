@@ -103,27 +103,30 @@ def scenario_pnl(
         pos = int(np.flatnonzero(s <= -1)[0])
         raise InvalidInputError(f"shocks must be above -1 (-100 %), got {s[pos]:g} at position {pos + 1}")
 
-    alt_move = np.maximum(b * s, -1.0)
-    spot = exposure * alt_move
-    hedge = -q * s
-    collateral_pnl = collateral * p0 * s
-    funding = np.full_like(s, q * rate * n_intervals)  # received by the short
-    net = spot + hedge + collateral_pnl + funding
-    start = exposure + collateral * p0
-    table = pd.DataFrame(
-        {
-            "Shock": s,
-            "Hedge price": p0 * (1.0 + s),
-            "Spot P&L": spot,
-            "Hedge P&L": hedge,
-            "Collateral P&L": collateral_pnl,
-            "Funding": funding,
-            "Net P&L": net,
-            "Unhedged value": start + spot + collateral_pnl,
-            "Hedged value": start + net,
-            "Alt move": alt_move,
-        }
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        alt_move = np.maximum(b * s, -1.0)
+        spot = exposure * alt_move
+        hedge = -q * s
+        collateral_pnl = collateral * p0 * s
+        funding = np.full_like(s, q * rate * n_intervals)  # received by the short
+        net = spot + hedge + collateral_pnl + funding
+        start = exposure + collateral * p0
+        table = pd.DataFrame(
+            {
+                "Shock": s,
+                "Hedge price": p0 * (1.0 + s),
+                "Spot P&L": spot,
+                "Hedge P&L": hedge,
+                "Collateral P&L": collateral_pnl,
+                "Funding": funding,
+                "Net P&L": net,
+                "Unhedged value": start + spot + collateral_pnl,
+                "Hedged value": start + net,
+                "Alt move": alt_move,
+            }
+        )
+    if not np.isfinite(table.to_numpy(dtype=float)).all():
+        raise InvalidInputError("scenario amounts are too large to compute: check exposure_usd, hedge_notional_usd")
     if maintenance_rate is not None:
         wallet = collateral if wallet_balance is None else require_nonnegative("wallet_balance", wallet_balance)
         if kind == "linear" and wallet_balance is None:

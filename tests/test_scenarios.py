@@ -86,3 +86,8 @@ def test_liquidation_flag_matches_the_liquidation_price():
     one_x = hc.scenario_pnl(0, 1.0, 16_000, 64_000, [0.5, 5.0, 50.0], collateral_coin=0.25, maintenance_rate=0.004)
     assert not one_x["Liquidated"].any()  # a 1x inverse short on same-coin collateral survives any rally
     assert "Liquidated" not in hc.scenario_pnl(1, 1, 1, 1, [0.1]).columns
+
+
+def test_overflow_is_a_clear_error_not_inf():
+    with pytest.raises(hc.InvalidInputError, match="too large to compute"):
+        hc.scenario_pnl(1e308, 1e10, 1e308, 1e308, [0.5])
