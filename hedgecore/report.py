@@ -371,6 +371,11 @@ def summary_figures(r: ReportData) -> list[Figure]:
                                pnl, _USD, f"at {coin} {shock:+.0%}"))
             figs.append(Figure(f"{word.lower()}_{name}_shock", "Stress test", f"{word} outcome {name}: {coin} shock",
                                shock, _PCT_SIGNED))
+    if "Liquidated" in r.stress:
+        hit = r.stress.loc[r.stress["Liquidated"].astype(bool), "Shock"]
+        text = ", ".join(f"{x:+.0%}" for x in hit) if len(hit) else "none"
+        figs.append(Figure("liquidated_shocks", "Stress test", f"Hedge liquidated at {coin} shocks", text,
+                           "General", "hedged P&L there assumes the short survives" if len(hit) else ""))
     figs += [
         Figure("first_date", "Data", "First date", r.first_date.to_pydatetime(), "yyyy-mm-dd"),
         Figure("last_date", "Data", "Last date", r.last_date.to_pydatetime(), "yyyy-mm-dd"),

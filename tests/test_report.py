@@ -101,7 +101,8 @@ def expected(case: dict) -> dict:
     shocks = case.get("shocks", DEFAULT_SHOCKS)
     stress = hc.scenario_pnl(total, pbeta, plan.hedged_notional_usd, hedge_price, shocks,
                              contract_type=s["ContractType"], collateral_coin=s["Collateral"],
-                             funding_rate=s["FundingRate"], days=s["HorizonDays"])
+                             funding_rate=s["FundingRate"], days=s["HorizonDays"],
+                             maintenance_rate=s["MaintenanceMargin"], wallet_balance=plan.wallet_balance)
     basket_value = (prices[assets] * qty).sum(axis=1, min_count=len(assets))
     stats = hc.beta_stats(basket_value, prices[coin])
     start = total + (s["Collateral"] * hedge_price if s["ContractType"] == "inverse" else 0.0)
@@ -322,6 +323,8 @@ def test_json_and_csv_formats_carry_the_same_figures(batch, tmp_path):
         np.testing.assert_allclose([a["Beta"] for a in doc["assets"]], e["betas"], rtol=REL)
         np.testing.assert_allclose([r["Net P&L"] for r in doc["stress"]], e["stress"]["Net P&L"], rtol=REL)
         np.testing.assert_allclose([r["Unhedged P&L"] for r in doc["stress"]], e["unhedged"], rtol=REL, atol=1e-9)
+        hit = [f"{x:+.0%}" for x, flag in zip(e["stress"]["Shock"], e["stress"]["Liquidated"]) if flag]
+        assert s["liquidated_shocks"] == (", ".join(hit) or "none")
         row = summary.set_index("file").loc[f"{name}.xlsx"]
         assert row["contracts"] == p.contracts
         assert float(row["portfolio_beta"]) == pytest.approx(e["pbeta"], rel=1e-12)
