@@ -122,6 +122,7 @@ def _call(names, function, *args, **kwargs):
 
 
 _SEQUENCES = {list, tuple}
+_NUMBERS_OR_BLANK = {float, int, type(None)}
 
 
 def _range(name, value):
@@ -140,7 +141,7 @@ def _range(name, value):
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
     kinds = set(map(type, value))  # type checks at C speed: ranges can be 100,000 cells
     if not kinds & _SEQUENCES:  # a flat list: xlwings hands a one-row range over as its row
-        nrows, ncols, cells = 1, len(value), value
+        nrows, ncols, cells, cell_kinds = 1, len(value), value, kinds
     elif kinds <= _SEQUENCES:
         widths = set(map(len, value))
         if len(widths) > 1:
@@ -149,15 +150,22 @@ def _range(name, value):
         if nrows != 1 and ncols != 1:
             raise InvalidInputError(f"{name} must be a single row or column, got {nrows}x{ncols} cells")
         cells = list(chain.from_iterable(value))
-        if set(map(type, cells)) & _SEQUENCES:
+        cell_kinds = set(map(type, cells))
+        if cell_kinds & _SEQUENCES:
             raise InvalidInputError(f"{name} must be a single row or column")
     else:
         raise InvalidInputError(f"{name} must be a single row or column")
     if not cells:
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
+    orientation = "row" if nrows == 1 and ncols > 1 else "column"
+    if cell_kinds <= _NUMBERS_OR_BLANK:  # the common case: straight to floats, a blank becomes NaN
+        try:
+            return np.array(cells, dtype=float), orientation
+        except OverflowError:  # an integer beyond float range: the general path reports it
+            pass
     flat = np.empty(len(cells), dtype=object)
     flat[:] = cells
-    return flat, ("row" if nrows == 1 and ncols > 1 else "column")
+    return flat, orientation
 
 
 def _as_number(value):
