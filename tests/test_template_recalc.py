@@ -1,8 +1,9 @@
 """Recompute the example workbook headlessly with ``formulas`` and compare with hedgecore.
 
-The add-in's Excel function names (the fixed contract of addin/main.py) are bound to hedgecore
-here, so a wiring mistake in a template formula — wrong argument order, wrong range, wrong
-name — changes a number and fails a test.
+The add-in's Excel function names are bound to the real add-in functions of addin/main.py
+(called as plain Python, with the cells shaped as Excel sends them), which call hedgecore; so a
+wiring mistake in a template formula — wrong argument order, wrong range, wrong name — or a
+mismatch between the template and the add-in changes a number and fails a test.
 
 One limitation of formulas 1.3.4 is patched: ``INDEX(range, 0, k)`` (Excel: the whole k-th
 column) returns only the first row there; the wrapper below implements Excel's meaning.
@@ -10,6 +11,7 @@ column) returns only the first row there; the wrapper below implements Excel's m
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
 from pathlib import Path
@@ -20,7 +22,6 @@ import pytest
 formulas = pytest.importorskip("formulas")
 
 import hedgecore as hc  # noqa: E402
-from hedgecore.plan import PLAN_LABELS  # noqa: E402
 from hedgecore.stats import beta as hc_beta  # noqa: E402
 from hedgecore.template import OUTPUT_NAMES  # noqa: E402
 from hedgecore.workbook import read_workbook  # noqa: E402
@@ -44,98 +45,41 @@ def _scalar(x):
     return x
 
 
-def _opt(x, default):
-    v = _scalar(x)
-    return default if v is None or v == "" else v
-
-
-def _column(x) -> np.ndarray:
+def _cell_value(v):
     import schedula as sh
 
-    flat = np.asarray(x, dtype=object).ravel()
-    return np.array([np.nan if (v is sh.EMPTY or v is None or v == "") else float(v) for v in flat])
+    if v is sh.EMPTY:
+        return None
+    return v.item() if isinstance(v, np.generic) else v
 
 
-def _contract(x):
-    v = _scalar(x)
-    return v.strip() if isinstance(v, str) else float(v)
+def _as_excel_sends(x):
+    """A formulas argument as Excel hands it to the add-in: one cell as a scalar, a one-row
+    range as its row (as xlwings passes it), any other range as a list of rows."""
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim < 2:
+        arr = arr.reshape(1, -1)
+    rows = [[_cell_value(v) for v in row] for row in arr.tolist()]
+    if arr.size == 1:
+        return rows[0][0]
+    return rows[0] if len(rows) == 1 else rows
 
 
-def x_beta(asset, bench, returns="simple", data="prices"):
-    return hc_beta(_column(asset), _column(bench), returns=_opt(returns, "simple"), data=_opt(data, "prices"))
+def _bind(udf):
+    """Call the real add-in function (addin/main.py, plain Python) from a formulas model."""
+
+    def call(*args):
+        out = udf(*(_as_excel_sends(a) for a in args))
+        return np.array(out, dtype=object) if isinstance(out, list) else out
+
+    return call
 
 
-def x_hedge_contracts(exposure, price, size, ratio=1, kind="inverse", rounding="nearest", collateral=0):
-    return hc.hedge_contracts(
-        float(_scalar(exposure)),
-        float(_scalar(price)),
-        _contract(size),
-        hedge_ratio=float(_opt(ratio, 1.0)),
-        contract_type=_opt(kind, "inverse"),
-        rounding=_opt(rounding, "nearest"),
-        collateral_coin=float(_opt(collateral, 0.0)),
-    )
-
-
-def x_hedge_plan(exposure, price, size, ratio=1, kind="inverse", rounding="nearest", collateral=0, leverage=1,
-                 mmr=0.005, funding=0):
-    plan = hc.hedge_plan(
-        float(_scalar(exposure)),
-        float(_scalar(price)),
-        _contract(size),
-        hedge_ratio=float(_opt(ratio, 1.0)),
-        contract_type=_opt(kind, "inverse"),
-        rounding=_opt(rounding, "nearest"),
-        collateral_coin=float(_opt(collateral, 0.0)),
-        leverage=float(_opt(leverage, 1.0)),
-        maintenance_rate=float(_opt(mmr, 0.005)),
-        funding_rate=float(_opt(funding, 0.0)),
-    )
-    rows = []
-    for fld, label in PLAN_LABELS:
-        v = getattr(plan, fld)
-        rows.append([label, "none" if isinstance(v, float) and math.isinf(v) else v])
-    return np.array(rows, dtype=object)
-
-
-def x_liquidation_price(entry, contracts, wallet, side, size, kind="inverse", mmr=0.005, amount=0):
-    lp = hc.liquidation_price(
-        float(_scalar(entry)),
-        float(_scalar(contracts)),
-        float(_scalar(wallet)),
-        side=_scalar(side),
-        contract_size=_contract(size),
-        contract_type=_opt(kind, "inverse"),
-        maintenance_rate=float(_opt(mmr, 0.005)),
-        maintenance_amount=float(_opt(amount, 0.0)),
-    )
-    return "none" if math.isinf(lp) or lp == 0 else lp
-
-
-def x_funding_cost(notional, rate, days, side="short", interval_hours=8):
-    return hc.funding_cost_usd(
-        float(_scalar(notional)),
-        float(_scalar(rate)),
-        float(_scalar(days)),
-        side=_opt(side, "short"),
-        interval_hours=float(_opt(interval_hours, 8.0)),
-    )
-
-
-def x_scenario_pnl(exposure, beta, notional, entry, shocks, kind="inverse", collateral=0, funding=0, days=0):
-    df = hc.scenario_pnl(
-        float(_scalar(exposure)),
-        float(_scalar(beta)),
-        float(_scalar(notional)),
-        float(_scalar(entry)),
-        _column(shocks),
-        contract_type=_opt(kind, "inverse"),
-        collateral_coin=float(_opt(collateral, 0.0)),
-        funding_rate=float(_opt(funding, 0.0)),
-        days=float(_opt(days, 0.0)),
-    )
-    cols = list(hc.SCENARIO_COLUMNS) + ["Alt move"]
-    return np.vstack([np.array(cols, dtype=object), df[cols].to_numpy(dtype=object)])
+def _addin():
+    spec = importlib.util.spec_from_file_location("hedgecore_addin_main_recalc", ROOT / "addin" / "main.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _excel_index():
@@ -156,14 +100,9 @@ def _excel_index():
     return spec
 
 
-BINDINGS = {
-    "BETA": x_beta,
-    "HEDGE_CONTRACTS": x_hedge_contracts,
-    "HEDGE_PLAN": x_hedge_plan,
-    "LIQUIDATION_PRICE": x_liquidation_price,
-    "FUNDING_COST": x_funding_cost,
-    "SCENARIO_PNL": x_scenario_pnl,
-}
+ADDIN = _addin()
+BINDINGS = {name.upper(): _bind(getattr(ADDIN, name)) for name in (
+    "beta", "hedge_contracts", "hedge_plan", "liquidation_price", "funding_cost", "scenario_pnl")}
 
 
 @pytest.fixture(scope="module")
