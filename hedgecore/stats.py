@@ -340,12 +340,15 @@ def _slope(y: np.ndarray, x: np.ndarray) -> float:
     n = x.size
     if n < 2:
         return math.nan
-    mx = x.mean()
-    xc = x - mx
-    sxx = float(xc @ xc)
-    if not sxx > n * (_NOISE * mx) ** 2:
-        return math.nan
-    return float(xc @ (y - y.mean())) / sxx
+    with np.errstate(over="ignore", invalid="ignore"):
+        mx = x.mean()
+        xc = x - mx
+        sxx = float(xc @ xc)
+        sxy = float(xc @ (y - y.mean()))
+        noise = n * (_NOISE * mx) ** 2
+    if not (sxx > noise and math.isfinite(sxx) and math.isfinite(sxy)):
+        return math.nan  # constant x, or sums beyond float range
+    return sxy / sxx
 
 
 def _fast_returns_beta(asset: object, benchmark: object) -> float | None:
@@ -361,10 +364,13 @@ def _fast_returns_beta(asset: object, benchmark: object) -> float | None:
     if not (math.isfinite(mx) and math.isfinite(my)):  # a NaN/inf somewhere: take the general path
         return None
     xc = benchmark - mx
-    sxx = float(xc @ xc)
-    if not sxx > n * (_NOISE * mx) ** 2:
+    with np.errstate(over="ignore", invalid="ignore"):
+        sxx = float(xc @ xc)
+        sxy = float(xc @ (asset - my))
+        noise = n * (_NOISE * mx) ** 2
+    if not (sxx > noise and math.isfinite(sxx) and math.isfinite(sxy)):
         return math.nan
-    return float(xc @ (asset - my)) / sxx
+    return sxy / sxx
 
 
 def beta(
@@ -443,11 +449,15 @@ def _stats(y: np.ndarray, x: np.ndarray, periods_per_year: float) -> BetaStats:
         nan,
     )
     if n >= 2:
-        mx, my = x.mean(), y.mean()
-        xc, yc = x - mx, y - my
-        sxx, syy, sxy = float(xc @ xc), float(yc @ yc), float(xc @ yc)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mx, my = x.mean(), y.mean()
+            xc, yc = x - mx, y - my
+            sxx, syy, sxy = float(xc @ xc), float(yc @ yc), float(xc @ yc)
+            noise = n * (_NOISE * mx) ** 2
+        if not all(map(math.isfinite, (sxx, syy, sxy))):  # sums beyond float range: cannot estimate
+            return BetaStats(n=n, **values)
         values["vol_unhedged"] = math.sqrt(syy / (n - 1) * periods_per_year)
-        if sxx > n * (_NOISE * mx) ** 2:
+        if sxx > noise:
             b = sxy / sxx
             resid = yc - b * xc
             ssr = min(float(resid @ resid), syy)
@@ -600,15 +610,17 @@ def _rolling_core(y: np.ndarray, x: np.ndarray, w: int) -> np.ndarray:
     out = np.full(m, np.nan)
     if m < w:
         return out
-    xc, yc = x - x.mean(), y - y.mean()  # centring on the global mean keeps the sums small
-    sx, sy = _window_sums(xc, w), _window_sums(yc, w)
-    sxx, sxy = _window_sums(xc * xc, w), _window_sums(xc * yc, w)
-    sxy *= w
-    sxy -= sx * sy  # w² · covariance
-    sxx *= w
-    var = sxx - sx * sx  # w² · variance
-    ok = var > _WINDOW_NOISE * sxx
-    np.divide(sxy, var, out=out[w - 1 :], where=ok)
+    with np.errstate(over="ignore", invalid="ignore"):  # sums beyond float range end up NaN below
+        xc, yc = x - x.mean(), y - y.mean()  # centring on the global mean keeps the sums small
+        sx, sy = _window_sums(xc, w), _window_sums(yc, w)
+        sxx, sxy = _window_sums(xc * xc, w), _window_sums(xc * yc, w)
+        sxy *= w
+        sxy -= sx * sy  # w² · covariance
+        sxx *= w
+        var = sxx - sx * sx  # w² · variance
+        ok = var > _WINDOW_NOISE * sxx
+        np.divide(sxy, var, out=out[w - 1 :], where=ok)
+    out[~np.isfinite(out)] = np.nan
     return out
 
 

@@ -428,3 +428,14 @@ def test_two_leg_hedge_degenerate_is_nan():
     assert h2.n == 2 and math.isnan(h2.beta_2)
     with pytest.raises(InvalidInputError, match="asset, hedge1 and hedge2 must have the same length, got 3, 3 and 2"):
         two_leg_hedge([1, 2, 3], [1, 2, 3], [1, 2])
+
+
+def test_sums_beyond_float_range_give_nan_not_a_wrong_number():
+    # found by the add-in fuzz: returns near 1e200 overflow the sums of squares (inf), and
+    # finite / inf would have been a silent beta of 0
+    huge = np.array([1e200, -1e200, 3e200, -2e200, 1e200])
+    small = np.array([0.01, -0.02, 0.015, 0.0, 0.01])
+    assert math.isnan(beta(small, huge, data="returns"))
+    assert math.isnan(beta(list(small), list(huge), data="returns"))
+    stats = beta_stats(small, huge, data="returns")
+    assert math.isnan(stats.beta) and stats.n == 5
