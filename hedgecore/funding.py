@@ -47,7 +47,13 @@ def funding_payment(
 
 
 def funding_intervals(days: float, interval_hours: float = 8.0) -> float:
-    """Number of funding intervals in ``days`` calendar days (funding accrues every day)."""
+    """Number of funding intervals in ``days`` calendar days (funding accrues every day).
+
+    Examples
+    --------
+    >>> funding_intervals(1), funding_intervals(1, interval_hours=4)
+    (3.0, 6.0)
+    """
     return require_nonnegative("days", days) * 24.0 / require_positive("interval_hours", interval_hours)
 
 
@@ -70,5 +76,11 @@ def funding_cost_usd(
 
 
 def annualised_funding_rate(funding_rate: float, interval_hours: float = 8.0) -> float:
-    """Simple annual rate: ``rate · (24/interval) · 365`` (+0.01 % per 8 h ≈ 10.95 %)."""
+    """Simple annual rate: ``rate · (24/interval) · 365`` (+0.01 % per 8 h ≈ 10.95 %).
+
+    Examples
+    --------
+    >>> round(annualised_funding_rate(0.0001), 6)
+    0.1095
+    """
     return as_float("funding_rate", funding_rate) * funding_intervals(365.0, interval_hours)

@@ -99,6 +99,13 @@ def initial_margin(notional_usd: float, price_usd: float, leverage: float, *, co
     """Initial margin at ``leverage``: coin ``Q/(P·L)`` for inverse, quote ``Q/L`` for linear.
 
     Seed article: a $10,000 short at 5x needs $2,000 (linear).
+
+    Examples
+    --------
+    >>> initial_margin(10_000, 3_500, 5, contract_type="linear")   # seed article: $2,000
+    2000.0
+    >>> initial_margin(10_000, 50_000, 2)                            # DOMAIN.md §12 B3: 0.1 BTC
+    0.1
     """
     q = require_nonnegative("notional_usd", notional_usd)
     price = require_positive("price_usd", price_usd)
@@ -118,6 +125,11 @@ def maintenance_margin(
 
     Binance COIN-M FAQ (DOMAIN.md §12 M1): 100 BTCUSD contracts at mark 25,000 → notional
     0.4 BTC → MM = 0.4 × 0.4 % = 0.0016 BTC.
+
+    Examples
+    --------
+    >>> round(maintenance_margin(0.4, maintenance_rate=0.004), 10)
+    0.0016
     """
     n = require_nonnegative("notional", notional)
     if brackets:
@@ -237,7 +249,15 @@ def liquidation_price(
 
 
 def effective_leverage(notional_usd: float, collateral_usd: float) -> float:
-    """Effective leverage = position notional / collateral value (both USD); ``inf`` with no collateral."""
+    """Effective leverage = position notional / collateral value (both USD); ``inf`` with no collateral.
+
+    Examples
+    --------
+    DOMAIN.md §9: 40,000 USD short on 0.25 BTC at 64,000 (16,000 USD) is 2.5x.
+
+    >>> effective_leverage(40_000, 0.25 * 64_000)
+    2.5
+    """
     q = require_nonnegative("notional_usd", notional_usd)
     c = require_nonnegative("collateral_usd", collateral_usd)
     if c == 0:

@@ -39,12 +39,28 @@ def inverse_pnl_coin(notional_usd: float, entry_price: float, exit_price: float,
 
 
 def inverse_pnl_usd(notional_usd: float, entry_price: float, exit_price: float, *, side: str = "short") -> float:
-    """USD value at ``exit_price`` of :func:`inverse_pnl_coin`; for a short it is ``−Q·r`` exactly."""
+    """USD value at ``exit_price`` of :func:`inverse_pnl_coin`; for a short it is ``−Q·r`` exactly.
+
+    Examples
+    --------
+    romanornr (DOMAIN.md §12 P6): short 16,000 USD at 8,000, price 10,000 → −0.4 BTC = −4,000 USD.
+
+    >>> round(inverse_pnl_usd(16_000, 8_000, 10_000, side="short"), 9)
+    -4000.0
+    """
     return inverse_pnl_coin(notional_usd, entry_price, exit_price, side=side) * float(exit_price)
 
 
 def linear_pnl(size_coin: float, entry_price: float, exit_price: float, *, side: str = "short") -> float:
-    """Quote (USDT) P&L of a linear position of ``size_coin`` coins."""
+    """Quote (USDT) P&L of a linear position of ``size_coin`` coins.
+
+    Examples
+    --------
+    Seed article: a $10,000 short at $3,500 loses $1,000 on a 10 % rally.
+
+    >>> round(linear_pnl(10_000 / 3_500, 3_500, 3_850, side="short"), 9)
+    -1000.0
+    """
     q = require_nonnegative("size_coin", size_coin)
     p0 = require_positive("entry_price", entry_price)
     p1 = require_positive("exit_price", exit_price)

@@ -221,6 +221,15 @@ def load_funding(path: PathLike) -> pd.Series:
     DataError
         Missing file or column, unparseable date or rate, more than one symbol, or settlement
         times that repeat or go backwards after flooring. Messages name file, line and column.
+
+    Examples
+    --------
+    The bundled Binance BTCUSDT history (stamped 03:00 UTC+3, i.e. the 00:00 UTC settlement):
+
+    >>> rates = load_funding("data/market/funding/BTC-USDT_binance_2020-01-01_2024-01-01_funding_history.csv")
+    ... # doctest: +SKIP
+    >>> rates.index[0], float(rates.iloc[0])  # doctest: +SKIP
+    (Timestamp('2020-01-01 00:00:00+0000', tz='UTC'), -0.00012359)
     """
     path = Path(path)
     if not path.is_file():

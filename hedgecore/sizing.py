@@ -35,6 +35,11 @@ def round_contracts(contracts: float, rounding: str = "nearest") -> float:
     """Round a signed contract count: ``down``/``up`` go toward/away from zero.
 
     ``nearest`` rounds halves away from zero (14.5 → 15, −14.5 → −15).
+
+    Examples
+    --------
+    >>> round_contracts(14.2857, "down"), round_contracts(-2.5, "nearest"), round_contracts(2.1, "up")
+    (14.0, -3.0, 3.0)
     """
     mode = require_choice("rounding", rounding, ROUNDING_MODES)
     contracts = as_float("contracts", contracts)
@@ -158,7 +163,15 @@ def contracts_for_notional(
     contract_type: str = "inverse",
     rounding: str = "nearest",
 ) -> float:
-    """Contracts covering a USD notional: ``Q/contract_size`` (inverse) or ``Q/(contract_size·P)`` (linear)."""
+    """Contracts covering a USD notional: ``Q/contract_size`` (inverse) or ``Q/(contract_size·P)`` (linear).
+
+    Examples
+    --------
+    DOMAIN.md §9: a 40,000 USD notional in Binance BTCUSD_PERP (100 USD face) is 400 contracts.
+
+    >>> contracts_for_notional(40_000, 64_000, "binance:BTCUSD_PERP")
+    400.0
+    """
     size, kind = resolve_contract(contract_size, contract_type)
     size = require_positive("contract_size", size)
     price = require_positive("price_usd", price_usd)
@@ -172,7 +185,15 @@ def contracts_for_notional(
 def hedged_notional(
     contracts: float, price_usd: float, contract_size: float | str, *, contract_type: str = "inverse"
 ) -> float:
-    """USD notional actually hedged by ``contracts`` contracts at ``price_usd``."""
+    """USD notional actually hedged by ``contracts`` contracts at ``price_usd``.
+
+    Examples
+    --------
+    Alice (seed article): 14 one-ETH linear contracts at $3,500 cover $49,000.
+
+    >>> hedged_notional(14, 3_500, 1, contract_type="linear")
+    49000.0
+    """
     size, kind = resolve_contract(contract_size, contract_type)
     size = require_positive("contract_size", size)
     price = require_positive("price_usd", price_usd)
@@ -193,6 +214,11 @@ def residual_exposure(
 
     Alice (seed article): $50,000 at $3,500 with 1-ETH contracts → 14 contracts hedge
     $49,000, leaving $1,000.
+
+    Examples
+    --------
+    >>> residual_exposure(50_000, 3_500, 1, contract_type="linear")
+    1000.0
     """
     size, kind = resolve_contract(contract_size, contract_type)
     wanted = hedge_notional(

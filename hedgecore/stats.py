@@ -865,6 +865,16 @@ def best_hedge(
     -----
     R² ranks the OLS hedge of each candidate; it should not be used to compare other hedge
     ratios (DOMAIN.md §10).
+
+    Examples
+    --------
+    >>> a = [0.01, -0.02, 0.03, 0.0, -0.01, 0.02]
+    >>> candidates = {"BTC": [0.008, -0.015, 0.02, 0.001, -0.012, 0.01],
+    ...               "SOL": [0.02, 0.01, -0.01, 0.0, 0.005, -0.02]}
+    >>> best_hedge(a, candidates, data="returns").round(3)
+      hedge   beta  r_squared  correlation  n
+    0   BTC  1.363      0.966        0.983  6
+    1   SOL -0.759      0.336       -0.580  6
     """
     items = candidates.items() if isinstance(candidates, (Mapping, pd.DataFrame)) else None
     if items is None:
