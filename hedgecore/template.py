@@ -306,8 +306,19 @@ def _as_holdings(holdings: Any, prices: pd.DataFrame | None) -> pd.DataFrame | N
         df["Price"] = np.nan
     df = df[["Asset", "Quantity", "Price"]].copy()
     df["Asset"] = df["Asset"].astype(str).str.strip()
-    df["Quantity"] = pd.to_numeric(df["Quantity"], errors="raise").astype(float)
-    df["Price"] = pd.to_numeric(df["Price"], errors="coerce").astype(float)
+    for col in ("Quantity", "Price"):
+        raw = df[col]
+        parsed = pd.to_numeric(raw, errors="coerce").astype(float)
+        blank = raw.isna() | raw.astype(str).str.strip().eq("")
+        bad = np.flatnonzero((parsed.isna() & ~blank).to_numpy() | ~np.isfinite(parsed.fillna(0).to_numpy()))
+        if col == "Quantity":
+            bad = np.union1d(bad, np.flatnonzero(blank.to_numpy()))
+        if bad.size:
+            i = int(bad[0])
+            line = f" line {i + 2}" if where != "holdings" else f" row {i + 1}"  # CSV line 1 is the header
+            got = "a blank" if blank.iloc[i] else repr(raw.iloc[i])
+            raise WorkbookError(f"{where}{line}: {col} of {df['Asset'].iloc[i]} must be a number, got {got}")
+        df[col] = parsed
     if (df["Quantity"] < 0).any():
         bad = df.loc[df["Quantity"] < 0, "Asset"].iloc[0]
         raise WorkbookError(f"{where}: quantity of {bad} is negative")

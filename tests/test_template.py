@@ -262,3 +262,27 @@ def test_import_hedgecore_does_not_load_openpyxl():
     code = "import sys, hedgecore, hedgecore.workbook; print('openpyxl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "message"),
+    [
+        ("Asset,Quantity\nSOL,abc\n", "holdings.csv line 2: Quantity of SOL must be a number, got 'abc'"),
+        ("Asset,Quantity,Price\nSOL,10,\nAVAX,,3\n", "holdings.csv line 3: Quantity of AVAX must be a number, got a blank"),
+        ("Asset,Quantity,Price\nSOL,10,x1\n", "holdings.csv line 2: Price of SOL must be a number, got 'x1'"),
+        ("Asset,Quantity\nFOO,1\n", "no Price for FOO"),
+    ],
+)
+def test_bad_holdings_csv_is_one_line_naming_the_line(tmp_path, csv_text, message):
+    holdings = tmp_path / "holdings.csv"
+    holdings.write_text(csv_text)
+    target = tmp_path / "out.xlsx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hedgecore", "template", "-o", str(target), "--holdings", str(holdings),
+         "--prices", str(ROOT / "data" / "market" / "prices_daily"), "--assets", "SOL,AVAX,ETH"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert not target.exists()
