@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import __version__
 from ._atomic import atomic_write
-from .contracts import resolve_contract
+from .contracts import get_contract
 from .errors import HedgecoreError, WorkbookError
 from .funding import funding_cost_usd
 from .plan import HedgePlan, hedge_plan
@@ -223,10 +223,13 @@ def compute_report(
     contract = _text(settings.get("Contract"))
     kind = _text(settings.get("ContractType")).lower() or "inverse"
     if contract:
-        _, catalog_kind = resolve_contract(contract, kind)
-        if catalog_kind != kind:
+        spec = get_contract(contract)
+        if spec.contract_type != kind:
             raise HedgecoreError(f"{at('ContractType')}ContractType is {kind} but contract {contract} is "
-                                 f"{catalog_kind}; make them match")
+                                 f"{spec.contract_type}; make them match")
+        if spec.base_asset != hedge_asset.upper():
+            raise HedgecoreError(f"{at('HedgeAsset')}hedge coin is {hedge_asset} but contract {contract} "
+                                 f"trades {spec.base_asset}; make them match")
     hedge_price = float(settings["HedgePrice"])
     collateral = float(settings.get("Collateral") or 0.0)
     funding_rate = float(settings.get("FundingRate") or 0.0)

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import atomic_write
-from .contracts import catalog
-from .errors import WorkbookError
+from .contracts import CONTRACT_TYPES, catalog, get_contract
+from .errors import HedgecoreError, WorkbookError
 from .scenarios import SCENARIO_COLUMNS
 from .sizing import ROUNDING_MODES
 
@@ -353,6 +353,58 @@ def _parse_setting(name: str, value: Any) -> Any:
     if name in TEXT_INPUTS:
         return str(value)
     return float(value)
+
+
+def _check_settings(merged: dict[str, Any], given: Mapping[str, Any], prices: pd.DataFrame | None) -> None:
+    """Validate the Hedge inputs as the add-in would; a catalog Contract sets type and size.
+
+    Formula inputs (``=...``) are left to Excel.
+    """
+
+    def bad(name: str, message: str) -> WorkbookError:
+        return WorkbookError(f"Hedge input {name} {message}, got {merged[name]!r}")
+
+    contract = merged.get("Contract") or ""
+    if isinstance(contract, str) and contract and not contract.startswith("="):
+        try:
+            spec = get_contract(contract)
+        except HedgecoreError as exc:
+            raise WorkbookError(f"Hedge input Contract: {exc}") from None
+        merged["Contract"] = spec.name
+        if "ContractType" not in given:
+            merged["ContractType"] = spec.contract_type
+        if "ContractSize" not in given:
+            merged["ContractSize"] = spec.contract_size
+        if "HedgeAsset" not in given:
+            merged["HedgeAsset"] = spec.base_asset
+        if str(merged["ContractType"]).lower() != spec.contract_type:
+            raise bad("ContractType", f"must match contract {spec.name} ({spec.contract_type})")
+        if str(merged["HedgeAsset"]).upper() != spec.base_asset:
+            raise bad("HedgeAsset", f"must be the coin of contract {spec.name} ({spec.base_asset})")
+    for name, allowed in (("ContractType", CONTRACT_TYPES), ("Rounding", ROUNDING_MODES)):
+        value = merged[name]
+        if isinstance(value, str) and value.startswith("="):
+            continue
+        if str(value).strip().lower() not in allowed:
+            raise bad(name, f"must be one of {', '.join(allowed)}")
+        merged[name] = str(value).strip().lower()
+    ranges = {
+        "ContractSize": (lambda x: x > 0, "must be positive"),
+        "HedgePrice": (lambda x: x > 0, "must be positive"),
+        "HedgeRatio": (math.isfinite, "must be a finite number"),
+        "Collateral": (lambda x: x >= 0, "must be zero or positive"),
+        "Leverage": (lambda x: x > 0, "must be positive"),
+        "MaintenanceMargin": (lambda x: 0 <= x < 1, "must be at least 0 and below 1 (0.005 = 0.5 %)"),
+        "FundingRate": (math.isfinite, "must be a finite number"),
+        "HorizonDays": (lambda x: x >= 0, "must be zero or positive"),
+    }
+    for name, (ok, message) in ranges.items():
+        value = merged[name]
+        if isinstance(value, float) and not (math.isfinite(value) and ok(value)):
+            raise bad(name, message)
+    hedge_asset = merged["HedgeAsset"]
+    if prices is not None and isinstance(hedge_asset, str) and hedge_asset not in prices.columns:
+        raise bad("HedgeAsset", f"must be one of the price columns ({', '.join(map(str, prices.columns))})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -896,9 +948,10 @@ def write_template(
         Unreadable holdings, a holding or the hedge coin without a price column, a bad setting.
     """
     merged: dict[str, Any] = dict(DEFAULT_SETTINGS)
-    for name, value in (settings or {}).items():
-        merged[name] = _parse_setting(name, value)
+    given = {name: _parse_setting(name, value) for name, value in (settings or {}).items()}
+    merged.update(given)
     price_df = _as_prices(prices, assets)
+    _check_settings(merged, given, price_df)
     hold_df = _as_holdings(holdings, price_df)
     wb = _build(hold_df, price_df, merged, DEFAULT_SHOCKS if shocks is None else shocks)
     out = Path(path)

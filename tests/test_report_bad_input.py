@@ -92,6 +92,11 @@ def _contract_type_mismatch(wb):
     wb[sheet][ref.replace("$", "")].value = "linear"
 
 
+def _hedge_asset_mismatch(wb):
+    sheet, ref = next(iter(wb.defined_names["HedgeAsset"].destinations))
+    wb[sheet][ref.replace("$", "")].value = "SOL"  # the contract stays binance:ETHUSD_PERP
+
+
 #: case -> (edit, pieces the one line must contain)
 EDITS = {
     "no_portfolio_sheet": (_delete_sheet, ["sheet Portfolio", "missing"]),
@@ -105,6 +110,7 @@ EDITS = {
     "empty_prices": (_empty_prices, ["sheet Prices", "empty"]),
     "text_collateral": (_text_in_hedge_input, ["sheet Hedge", "cell B", "Collateral", "must be a number"]),
     "contract_type_mismatch": (_contract_type_mismatch, ["sheet Hedge", "cell B", "ContractType", "inverse"]),
+    "hedge_asset_mismatch": (_hedge_asset_mismatch, ["sheet Hedge", "cell B", "SOL", "ETHUSD_PERP", "ETH"]),
 }
 
 RAW = {

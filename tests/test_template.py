@@ -286,3 +286,37 @@ def test_bad_holdings_csv_is_one_line_naming_the_line(tmp_path, csv_text, messag
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"Rounding": "weird"}, "Hedge input Rounding must be one of none, down, nearest, up, got 'weird'"),
+        ({"ContractType": "quanto", "Contract": ""}, "Hedge input ContractType must be one of inverse, linear"),
+        ({"Leverage": "-3"}, "Hedge input Leverage must be positive, got -3.0"),
+        ({"MaintenanceMargin": "150%"}, "Hedge input MaintenanceMargin must be at least 0 and below 1"),
+        ({"Contract": "NOPE"}, "Hedge input Contract: unknown contract 'NOPE'"),
+        ({"Contract": "BTCUSDT", "ContractType": "inverse"}, "must match contract binance:BTCUSDT (linear)"),
+        ({"Contract": "BTCUSD_PERP", "HedgeAsset": "ETH"}, "must be the coin of contract binance:BTCUSD_PERP (BTC)"),
+        ({"HedgeAsset": "DOGE", "Contract": ""}, "Hedge input HedgeAsset must be one of the price columns"),
+    ],
+)
+def test_bad_settings_are_rejected_before_writing(tmp_path, settings, message):
+    prices = hc.load_prices(ROOT / "data" / "market" / "prices_daily", assets=["SOL", "ETH", "BTC"])
+    target = tmp_path / "bad.xlsx"
+    with pytest.raises(hc.WorkbookError) as err:
+        write_template(target, prices=prices, settings=settings)
+    assert message in str(err.value)
+    assert not target.exists()
+
+
+def test_a_catalog_contract_sets_type_size_and_hedge_coin(tmp_path):
+    from hedgecore.workbook import read_workbook
+
+    prices = hc.load_prices(ROOT / "data" / "market" / "prices_daily", assets=["SOL", "ETH", "BTC"])
+    holdings = tmp_path / "h.csv"
+    holdings.write_text("Asset,Quantity\nSOL,100\n")
+    path = write_template(tmp_path / "btc.xlsx", holdings=holdings, prices=prices, settings={"Contract": "btcusdt"})
+    s = read_workbook(path).settings
+    assert (s["Contract"], s["ContractType"], s["ContractSize"], s["HedgeAsset"]) == (
+        "binance:BTCUSDT", "linear", 0.001, "BTC")
