@@ -360,17 +360,9 @@ def _fast_returns_beta(asset: object, benchmark: object) -> float | None:
     n = benchmark.size
     if n != asset.size or n < 2:
         return None
-    mx, my = benchmark.mean(), asset.mean()
-    if not (math.isfinite(mx) and math.isfinite(my)):  # a NaN/inf somewhere: take the general path
-        return None
-    xc = benchmark - mx
-    with np.errstate(over="ignore", invalid="ignore"):
-        sxx = float(xc @ xc)
-        sxy = float(xc @ (asset - my))
-        noise = n * (_NOISE * mx) ** 2
-    if not (sxx > noise and math.isfinite(sxx) and math.isfinite(sxy)):
-        return math.nan
-    return sxy / sxx
+    slope = _slope(asset, benchmark)
+    # NaN: missing values inside, a constant benchmark or an overflow; the general path decides
+    return None if math.isnan(slope) else slope
 
 
 def beta(
