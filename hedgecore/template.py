@@ -702,6 +702,28 @@ def _write_portfolio(wb, st, holdings: pd.DataFrame | None) -> int:
     return n
 
 
+def _named_row(wb, ws, st, r: int, row: tuple[str, str, str, str], value: Any, kind: str,
+               number_format: str | None) -> str:
+    """One Hedge-sheet row: label, the named cell (``kind`` "input" or "calc" style), name, unit, help.
+
+    Returns the cell's address, ``"Hedge!B5"``.
+    """
+    name, label, unit, help_text = row
+    ws.cell(row=r, column=1, value=label)
+    cell = ws.cell(row=r, column=2, value=value)
+    cell.fill, cell.font, cell.border = st[f"{kind}_fill"], st[f"{kind}_font"], st["border"]
+    if kind == "input":
+        cell.alignment = st["right"]
+    if number_format:
+        cell.number_format = number_format
+    ws.cell(row=r, column=3, value=name).font = st["name"]
+    ws.cell(row=r, column=4, value=unit).font = st["name"]
+    ws.cell(row=r, column=5, value=help_text).font = st["note"]
+    ref = _abs(2, r)
+    _define(wb, name, "Hedge", ref)
+    return f"Hedge!{ref.replace('$', '')}"
+
+
 def _write_hedge(wb, st, settings: Mapping[str, Any]) -> dict[str, str]:
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -736,18 +758,8 @@ def _write_hedge(wb, st, settings: Mapping[str, Any]) -> dict[str, str]:
         value = settings.get(name)
         if value is None:
             value = DEFAULT_FORMULAS.get(name, "")
-        ws.cell(row=r, column=1, value=label)
-        cell = ws.cell(row=r, column=2, value=value if value != "" else None)
-        cell.fill, cell.font, cell.border = st["input_fill"], st["input_font"], st["border"]
-        cell.alignment = st["right"]
-        if name in _INPUT_FORMATS:
-            cell.number_format = _INPUT_FORMATS[name]
-        ws.cell(row=r, column=3, value=name).font = st["name"]
-        ws.cell(row=r, column=4, value=unit).font = st["name"]
-        ws.cell(row=r, column=5, value=help_text).font = st["note"]
-        ref = _abs(2, r)
-        _define(wb, name, "Hedge", ref)
-        addresses[name] = f"Hedge!{ref.replace('$', '')}"
+        addresses[name] = _named_row(wb, ws, st, r, (name, label, unit, help_text), value if value != "" else None,
+                                     "input", _INPUT_FORMATS.get(name))
         kind, formula1, extra, err = validations[name]
         if kind == "list":
             dv = DataValidation(type="list", formula1=formula1, allow_blank=True)
@@ -760,18 +772,10 @@ def _write_hedge(wb, st, settings: Mapping[str, Any]) -> dict[str, str]:
         ws.add_data_validation(dv)
     top = _HEDGE_FIRST_OUTPUT_ROW
     ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
-    for i, (name, label, unit, help_text) in enumerate(_OUTPUTS):
+    for i, row in enumerate(_OUTPUTS):
+        name = row[0]
         r = top + i
-        ws.cell(row=r, column=1, value=label)
-        cell = ws.cell(row=r, column=2, value=_OUTPUT_FORMULAS[name])
-        cell.fill, cell.font, cell.border = st["calc_fill"], st["calc_font"], st["border"]
-        cell.number_format = _OUTPUT_FORMATS[name]
-        ws.cell(row=r, column=3, value=name).font = st["name"]
-        ws.cell(row=r, column=4, value=unit).font = st["name"]
-        ws.cell(row=r, column=5, value=help_text).font = st["note"]
-        ref = _abs(2, r)
-        _define(wb, name, "Hedge", ref)
-        addresses[name] = f"Hedge!{ref.replace('$', '')}"
+        addresses[name] = _named_row(wb, ws, st, r, row, _OUTPUT_FORMULAS[name], "calc", _OUTPUT_FORMATS[name])
     for col, w in zip("ABCDE", (24, 27, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{_HEDGE_FIRST_INPUT_ROW}"
