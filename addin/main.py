@@ -182,17 +182,44 @@ def _as_number(value):
 _STATS_NAMES = {"asset": "asset_prices", "benchmark": "benchmark_prices"}
 
 
+# Argument docs (Lite tooltips, classic Function Wizard) of arguments several functions share.
+_SHARED_ARGS = {
+    "exposure": {"doc": "USD value of the altcoins to hedge, e.g. 50000."},
+    "price": {"doc": "Price of the hedge coin in USD, e.g. 3500."},
+    "contract_size": {
+        "doc": 'USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".'
+    },
+    "hedge_ratio": {"doc": "Hedge ratio, usually the basket's beta to the hedge coin. Default 1."},
+    "contract_type": {"doc": '"inverse" (coin-margined, default) or "linear"; a catalog name sets it.'},
+    "rounding": {"doc": '"nearest" (default), "down", "up" or "none".'},
+    "collateral": {"doc": "Coins of the hedge coin posted as margin (inverse only). Default 0."},
+    "maintenance_rate": {"doc": "Maintenance-margin rate, 0.005 = 0.5 % (default)."},
+    "asset_prices": {
+        "doc": "Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.",
+        **_RANGE,
+    },
+    "benchmark_prices": {"doc": "Prices (or returns) of the hedge coin, same length as asset_prices.", **_RANGE},
+    "returns": {"doc": '"simple" (default) or "log" returns from prices.'},
+    "data": {"doc": '"prices" (default) or "returns": what the ranges hold.'},
+}
+
+
+def _shared_args(*names):
+    """``@arg(name, doc=..., ...)`` for each named argument, from ``_SHARED_ARGS``."""
+
+    def apply(f):
+        for name in names:
+            f = arg(name, **_SHARED_ARGS[name])(f)
+        return f
+
+    return apply
+
+
 # --------------------------------------------------------------------------- sizing
 
 
 @func
-@arg("exposure", doc="USD value of the altcoins to hedge, e.g. 50000.")
-@arg("price", doc="Price of the hedge coin in USD, e.g. 3500.")
-@arg("contract_size", doc='USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".')
-@arg("hedge_ratio", doc="Hedge ratio, usually the basket's beta to the hedge coin. Default 1.")
-@arg("contract_type", doc='"inverse" (coin-margined, default) or "linear"; a catalog name sets it.')
-@arg("rounding", doc='"nearest" (default), "down", "up" or "none".')
-@arg("collateral", doc="Coins of the hedge coin posted as margin (inverse only). Default 0.")
+@_shared_args("exposure", "price", "contract_size", "hedge_ratio", "contract_type", "rounding", "collateral")
 def hedge_contracts(
     exposure,
     price,
@@ -228,15 +255,9 @@ _PLAN_NAMES = {
 
 
 @func
-@arg("exposure", doc="USD value of the altcoins to hedge, e.g. 50000.")
-@arg("price", doc="Price of the hedge coin in USD, e.g. 3500.")
-@arg("contract_size", doc='USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".')
-@arg("hedge_ratio", doc="Hedge ratio, usually the basket's beta to the hedge coin. Default 1.")
-@arg("contract_type", doc='"inverse" (coin-margined, default) or "linear"; a catalog name sets it.')
-@arg("rounding", doc='"nearest" (default), "down", "up" or "none".')
-@arg("collateral", doc="Coins of the hedge coin posted as margin (inverse only). Default 0.")
+@_shared_args("exposure", "price", "contract_size", "hedge_ratio", "contract_type", "rounding", "collateral",
+              "maintenance_rate")
 @arg("leverage", doc="Leverage for the initial margin when no collateral is given. Default 1.")
-@arg("maintenance_rate", doc="Maintenance-margin rate, 0.005 = 0.5 % (default).")
 @arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts. Default 0.")
 def hedge_plan(
     exposure,
@@ -286,9 +307,8 @@ def hedge_plan(
 @arg("contracts", doc="Number of contracts (absolute).")
 @arg("wallet_balance", doc="Margin behind the position: coins for inverse, USD(T) for linear.")
 @arg("side", doc='"short" or "long".')
-@arg("contract_size", doc='USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".')
+@_shared_args("contract_size", "maintenance_rate")
 @arg("contract_type", doc='"inverse" (default) or "linear"; a catalog name sets it.')
-@arg("maintenance_rate", doc="Maintenance-margin rate, 0.005 = 0.5 % (default).")
 @arg("maintenance_amount", doc="Maintenance amount (Binance cum) of the tier, in margin units. Default 0.")
 def liquidation_price(
     entry_price,
@@ -357,7 +377,7 @@ def funding_cost(
 @arg("entry_price", doc="Hedge coin price now, USD.")
 @arg("shocks", doc="Hedge-coin moves as fractions (-0.15 = -15 %), a column or row; blanks and text are skipped.", **_RANGE)
 @arg("contract_type", doc='"inverse" (default) or "linear".')
-@arg("collateral", doc="Coins of the hedge coin posted as margin (inverse only). Default 0.")
+@_shared_args("collateral")
 @arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts (the short receives). Default 0.")
 @arg("days", doc="Horizon in days for the funding column. Default 0.")
 def scenario_pnl(
@@ -402,10 +422,6 @@ def scenario_pnl(
 
 # --------------------------------------------------------------------------- statistics
 
-_ASSET_DOC = "Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped."
-_BENCHMARK_DOC = "Prices (or returns) of the hedge coin, same length as asset_prices."
-_RETURNS_DOC = '"simple" (default) or "log" returns from prices.'
-_DATA_DOC = '"prices" (default) or "returns": what the ranges hold.'
 
 
 def _stats(function, asset_prices, benchmark_prices, returns, data, *args):
@@ -425,10 +441,7 @@ def _stats(function, asset_prices, benchmark_prices, returns, data, *args):
 
 
 @func
-@arg("asset_prices", doc=_ASSET_DOC, **_RANGE)
-@arg("benchmark_prices", doc=_BENCHMARK_DOC, **_RANGE)
-@arg("returns", doc=_RETURNS_DOC)
-@arg("data", doc=_DATA_DOC)
+@_shared_args("asset_prices", "benchmark_prices", "returns", "data")
 def beta(
     asset_prices,
     benchmark_prices,
@@ -442,10 +455,7 @@ def beta(
 
 
 @func
-@arg("asset_prices", doc=_ASSET_DOC, **_RANGE)
-@arg("benchmark_prices", doc=_BENCHMARK_DOC, **_RANGE)
-@arg("returns", doc=_RETURNS_DOC)
-@arg("data", doc=_DATA_DOC)
+@_shared_args("asset_prices", "benchmark_prices", "returns", "data")
 def beta_stats(
     asset_prices,
     benchmark_prices,
@@ -460,11 +470,8 @@ def beta_stats(
 
 
 @func
-@arg("asset_prices", doc=_ASSET_DOC, **_RANGE)
-@arg("benchmark_prices", doc=_BENCHMARK_DOC, **_RANGE)
+@_shared_args("asset_prices", "benchmark_prices", "returns", "data")
 @arg("window", doc="Number of returns per window, a whole number >= 2.")
-@arg("returns", doc=_RETURNS_DOC)
-@arg("data", doc=_DATA_DOC)
 def rolling_beta(
     asset_prices,
     benchmark_prices,
