@@ -24,13 +24,14 @@ Annualisation uses 365 periods a year for daily data (52 weekly, 12 monthly), DO
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from ._rolling import ewm_slope, rolling_slope
 from ._validation import as_float, as_float_array, require_choice, require_positive
 from .errors import DataError, InvalidInputError
 
@@ -61,8 +62,6 @@ _RULES = {"daily": "D", "weekly": "W-SUN", "monthly": "ME"}
 _BLUME_WEIGHT, _BLUME_PRIOR = 0.67, 0.33
 # Two-pass variance below (_NOISE * |mean|)**2 per observation is rounding noise of a constant.
 _NOISE = 64 * np.finfo(float).eps
-# Windowed (cumulative-sum) variance below this fraction of the raw sum of squares is noise.
-_WINDOW_NOISE = 1e-12
 
 BETA_STATS_LABELS: tuple[str, ...] = (
     "Beta",
@@ -573,55 +572,23 @@ def _window(value: object) -> int:
     return int(w)
 
 
-def _window_sums(z: np.ndarray, w: int) -> np.ndarray:
-    """Sums of every ``w`` consecutive values of ``z`` (length ``z.size - w + 1``), O(n).
+def _placed(r: _Returns, like_series: bool, fill: Callable[[np.ndarray], None]) -> np.ndarray | pd.Series:
+    """One value per input row: ``fill`` writes the per-return values, NaN on rows without one.
 
-    Blocks of length ``w`` get their own prefix sums, so a window sum adds at most two partial
-    blocks: rounding error grows with ``w``, not with ``z.size`` as with one global cumsum.
+    When the returns sit on consecutive rows (no gaps), ``fill`` writes straight into the
+    result, so there is no second pass.
     """
-    m = z.size
-    nb = -(-m // w) + 1  # a leading zero block, then the padded data
-    blocks = np.empty((nb, w))
-    flat = blocks.reshape(-1)
-    flat[:w] = 0.0
-    flat[w + m :] = 0.0
-    flat[w : w + m] = z
-    # prefix sums along each block: w vectorised column adds (numpy's cumsum along a row is
-    # a scalar loop, ~3x slower); O(n) work in total, the loop is over offsets, not windows
-    for j in range(1, w):
-        np.add(blocks[:, j], blocks[:, j - 1], out=blocks[:, j])
-    # window ending at padded position (b+1)*w + j: prefix of block b+1 up to j + suffix of block b after j
-    sums = blocks[1:] - blocks[:-1]
-    sums += blocks[:-1, -1:]
-    return sums.reshape(-1)[w - 1 : m]
-
-
-def _rolling_core(y: np.ndarray, x: np.ndarray, w: int) -> np.ndarray:
-    """Rolling OLS slope of y on x over ``w`` consecutive observations; NaN until full."""
-    m = x.size
-    out = np.full(m, np.nan)
-    if m < w:
-        return out
-    with np.errstate(over="ignore", invalid="ignore"):  # sums beyond float range end up NaN below
-        xc, yc = x - x.mean(), y - y.mean()  # centring on the global mean keeps the sums small
-        sx, sy = _window_sums(xc, w), _window_sums(yc, w)
-        sxx, sxy = _window_sums(xc * xc, w), _window_sums(xc * yc, w)
-        sxy *= w
-        sxy -= sx * sy  # w² · covariance
-        sxx *= w
-        var = sxx - sx * sx  # w² · variance
-        ok = var > _WINDOW_NOISE * sxx
-        np.divide(sxy, var, out=out[w - 1 :], where=ok)
-    out[~np.isfinite(out)] = np.nan
-    return out
-
-
-def _place(values: np.ndarray, r: _Returns, like_series: bool) -> np.ndarray | pd.Series:
-    """Put per-return values back on the input rows (NaN elsewhere)."""
-    out = np.full(r.n_rows, np.nan)
-    if r.rows.size and r.rows[-1] - r.rows[0] == r.rows.size - 1:  # contiguous rows
-        out[r.rows[0] : r.rows[-1] + 1] = values
+    out = np.empty(r.n_rows)
+    m = r.rows.size
+    if m and r.rows[-1] - r.rows[0] == m - 1:  # contiguous rows
+        start = int(r.rows[0])
+        out[:start] = np.nan
+        out[start + m :] = np.nan
+        fill(out[start : start + m])
     else:
+        out[:] = np.nan
+        values = np.empty(m)
+        fill(values)
         out[r.rows] = values
     if like_series and r.index is not None:
         return pd.Series(out, index=r.index, name="beta")
@@ -679,7 +646,7 @@ def rolling_beta(
     """
     w = _window(window)
     r, like_series = _rolling_inputs(asset, benchmark, returns, data)
-    return _place(_rolling_core(r.cols[0], r.cols[1], w), r, like_series)
+    return _placed(r, like_series, lambda out: rolling_slope(r.cols[0], r.cols[1], w, out))
 
 
 def ewm_beta(
@@ -718,17 +685,7 @@ def ewm_beta(
     """
     h = require_positive("halflife", halflife)
     r, like_series = _rolling_inputs(asset, benchmark, returns, data)
-    y, x = r.cols
-    out = np.full(x.size, np.nan)
-    if x.size >= 2:
-        xc, yc = x - x.mean(), y - y.mean()
-        means = pd.DataFrame({"x": xc, "y": yc, "xx": xc * xc, "xy": xc * yc}).ewm(halflife=h).mean()
-        mx, my, mxx, mxy = (means[c].to_numpy() for c in ("x", "y", "xx", "xy"))
-        var = mxx - mx * mx
-        ok = var > _WINDOW_NOISE * mxx
-        ok[0] = False
-        np.divide(mxy - mx * my, var, out=out, where=ok)
-    return _place(out, r, like_series)
+    return _placed(r, like_series, lambda out: ewm_slope(r.cols[0], r.cols[1], h, out))
 
 
 # --------------------------------------------------------------------------- portfolios and hedges
