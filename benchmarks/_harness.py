@@ -18,8 +18,8 @@ API
     ``variants`` maps a name to a zero-argument callable. Each timing repeats the callable
     ``inner`` times (default: enough for ``min_time`` seconds, calibrated on the slowest
     variant) and divides; wall and CPU time (this process and its children) are recorded.
-``Comparison.ratio(name)`` / ``.time(name)`` -> Stat
-    Per-round ratios to the baseline, or seconds per call; ``Stat`` has ``median``, ``q1``,
+``Comparison.ratio(name, to=None)`` / ``.time(name)`` -> Stat
+    Per-round ratios to the baseline (or to variant ``to``), or seconds per call; ``Stat`` has ``median``, ``q1``,
     ``q3``, ``lo``, ``hi`` and formats as ``0.21 (IQR 0.20-0.23, range 0.18-0.31)``.
 ``Comparison.cpu(name)`` -> Stat
     CPU seconds per call (process + children): shows time lost to waiting when a core is busy.
@@ -137,9 +137,10 @@ class Comparison:
     def cpu(self, name: str) -> Stat:
         return Stat.of(self.cpu_s[name])
 
-    def ratio(self, name: str) -> Stat:
-        """Per-round ``time(name) / time(baseline)``, median and spread."""
-        return Stat.of([t / b for t, b in zip(self.wall[name], self.wall[self.baseline])])
+    def ratio(self, name: str, to: str | None = None) -> Stat:
+        """Per-round ``time(name) / time(to)`` (``to`` defaults to the baseline), median and spread."""
+        other = self.wall[self.baseline if to is None else to]
+        return Stat.of([t / b for t, b in zip(self.wall[name], other)])
 
     def line(self, name: str, unit: str = "ms") -> str:
         scale = {"s": 1.0, "ms": 1e3, "us": 1e6}[unit]

@@ -39,8 +39,8 @@ _PRECISION = 1e-10
 """Worst-case fixed-point rounding error allowed, relative to a window's variance."""
 _FIXED_BITS = 62
 """Fixed-point values and window sums stay below 2**62, clear of int64 overflow."""
-_EWM_SPAN = 64
-"""EWM block length in half-lives: in-block weights grow by at most 2**64, far from overflow."""
+_EWM_SPAN = 16
+"""EWM block length in half-lives: in-block weights grow by at most 2**16."""
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -90,6 +90,45 @@ def _pow2_at_most(limit: float, bound: float) -> float:
     return math.ldexp(1.0, math.frexp(limit / bound)[1] - 1)
 
 
+def _fixed_scales(x: np.ndarray, y: np.ndarray, span: float) -> tuple[float, float, float, float] | None:
+    """Means of ``x``, ``y`` and the fixed-point scales ``(a1, a2)`` for sums of ``span`` values.
+
+    ``x - mx`` and ``y - my`` share ``a1``, the products share ``a2``: each the largest power of
+    two keeping ``span`` times the series' bound below 2**62. None when ``x`` is constant or a
+    product exceeds float range (the float path then says NaN where it must).
+    """
+    mx, my = _mean(x), _mean(y)
+    bx, by = _spread(x, mx), _spread(y, my)
+    b1 = max(bx, by)
+    b2 = bx * b1  # bounds |x*x| and |x*y|
+    if not (b2 > 0.0 and math.isfinite(b2)):
+        return None
+    limit = 2.0**_FIXED_BITS / span
+    return mx, my, _pow2_at_most(limit, b1), _pow2_at_most(limit, b2)
+
+
+def _quantise(f: np.ndarray, scale: np.ndarray, q: np.ndarray) -> None:
+    """``q = rint(f * scale)`` as int64 (``f`` is overwritten)."""
+    f *= scale
+    np.rint(f, out=f)
+    np.copyto(q.view(np.int64), f, casting="unsafe")
+
+
+def _trusted(o: np.ndarray, var: np.ndarray, sx: np.ndarray, weight: float | np.ndarray,
+             ratio: float, scratch: np.ndarray) -> bool:
+    """Whether fixed-point rounding cannot move any finite slope in ``o`` by ``_PRECISION``.
+
+    ``weight = W * ratio`` (``W``: the window length; ``ratio = a1**2 / a2``). Every value is
+    rounded by at most half a unit, so each of the four window sums is off by at most ``W / 2``
+    units and ``var = weight*Sxx - Sx**2`` by at most ``W * (weight/2 + |Sx|)``.
+    """
+    bound = np.abs(sx, out=scratch)
+    bound += 0.5 * weight
+    bound *= weight
+    bound *= 1.0 / (ratio * _PRECISION)
+    return not (np.less(var, bound) & np.isfinite(o)).any()
+
+
 # --------------------------------------------------------------------------- rolling
 
 
@@ -112,24 +151,18 @@ def rolling_slope(y: np.ndarray, x: np.ndarray, window: int, out: np.ndarray) ->
 def _rolling_fixed(y: np.ndarray, x: np.ndarray, w: int, out: np.ndarray) -> bool:
     """Fixed-point path of :func:`rolling_slope`; False (``out`` unspecified) when it cannot vouch.
 
-    Scales: ``x`` and ``y`` share ``a1``, the two products share ``a2``, each the largest power
-    of two keeping ``w`` values of the series' bound below 2**62. A window sum is then exact up
-    to the rounding of its ``w`` values (half a unit each); the resulting bound on the error of
-    ``w**2 * variance`` is checked against ``_PRECISION``. Data whose dynamic range defeats the
-    bound (an outlier 1e4 times the typical return, a near-constant stretch) take the float path.
+    A window sum of rounded values is exact: prefix sums in uint64 may wrap, but differences
+    are exact modulo 2**64 and the true window sums stay below 2**62. Data whose dynamic range
+    defeats :func:`_trusted` (an outlier 1e4 times the typical return, a near-constant stretch)
+    take the float path.
     """
     m = x.size
-    mx, my = _mean(x), _mean(y)
-    bx, by = _spread(x, mx), _spread(y, my)
-    b1 = max(bx, by)
-    b2 = bx * b1  # bounds |x*x| and |x*y|
-    if not (b2 > 0.0 and math.isfinite(b2)):
-        return False  # constant benchmark (all NaN) or beyond float range: the float path says so
-    limit = 2.0**_FIXED_BITS / w
-    a1, a2 = _pow2_at_most(limit, b1), _pow2_at_most(limit, b2)
+    scales = _fixed_scales(x, y, w)
+    if scales is None:
+        return False
+    mx, my, a1, a2 = scales
     scale = np.array([[a1], [a1], [a2], [a2]])
-    weight = w * a1 * a1 / a2  # W in ``_slope_into`` for sums in fixed-point units
-    err_var = 0.5 * w * weight  # worst-case error of weight*Sxx from rounding, in the same units
+    weight = w * a1 * a1 / a2  # W of ``_slope_into`` for sums in fixed-point units
     step = min(_CHUNK, m - w + 1)
     size = step + w
     work = np.empty(8 * size)  # one allocation: float rows, then their int64 twins
@@ -141,22 +174,15 @@ def _rolling_fixed(y: np.ndarray, x: np.ndarray, w: int, out: np.ndarray) -> boo
         f, q = flt[:, :n_loc], fix[:, :n_loc]
         f[:, 0] = 0.0
         _moments_into(*f[:, 1:], x[first:hi], y[first:hi], mx, my)
-        f *= scale
-        np.rint(f, out=f)
-        np.copyto(q.view(np.int64), f, casting="unsafe")
+        _quantise(f, scale, q)
         np.cumsum(q, axis=1, out=q)
         sums = flt.view(np.uint64)[:, :k]
         np.subtract(q[:, w:], q[:, :k], out=sums)  # exact window sums, modulo 2**64
         s = fix.view(np.float64)[:, :k]
         np.copyto(s, sums.view(np.int64), casting="unsafe")
-        sx = s[0]
-        var = _slope_into(out[lo:hi], sx, s[1], s[2], s[3], weight)
-        # error of var <= err_var + w*|Sx| (both roundings); demand it be tiny against var
-        bound = np.abs(sx, out=s[2])
-        bound *= w
-        bound += err_var
-        bound *= 1.0 / _PRECISION
-        if (np.less(var, bound) & np.isfinite(out[lo:hi])).any():
+        o = out[lo:hi]
+        var = _slope_into(o, s[0], s[1], s[2], s[3], weight)
+        if not _trusted(o, var, s[0], weight, a1 * a1 / a2, s[2]):
             return False
     return True
 
@@ -205,9 +231,12 @@ def ewm_slope(y: np.ndarray, x: np.ndarray, halflife: float, out: np.ndarray) ->
 
     The recursion ``N[t] = a*N[t-1] + z[t]`` (``a = 0.5 ** (1/halflife)``) is evaluated in
     blocks of ``L`` rows as ``N[t0+k] = a**k * (sum_{j<=k} a**-j z[t0+j] + a*N[t0-1])``: one
-    cumulative sum of the data scaled by ``a**-j <= 2**64``, plus a carry from the previous
-    block. The common factor ``a**k`` cancels in the slope, so it is never applied; the carries
-    follow ``C[b] = A*C[b-1] + s[b]`` (``A = a**L``), solved by doubling in a few vector steps.
+    cumulative sum of the data scaled by ``a**-j``, plus a carry from the previous block. The
+    common factor ``a**k`` cancels in the slope, so it is never applied; the carries follow
+    ``C[b] = A*C[b-1] + s[b]`` (``A = a**L``), solved by doubling in a few vector steps.
+    Floating point is scale-free, so in-block growth up to ``2**_EWM_SPAN`` costs no accuracy.
+    (Fixed-point sums as in the rolling path were tried: the in-block growth costs bits, and
+    they were no faster at the sizes users have.)
     """
     m = x.size
     out[:1] = np.nan
@@ -218,45 +247,77 @@ def ewm_slope(y: np.ndarray, x: np.ndarray, halflife: float, out: np.ndarray) ->
     out[0] = np.nan
 
 
-def _ewm_blocks(y: np.ndarray, x: np.ndarray, h: float, out: np.ndarray) -> None:
-    """The block evaluation described in :func:`ewm_slope`, chunk by chunk."""
-    m = x.size
-    c = math.log(2.0) / h  # a = exp(-c)
-    a = math.exp(-c)
-    L = max(1, int(min(m, _CHUNK, _EWM_SPAN * h)))
-    n_blocks = -(-m // L)
+def _ewm_geometry(m: int, h: float, span: float) -> tuple[float, int, int, int, np.ndarray, np.ndarray]:
+    """``c = ln 2 / h``, block length ``L`` (``span`` half-lives and ``_CHUNK`` at most), blocks in
+    all and per chunk, in-block weights ``a**-k`` and their running sums (the weight sums of a
+    first block)."""
+    c = math.log(2.0) / h
+    n_blocks = -(-m // max(1, int(min(m, _CHUNK, span * h))))
+    L = -(-m // n_blocks)  # the same number of blocks, evenly filled: little padding
     per_chunk = min(n_blocks, max(1, _CHUNK // L))
     k = np.arange(L)
-    scale = np.repeat(np.exp(k * c), 2).reshape(L, 2)  # a**-k for real and imaginary parts
-    prefix_w = np.expm1((k + 1) * c) / math.expm1(c) if L > 1 else np.ones(1)  # sum_{j<=k} a**-j
+    growth = np.exp(k * c)
+    running = np.expm1((k + 1) * c) / math.expm1(c) if L > 1 else np.ones(1)
+    return c, L, n_blocks, per_chunk, growth, running
+
+
+def _carry_in(ends: np.ndarray, carry: np.ndarray, last: np.ndarray, L: int, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """``a * N`` at the row before each block, and ``N`` at the end of the last one.
+
+    ``last``: each block's in-block sum at its last row (no carry yet), shape (series, blocks);
+    ``carry``: ``N`` before the first block; ``ends``: scratch of shape (series, blocks + 1).
+    """
+    ends[:, 0] = carry
+    np.multiply(last, math.exp(-(L - 1) * c), out=ends[:, 1:])
+    _linear_scan(ends, math.exp(-L * c))
+    new_carry = ends[:, -1].copy()
+    ends *= math.exp(-c)
+    return ends[:, :-1], new_carry
+
+
+def _frame_weights(dst: np.ndarray, running: np.ndarray, b0: int, L: int, c: float, factor: float) -> None:
+    """Weight sum up to each row of blocks ``b0, b0+1, ...`` in each block's frame, times ``factor``.
+
+    ``running`` is already multiplied by ``factor``; rows before block ``j`` weigh
+    ``(1 - a**(j*L)) / (1 - a)`` at its start, ``a`` times that one row later.
+    """
+    before = np.expm1(np.arange(b0, b0 + dst.shape[0]) * (-L * c)) * (math.exp(-c) * factor / math.expm1(-c))
+    np.add(running, before[:, None], out=dst)
+
+
+def _ewm_blocks(y: np.ndarray, x: np.ndarray, h: float, out: np.ndarray) -> None:
+    """The block evaluation of :func:`ewm_slope`, chunk by chunk, two series per complex number.
+
+    After the prefix sums the four series are split out of the complex layout, with the carries
+    added on the way, so the slope formula runs on contiguous rows.
+    """
+    m = x.size
+    c, L, n_blocks, per_chunk, growth, running = _ewm_geometry(m, h, _EWM_SPAN)
+    scale = np.repeat(growth, 2).reshape(L, 2)  # for the real and imaginary parts
     mx, my = _mean(x), _mean(y)
-    work = np.empty((2, per_chunk, L), complex)
-    weights = np.empty((per_chunk, L))
-    carry = np.zeros(2, complex)  # N at the end of the previous chunk
-    ends = np.empty((2, per_chunk + 1), complex)
+    size = per_chunk * L
+    work = np.empty(9 * size)  # one allocation: complex sums, four contiguous rows, weights
+    cplx = work[: 4 * size].view(complex).reshape(2, per_chunk, L)
+    rows = work[4 * size : 8 * size].reshape(4, per_chunk, L)
+    wts = work[8 * size :].reshape(per_chunk, L)
+    ends, carry = np.empty((2, per_chunk + 1), complex), np.zeros(2, complex)
     for b0 in range(0, n_blocks, per_chunk):
         nb = min(per_chunk, n_blocks - b0)
         lo, hi = b0 * L, min(m, (b0 + nb) * L)
-        data = work[:, :nb]
+        data = cplx[:, :nb]
         flat = data.reshape(2, -1)
         flat[:, hi - lo :] = 0.0
         _moments_into(flat[0, : hi - lo].real, flat[0, : hi - lo].imag, flat[1, : hi - lo].real,
                       flat[1, : hi - lo].imag, x[lo:hi], y[lo:hi], mx, my)
         data.view(np.float64).reshape(2, nb, L, 2)[...] *= scale
         np.cumsum(data, axis=2, out=data)
-        c_prev = ends[:, : nb + 1]  # carries N[block start - 1], then N[block end]
-        c_prev[:, 0] = carry
-        np.multiply(data[:, :, -1], math.exp(-(L - 1) * c), out=c_prev[:, 1:])
-        _linear_scan(c_prev, math.exp(-L * c))
-        carry = c_prev[:, -1].copy()
-        c_prev *= a
-        data += c_prev[:, :nb, None]
-        # weight sums in the same frame: prefix_w[k] + a * (weight of all rows before the block)
-        before = np.expm1(np.arange(b0, b0 + nb) * (-L * c)) / math.expm1(-c)
-        w_blk = weights[:nb]
-        np.add(prefix_w, (a * before)[:, None], out=w_blk)
-        v0, v1 = flat[:, : hi - lo]
-        _slope_into(out[lo:hi], v0.real, v0.imag, v1.real, v1.imag, w_blk.reshape(-1)[: hi - lo])
+        before, carry = _carry_in(ends[:, : nb + 1], carry, data[:, :, -1], L, c)
+        for i, part in enumerate((data[0].real, data[0].imag, data[1].real, data[1].imag)):
+            carried = before[i // 2].real if i % 2 == 0 else before[i // 2].imag
+            np.add(part, carried[:, None], out=rows[i, :nb])
+        _frame_weights(wts[:nb], running, b0, L, c, 1.0)
+        v = rows[:, :nb].reshape(4, -1)[:, : hi - lo]
+        _slope_into(out[lo:hi], v[0], v[1], v[2], v[3], wts[:nb].reshape(-1)[: hi - lo])
 
 
 def _linear_scan(s: np.ndarray, factor: float) -> None:

@@ -62,6 +62,8 @@ _RULES = {"daily": "D", "weekly": "W-SUN", "monthly": "ME"}
 _BLUME_WEIGHT, _BLUME_PRIOR = 0.67, 0.33
 # Two-pass variance below (_NOISE * |mean|)**2 per observation is rounding noise of a constant.
 _NOISE = 64 * np.finfo(float).eps
+# Sums of squares below this hold subnormal terms (values near 1e-155): precision is lost.
+_TINY = 1e-280
 
 BETA_STATS_LABELS: tuple[str, ...] = (
     "Beta",
@@ -431,6 +433,19 @@ def beta(
     return _slope(r.cols[0], r.cols[1])
 
 
+def _correlation(xc: np.ndarray, yc: np.ndarray, sxx: float, syy: float, sxy: float) -> float:
+    """Pearson correlation of centred arrays from their sums of squares and products.
+
+    When a sum of squares is tiny its terms have lost precision as subnormals (returns near
+    1e-155), so the arrays are first scaled by powers of two (exact) to order one.
+    """
+    if min(sxx, syy) <= _TINY:
+        xc = np.ldexp(xc, -math.frexp(float(np.abs(xc).max()))[1])
+        yc = np.ldexp(yc, -math.frexp(float(np.abs(yc).max()))[1])
+        sxx, syy, sxy = float(xc @ xc), float(yc @ yc), float(xc @ yc)
+    return max(-1.0, min(1.0, sxy / (math.sqrt(sxx) * math.sqrt(syy))))
+
+
 def _stats(y: np.ndarray, x: np.ndarray, periods_per_year: float) -> BetaStats:
     n = int(x.size)
     nan = math.nan
@@ -461,8 +476,9 @@ def _stats(y: np.ndarray, x: np.ndarray, periods_per_year: float) -> BetaStats:
                 vol_hedged=math.sqrt(ssr / (n - 1) * periods_per_year),
             )
             if syy > 0:
-                corr = max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
-                values.update(correlation=corr, r_squared=max(0.0, 1.0 - ssr / syy))
+                corr = _correlation(xc, yc, sxx, syy, sxy)
+                r2 = max(0.0, 1.0 - ssr / syy) if syy > _TINY else corr * corr
+                values.update(correlation=corr, r_squared=r2)
             if n > 2:
                 se = math.sqrt(ssr / (n - 2) / sxx)
                 values["beta_stderr"] = se
