@@ -56,9 +56,11 @@ def _moments_into(xc: np.ndarray, yc: np.ndarray, xx: np.ndarray, xy: np.ndarray
 
 
 def _slope_into(o: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
-                weight: float | np.ndarray) -> np.ndarray:
+                weight: float | np.ndarray, moment: np.ndarray | None = None) -> np.ndarray:
     """``o = (weight*sxy - sx*sy) / (weight*sxx - sx*sx)``, NaN where the variance is noise.
 
+    Noise: below ``_NOISE`` of ``weight * moment``; ``moment`` defaults to ``sxx`` (the second
+    moment about the global mean) and may be larger: the magnitude the sums were formed from.
     Overwrites ``sxy`` (with the covariance term), ``sy`` (with the variance term, which it
     returns) and ``sxx``; reads ``sx``. Non-finite results (sums beyond float range) are NaN.
     """
@@ -68,7 +70,10 @@ def _slope_into(o: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, 
     np.multiply(sx, sx, out=o)
     sxx *= weight
     var = np.subtract(sxx, o, out=sy)
-    sxx *= _NOISE
+    if moment is None:
+        sxx *= _NOISE
+    else:
+        np.multiply(moment, weight * _NOISE, out=sxx)
     bad = ~np.greater(var, sxx)  # also true where either is NaN
     np.divide(sxy, var, out=o)
     bad |= ~np.isfinite(o)
@@ -192,7 +197,9 @@ def _rolling_float(y: np.ndarray, x: np.ndarray, w: int, out: np.ndarray) -> Non
 
     A window ending at offset ``j`` of block ``b`` is the prefix of block ``b`` up to ``j`` plus
     the part of block ``b - 1`` after ``j`` (its total minus its prefix up to ``j``), so rounding
-    error grows with ``w``, not with the series. Two series per complex number, chunked.
+    error grows with ``w``, not with the series. Two series per complex number, chunked. That
+    difference of prefixes can be far larger than the window's own sum of squares (zeros after
+    a big move), so noise is judged against the sum of the prefixes it came from.
     """
     m = x.size
     mx, my = _mean(x), _mean(y)
@@ -216,7 +223,8 @@ def _rolling_float(y: np.ndarray, x: np.ndarray, w: int, out: np.ndarray) -> Non
         s += data
         first = w - 1 if b0 == 0 else 0
         s0, s1 = s.reshape(2, -1)[:, first : hi - lo]
-        _slope_into(out[lo + first : hi], s0.real, s0.imag, s1.real, s1.imag, float(w))
+        moment = s1.real + 2.0 * prefix[1, :nb].reshape(-1)[first : hi - lo].real  # all terms >= 0
+        _slope_into(out[lo + first : hi], s0.real, s0.imag, s1.real, s1.imag, float(w), moment)
         prefix[:, 0] = prefix[:, nb]
 
 

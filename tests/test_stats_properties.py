@@ -96,8 +96,8 @@ def test_rolling_last_window_equals_beta(pair, window):
 
 
 def conditioning(variance: pd.Series, moment: pd.Series) -> np.ndarray:
-    """Variance over the second moment about the global mean: the digits a two-moment formula
-    keeps are about -log10(eps / this); below 1e-12 the result is NaN by design."""
+    """Variance over the second moment the sums are formed from: a two-moment formula keeps
+    about -log10(eps / this) digits; below 1e-12 the result is NaN by design."""
     return (variance / moment).to_numpy()
 
 
@@ -111,13 +111,15 @@ def assert_multiple(got: np.ndarray, k: float, cond: np.ndarray) -> None:
 @given(return_pairs(min_size=3, max_size=120), st.integers(2, 40), st.floats(-3.0, 3.0))
 def test_rolling_beta_of_a_multiple_is_the_multiple(pair, window, k):
     # r_a = k * r_b exactly: every defined window's beta is k, to 1e-9 where the window is
-    # well conditioned (also on the float fallback path).
+    # well conditioned. The float fallback forms a window's sums from block prefixes spanning
+    # up to two windows, so conditioning is judged over those 2 * window values.
     _, rb = pair
     window = min(window, rb.size)
     got = rolling_beta(k * rb, rb, window, data="returns")
     assert np.isnan(got[: window - 1]).all()
     s = pd.Series(rb)
-    cond = conditioning(s.rolling(window).var(ddof=0), ((s - s.mean()) ** 2).rolling(window).mean())
+    span = ((s - s.mean()) ** 2).rolling(2 * window, min_periods=1).sum() / window
+    cond = conditioning(s.rolling(window).var(ddof=0), span)
     assert_multiple(got, k, cond)
 
 
