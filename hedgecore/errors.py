@@ -13,6 +13,7 @@ __all__ = [
     "UnknownContractError",
     "DataError",
     "WorkbookError",
+    "FetchError",
 ]
 
 
@@ -36,4 +37,12 @@ class WorkbookError(HedgecoreError):
     """A workbook does not follow the template: missing sheet, table or name, or a bad cell.
 
     The message names the file, the sheet and the cell.
+    """
+
+
+class FetchError(HedgecoreError):
+    """Market data could not be fetched: unknown coin or contract, delisted market, no network,
+    rate limit or server error after the retries, timeout, or a malformed answer.
+
+    The message starts with the coin or contract it concerns, e.g. ``SOL: ...``.
     """

@@ -1,0 +1,1 @@
+"""Data edges: market data from exchanges (``exchange``, ``fetch``, ``catalog``) and data files."""
