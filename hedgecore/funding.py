@@ -94,16 +94,18 @@ __all__ += ["FundingSummary", "funding_summary"]
 
 @dataclass(frozen=True)
 class FundingSummary:
-    """Funding over the last ``days`` UTC days of a history, as rates per 8 h.
+    """Funding over the last ``days`` complete UTC days of a history, as rates per 8 h.
 
     Attributes
     ----------
     days : int
-        Days in the window that have at least one settlement.
+        Days in the window that have at least one settlement (days without are not counted).
     first_day, last_day : str
         First and last day of the window (``YYYY-MM-DD``, UTC).
     mean_per_8h : float
-        Mean daily funding, per 8 h (+ = longs pay shorts: a short hedge receives it).
+        Mean daily funding divided by 3, i.e. per 8 h (+ = longs pay shorts: a short hedge
+        receives it). For a contract settling every ``h`` hours the mean rate per interval is
+        ``mean_per_8h · h / 8``.
     p05_per_8h, p95_per_8h : float
         5th and 95th percentile of the daily funding, per 8 h (numpy linear interpolation).
     short_paid_frac : float
@@ -123,7 +125,7 @@ class FundingSummary:
 
 
 def funding_summary(rates, *, interval_hours=8.0, days: int = 30) -> FundingSummary:
-    """Summarise a funding-rate history over its last ``days`` UTC days.
+    """Summarise a funding-rate history over its last ``days`` complete UTC days.
 
     Parameters
     ----------
@@ -131,16 +133,18 @@ def funding_summary(rates, *, interval_hours=8.0, days: int = 30) -> FundingSumm
         Rate per settlement (decimal, + = longs pay shorts) indexed by settlement times
         (tz-aware, or naive UTC), e.g. ``read_funding_history(path)["funding_rate"]``.
     interval_hours : float or pandas Series
-        Hours each rate covers: one number, or one per row (the ``interval_hours`` column).
+        Hours each rate covers: one number, or one per row (the ``interval_hours`` column). Used
+        only to tell whether the last day is complete.
     days : int
-        Window length in days, ending on the day of the last settlement (default 30).
+        Window length in calendar days, ending on the last complete day (default 30).
 
     Returns
     -------
     FundingSummary
-        Each day's funding is ``24 · mean(rate / interval_hours)`` over that day's settlements (the
-        day's total when none is missing; a day with a missing settlement is estimated from the
-        others rather than undercounted). The figures are those daily rates divided by 3 (per 8 h).
+        A day's funding is the sum of the rates settled that UTC day (what a position held all day
+        paid, or received); the figures are those daily sums divided by 3 (per 8 h). The last day
+        is left out when its settlements cover less than 24 h (the history was fetched before the
+        day's last settlement), unless it is the only day.
 
     Raises
     ------
@@ -175,8 +179,10 @@ def funding_summary(rates, *, interval_hours=8.0, days: int = 30) -> FundingSumm
     if not np.all(np.isfinite(hours) & (hours > 0)):
         raise InvalidInputError("interval_hours must be positive hours")
     index = rates.index.tz_convert("UTC") if rates.index.tz is not None else rates.index.tz_localize("UTC")
-    day = index.floor("D")
-    daily = pd.Series(24.0 * values / hours, index=day).groupby(level=0).mean()
+    per_day = pd.DataFrame({"rate": values, "hours": hours}, index=index.floor("D")).groupby(level=0).sum()
+    if len(per_day) > 1 and per_day["hours"].iloc[-1] < 24.0 - 1e-9:
+        per_day = per_day.iloc[:-1]
+    daily = per_day["rate"]
     daily = daily[daily.index > daily.index[-1] - pd.Timedelta(days=days)]
     per_8h = daily.to_numpy() / 3.0
     p05, p95 = np.percentile(per_8h, [5, 95])

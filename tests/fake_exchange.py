@@ -27,12 +27,15 @@ stores fixtures in its documented shape.
 
 from __future__ import annotations
 
+import csv
 import json
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 DAY_MS = 86_400_000
@@ -57,6 +60,7 @@ class Fault:
     kind: str  # "429", "500", "timeout", "malformed", "drop"
     times: int = 1
     retry_after: str = "0"  # the Retry-After header of a 429
+    after: int = 0  # let this many requests through first
 
 
 @dataclass
@@ -126,10 +130,11 @@ class FakeExchange:
         self.bybit[(category, symbol)] = c
         return c
 
-    def fail(self, path: str, kind: str, times: int = 1, *, retry_after: str = "0") -> None:
-        """Answer the next ``times`` requests to ``path`` with a fault (see the module docstring)."""
+    def fail(self, path: str, kind: str, times: int = 1, *, after: int = 0, retry_after: str = "0") -> None:
+        """Answer ``times`` requests to ``path`` with a fault (see the module docstring), after letting
+        ``after`` requests through."""
         with self._lock:
-            self.faults.append(Fault(path, kind, times, retry_after))
+            self.faults.append(Fault(path, kind, times, retry_after, after))
 
     def requests_to(self, path: str) -> list[dict[str, str]]:
         with self._lock:
@@ -173,6 +178,9 @@ class FakeExchange:
     def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
             for f in self.faults:
+                if f.path == path and f.after > 0:
+                    f.after -= 1
+                    return None
                 if f.path == path and f.times > 0:
                     f.times -= 1
                     return f
@@ -370,3 +378,34 @@ _ROUTES = {
     "/v5/market/risk-limit": FakeExchange._bybit_risk,
     "/v5/market/funding/history": FakeExchange._bybit_funding,
 }
+
+
+# ---- fixtures from the bundled real data (data/market/, see its SOURCES.md) ---------------------
+ROOT = Path(__file__).resolve().parents[1]
+PRICES = ROOT / "data" / "market" / "prices_daily"
+FUNDING = ROOT / "data" / "market" / "funding"
+
+
+def day_ms(text: str) -> int:
+    """``YYYY-MM-DD`` (UTC midnight) -> ms since the epoch."""
+    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def bundled_closes(ticker: str) -> dict[int, float]:
+    """Daily closes of ``data/market/prices_daily/<TICKER>-USD.csv`` keyed by UTC day (ms)."""
+    with (PRICES / f"{ticker}-USD.csv").open(newline="") as fh:
+        return {day_ms(r["Date"]): float(r["Close"]) for r in csv.DictReader(fh)}
+
+
+def bundled_funding(coin: str) -> dict[int, float]:
+    """Binance USDⓈ-M funding of ``data/market/funding/<COIN>-USDT_...csv`` keyed by UTC settlement (ms).
+
+    The file's dates are naive UTC+3 with a 1 ms jitter (SOURCES.md §2): minus 3 h, floored to the hour.
+    """
+    path = next(FUNDING.glob(f"{coin}-USDT_binance_*.csv"))
+    out = {}
+    with path.open(newline="") as fh:
+        for r in csv.DictReader(fh):
+            local = day_ms(r["Date"][:10]) + int(r["Date"][11:13]) * HOUR_MS
+            out[local - 3 * HOUR_MS] = float(r["Funding Rate"])
+    return out

@@ -100,7 +100,7 @@ def _strict_class(ccxt, exchange_id: str):
                                     request_body)
         if code is not None and 200 <= code < 300 and response is None and body and body.strip():
             snippet = " ".join(body.split())[:40]
-            raise ccxt.BadResponse(f"{self.id} {method} {url}: answer is not JSON ({snippet!r})")
+            raise ccxt.BadResponse(f"to {method} {urlsplit(url).path} (not JSON: {snippet!r})")
         return result
 
     return type(f"strict_{exchange_id}", (base,), {"handle_errors": handle_errors})
@@ -158,7 +158,7 @@ class Venue:
             try:
                 return fn(*args, **kwargs)
             except ccxt.BadResponse as exc:
-                raise FetchError(f"{label}: {self.id} sent a malformed answer ({_reason(exc)})") from None
+                raise FetchError(f"{label}: {self.id} sent a malformed answer {str(exc)[:120]}") from None
             except ccxt.OperationFailed as exc:  # network errors, timeouts, HTTP 429/418/5xx
                 if attempt == s.retries:
                     raise FetchError(f"{label}: {self._describe(exc)}, gave up after {s.retries + 1} attempts") \

@@ -246,7 +246,7 @@ def _series_update(venue: Venue, coin: str, table: _Table | None, path: Path, va
     if last is not None:
         last_ms = _day_ms(table.rows[last[0]][table.col(path, "Date")], str(path))
         if last_ms >= until_ms:
-            return [], None, _day(last_ms), ""
+            return [], None, last_ms, ""
     market = venue.spot_market(coin, quotes)
     source = f"{venue.id} {market['symbol']}"
     start = last_ms if last is not None else since_ms
@@ -358,7 +358,7 @@ def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress)
             continue
         if rows and col is None:
             table.header.append(coin)
-            for r in table.rows:
+            for r in by_day.values():
                 r.append("")
             col = len(table.header) - 1
         for t, close in rows:
