@@ -27,7 +27,7 @@ ETH_FILE = "data/market/funding/ETH-USDT_binance_2020-01-01_2024-01-01_funding_h
 def fake():
     with FakeExchange(timeout_sleep_s=0.6) as f:
         f.add_usdm("ETHUSDT", "ETH", funding=bundled_funding("ETH"))
-        f.add_coinm("ETHUSD_PERP", "ETH", funding={t: r / 2 for t, r in bundled_funding("ETH").items()})
+        f.add_coinm("ETHUSD_PERP", "ETH", funding={t: round(r / 2, 8) for t, r in bundled_funding("ETH").items()})
         yield f
 
 
