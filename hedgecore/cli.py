@@ -335,6 +335,12 @@ def fetch():
     """Fetch market data from the exchanges (needs the [data] extra: pip install "hedgecore[data]").
 
     Files are extended, never re-downloaded, and written atomically. See docs/market-data.md.
+
+    \b
+    Examples:
+      hedgecore fetch prices SOL AVAX ETH --since 2023-01-01 -o prices/
+      hedgecore fetch funding binance:ETHUSD_PERP -o funding/
+      hedgecore fetch contracts binance:ETHUSD_PERP bybit:BTCUSD -o mycatalog/
     """
 
 

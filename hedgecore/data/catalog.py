@@ -27,8 +27,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write
 from ..errors import DataError, FetchError
-from .exchange import FetchSettings, Venue
-from .fetch import parse_contract_name
+from .exchange import ContractVenues, FetchSettings
 
 __all__ = ["CONTRACT_FIELDS", "TIER_FIELDS", "CatalogDiff", "diff_catalogs", "fetch_contracts",
            "read_catalog_csv"]
@@ -122,16 +121,13 @@ def fetch_contracts(
         One per name; failures carry a one-line ``error`` and leave that contract's rows alone.
     """
     fetched = fetched or datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    venues: dict[str, Venue] = {}
+    venues = ContractVenues(settings)
     results = []
     for name in names:
         label = str(name).strip()
         try:
-            exchange, symbol = parse_contract_name(label)
-            label = f"{exchange}:{symbol}"
-            if exchange not in venues:
-                venues[exchange] = Venue(exchange, "contract", settings)
-            venue = venues[exchange]
+            venue, symbol = venues.get(name)
+            label = f"{venue.id}:{symbol}"
             market = venue.contract_market(symbol)
             row = venue.contract_row(label, market, fetched)
             tiers = venue.tier_rows(label, market, fetched)
@@ -139,7 +135,7 @@ def fetch_contracts(
             results.append(ContractFetch(label, error=str(exc)))
             continue
         note = None if tiers is not None else (
-            f"{label}: no tier table ({exchange} publishes maintenance brackets only to API-key holders, "
+            f"{label}: no tier table ({venue.id} publishes maintenance brackets only to API-key holders, "
             "GET /dapi/v2/leverageBracket or /fapi/v1/leverageBracket); tiers.csv unchanged for it")
         results.append(ContractFetch(label, row, tiers, note))
     _write_folder(Path(folder), [r for r in results if r.row is not None])

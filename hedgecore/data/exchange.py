@@ -31,7 +31,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import FetchError
 
-__all__ = ["EXCHANGES", "FetchSettings", "Venue", "ccxt_version"]
+__all__ = ["EXCHANGES", "ContractVenues", "FetchSettings", "Venue", "ccxt_version", "parse_contract_name",
+           "unsupported"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -72,6 +73,14 @@ class FetchSettings:
     retries: int = 4
     retry_wait_s: float = 1.0
     max_wait_s: float = 30.0
+
+
+def unsupported(exchange_id: str, kind: str) -> str | None:
+    """Why ``exchange_id`` cannot serve ``kind`` markets, or None if it can."""
+    if kind in EXCHANGES.get(exchange_id, {}):
+        return None
+    able = " or ".join(e for e, offers in EXCHANGES.items() if kind in offers)
+    return f"{kind} markets of {exchange_id} are not supported (use {able})"
 
 
 def ccxt_version() -> str:
@@ -116,12 +125,10 @@ class Venue:
     def __init__(self, exchange_id: str, kind: str, settings: FetchSettings | None = None,
                  *, sleep: Callable[[float], None] = time.sleep):
         exchange_id = exchange_id.strip().lower()
-        offers = EXCHANGES.get(exchange_id)
-        if offers is None:
-            raise FetchError(f"{exchange_id}: exchange not supported (use one of {', '.join(EXCHANGES)})")
-        if kind not in offers:
-            raise FetchError(f"{exchange_id}: {kind} markets not supported (exchanges with them: "
-                             f"{', '.join(e for e, o in EXCHANGES.items() if kind in o)})")
+        why = unsupported(exchange_id, kind)
+        if why:
+            raise FetchError(f"{exchange_id}: {why}")
+        offers = EXCHANGES[exchange_id]
         self.id = exchange_id
         self.kind = kind
         self.settings = settings or FetchSettings()
@@ -161,7 +168,8 @@ class Venue:
                 raise FetchError(f"{label}: {self.id} sent a malformed answer {str(exc)[:120]}") from None
             except ccxt.OperationFailed as exc:  # network errors, timeouts, HTTP 429/418/5xx
                 if attempt == s.retries:
-                    raise FetchError(f"{label}: {self._describe(exc)}, gave up after {s.retries + 1} attempts") \
+                    n = s.retries + 1
+                    raise FetchError(f"{label}: {self._describe(exc)}, gave up after {n} attempt{'s' * (n > 1)}") \
                         from None
                 self._sleep(self._wait_s(attempt))
             except ccxt.BaseError as exc:
@@ -261,7 +269,8 @@ class Venue:
         rows = self.call(label, self.ex.fetch_ohlcv, market["symbol"], "1d", start_ms, limit, {"until": end_ms})
         return _checked(label, self.id, rows, start_ms, end_ms, lambda r: (r[0], r[4]), positive=True)
 
-    def funding_rates(self, label: str, market: dict, start_ms: int, end_ms: int, limit: int) -> list[tuple[int, float]]:
+    def funding_rates(self, label: str, market: dict, start_ms: int, end_ms: int,
+                      limit: int) -> list[tuple[int, float]]:
         """Funding settlements in ``[start_ms, end_ms]``: ``(time ms, rate per interval)``, ascending."""
         rows = self.call(label, self.ex.fetch_funding_rate_history, market["symbol"], start_ms, limit,
                          {"until": end_ms})
@@ -317,6 +326,36 @@ class Venue:
             return None
         tiers = self.call(label, self.ex.fetch_market_leverage_tiers, market["symbol"])
         return _bybit_tiers(label, tiers, market, fetched, self._ccxt.__version__)
+
+
+def parse_contract_name(name: str) -> tuple[str, str]:
+    """``"binance:ETHUSD_PERP"`` -> ``("binance", "ETHUSD_PERP")``.
+
+    >>> parse_contract_name(" Binance:ethusd_perp ")
+    ('binance', 'ETHUSD_PERP')
+    """
+    exchange, sep, symbol = str(name).strip().partition(":")
+    if not sep or not exchange.strip() or not symbol.strip():
+        raise FetchError(f"{name}: name a contract as exchange:SYMBOL, e.g. binance:ETHUSD_PERP")
+    return exchange.strip().lower(), symbol.strip().upper()
+
+
+class ContractVenues:
+    """Contract venues by exchange, made on first use (markets load once per exchange and run)."""
+
+    def __init__(self, settings: FetchSettings | None = None):
+        self.settings = settings
+        self._venues: dict[str, Venue] = {}
+
+    def get(self, name: str) -> tuple[Venue, str]:
+        """The venue and the symbol of ``"exchange:SYMBOL"``; FetchError names the contract."""
+        exchange, symbol = parse_contract_name(name)
+        if exchange not in self._venues:
+            why = unsupported(exchange, "contract")
+            if why:
+                raise FetchError(f"{exchange}:{symbol}: {why}")
+            self._venues[exchange] = Venue(exchange, "contract", self.settings)
+        return self._venues[exchange], symbol
 
 
 def _reason(exc) -> str:

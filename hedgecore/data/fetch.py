@@ -31,7 +31,7 @@ import pandas as pd
 
 from .._atomic import atomic_write
 from ..errors import DataError, FetchError
-from .exchange import DAY_MS, HOUR_MS, FetchSettings, Venue, iso
+from .exchange import DAY_MS, HOUR_MS, ContractVenues, FetchSettings, Venue, iso
 
 __all__ = [
     "DEFAULT_HISTORY_DAYS",
@@ -40,7 +40,6 @@ __all__ = [
     "fetch_funding",
     "fetch_prices",
     "last_complete_day_ms",
-    "parse_contract_name",
     "read_funding_history",
 ]
 
@@ -377,18 +376,6 @@ def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress)
 
 
 # ---- funding -----------------------------------------------------------------------------------
-def parse_contract_name(name: str) -> tuple[str, str]:
-    """``"binance:ETHUSD_PERP"`` -> ``("binance", "ETHUSD_PERP")``.
-
-    >>> parse_contract_name(" Binance:ethusd_perp ")
-    ('binance', 'ETHUSD_PERP')
-    """
-    exchange, sep, symbol = str(name).strip().partition(":")
-    if not sep or not exchange.strip() or not symbol.strip():
-        raise FetchError(f"{name}: name a contract as exchange:SYMBOL, e.g. binance:ETHUSD_PERP")
-    return exchange.strip().lower(), symbol.strip().upper()
-
-
 def _time_text(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -439,14 +426,12 @@ def fetch_funding(
     """
     end_ms = _now_ms() if now_ms is None else now_ms
     since_ms = _day_ms(since, "since") if since else last_complete_day_ms(end_ms) - DEFAULT_HISTORY_DAYS * DAY_MS
-    venues: dict[str, Venue] = {}
+    venues = ContractVenues(settings)
     results = []
     for name in contracts:
         try:
-            exchange, symbol = parse_contract_name(name)
-            if exchange not in venues:
-                venues[exchange] = Venue(exchange, "contract", settings)
-            results.append(_update_funding_file(venues[exchange], symbol, Path(out), since_ms, end_ms, progress))
+            venue, symbol = venues.get(name)
+            results.append(_update_funding_file(venue, symbol, Path(out), since_ms, end_ms, progress))
         except (FetchError, DataError) as exc:
             results.append(FetchResult(str(name).strip(), error=str(exc)))
     return results
@@ -485,9 +470,10 @@ def _update_funding_file(venue: Venue, symbol: str, folder: Path, since_ms, end_
         table = _Table(list(FUNDING_COLUMNS), [])
         t_col, r_col, h_col = 1, 2, 3
     hours = _intervals([t for t, _ in rows], last_ms if last is not None else None, prev_h, published_h)
+    s_col = table.col(path, "Symbol")
     for (t, rate), h in zip(rows, hours):
         cells = [""] * len(table.header)
-        cells[table.col(path, "Symbol")], cells[t_col], cells[r_col], cells[h_col] = label, _time_text(t), _num(rate), _num(h)
+        cells[s_col], cells[t_col], cells[r_col], cells[h_col] = label, _time_text(t), _num(rate), _num(h)
         table.rows.append(cells)
     if rows:
         table.write(path)
