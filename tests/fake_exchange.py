@@ -18,9 +18,9 @@ quoted in ccxt 4.5.90's ``binance.py`` and ``bybit.py``. Paging rules are the do
 Binance returns the oldest ``limit`` rows at or after ``startTime`` (ascending); Bybit returns the
 newest ``limit`` rows at or before ``endTime`` (descending).
 
-Faults are injected per path (:meth:`FakeExchange.fail`): HTTP 429 with ``Retry-After``, HTTP 500,
-a timeout (the answer comes after the client gave up), a malformed (non-JSON) body, or a dropped
-connection. Every request is recorded in :attr:`FakeExchange.requests` so tests can assert on what
+Faults are injected per path (:meth:`FakeExchange.fail`): HTTP 429 with ``Retry-After``, HTTP 451
+(Binance's "restricted location"), HTTP 500, a timeout (the answer comes after the client gave up),
+a malformed (non-JSON) body, or a dropped connection. Every request is recorded in :attr:`FakeExchange.requests` so tests can assert on what
 the client asked for. To add an exchange: add its routes to ``_ROUTES`` and a ``add_*`` method that
 stores fixtures in its documented shape.
 """
@@ -57,7 +57,7 @@ def _num(x: float) -> str:
 @dataclass
 class Fault:
     path: str
-    kind: str  # "429", "500", "timeout", "malformed", "drop"
+    kind: str  # "429", "451", "500", "timeout", "malformed", "drop"
     times: int = 1
     retry_after: str = "0"  # the Retry-After header of a 429
     after: int = 0  # let this many requests through first
@@ -204,6 +204,9 @@ class FakeExchange:
                               headers={"Retry-After": taken.retry_after})
         if fault == "500":
             return self._send(h, 500, {"code": -1000, "msg": "An unknown error occurred while processing the request."})
+        if fault == "451":  # Binance's answer to a restricted location
+            return self._send(h, 451, {"code": 0, "msg": "Service unavailable from a restricted location according "
+                                       "to 'b. Eligibility' in https://www.binance.com/en/terms."})
         if fault == "malformed":
             return self._send_raw(h, 200, b"<html><body>gateway error", "application/json")
         route = _ROUTES.get(parts.path)

@@ -148,6 +148,13 @@ def test_persistent_failures_give_one_line_and_keep_what_was_written(fake, tmp_p
     assert [p.name for p in tmp_path.iterdir()] == ["SOL-USDT.csv"]  # no temp file left
 
 
+def test_a_refused_location_is_not_retried(fake, tmp_path):
+    fake.fail("/api/v3/exchangeInfo", "451", times=5)
+    [r] = fetch_prices(["SOL"], tmp_path, settings=settings(fake), now_ms=NOW)
+    assert r.error == "SOL: binance does not serve this location (HTTP 451); try another --exchange"
+    assert len(fake.requests_to("/api/v3/exchangeInfo")) == 1
+
+
 def test_a_failure_on_the_second_page_keeps_the_first_and_the_next_run_continues(fake, tmp_path):
     fake.fail(KLINES, "malformed", after=1)  # page 1 (1000 days) arrives, page 2 never does
     [r] = fetch_prices(["SOL"], tmp_path, since="2021-01-03", settings=settings(fake), now_ms=NOW)
@@ -256,3 +263,35 @@ def test_killing_a_fetch_mid_way_leaves_every_file_whole(tmp_path):
     sol = hc.load_prices(tmp_path / "SOL-USDT.csv")["SOL"]
     assert sol.index[0] == pd.Timestamp("2023-06-01") and sol.index[-1] > pd.Timestamp("2024-04-01")
     hc.load_prices(tmp_path)  # the folder still loads: any temp file is not a .csv
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    """stderr on a pseudo-terminal gets rich's bar; piped (the other tests) it gets nothing."""
+    import pty
+    import threading
+
+    with FakeExchange(delay_s=0.3) as fake:
+        fake.add_spot("SOLUSDT", "SOL", "USDT", bundled_closes("SOL"))
+        master, slave = pty.openpty()
+        chunks = []
+        reader = threading.Thread(target=lambda: _drain(master, chunks), daemon=True)
+        reader.start()
+        proc = subprocess.run([sys.executable, "-m", "hedgecore", "fetch", "prices", "SOL", "--since", "2021-01-03",
+                               "-o", str(tmp_path), "--api-url", fake.url], stderr=slave, stdout=subprocess.PIPE,
+                              env=dict(os.environ, PYTHONPATH=os.getcwd(), COLUMNS="100"), timeout=60)
+        os.close(slave)
+        reader.join(timeout=5)
+    text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0 and b"SOL: " in proc.stdout
+    assert "SOL" in text and "days" in text  # the bar: "SOL ━━━━ 1000 of ... days"
+
+
+def _drain(fd, chunks):
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            return
+        if not data:
+            return
+        chunks.append(data)

@@ -166,7 +166,9 @@ class Venue:
                 return fn(*args, **kwargs)
             except ccxt.BadResponse as exc:
                 raise FetchError(f"{label}: {self.id} sent a malformed answer {str(exc)[:120]}") from None
-            except ccxt.OperationFailed as exc:  # network errors, timeouts, HTTP 429/418/5xx
+            except ccxt.OperationFailed as exc:  # network errors, timeouts, HTTP 429/418/5xx, ...
+                if not self._retryable(exc):
+                    raise FetchError(f"{label}: {self._describe(exc)}") from None
                 if attempt == s.retries:
                     n = s.retries + 1
                     raise FetchError(f"{label}: {self._describe(exc)}, gave up after {n} attempt{'s' * (n > 1)}") \
@@ -190,12 +192,19 @@ class Venue:
             pass
         return min(wait, s.max_wait_s)
 
+    def _retryable(self, exc) -> bool:
+        """Timeouts, no answer at all, HTTP 418/429 and 5xx are worth another try; 4xx are not."""
+        status = self.ex.hc_status
+        return isinstance(exc, self._ccxt.RequestTimeout) or status is None or status in (418, 429) or status >= 500
+
     def _describe(self, exc) -> str:
         status = self.ex.hc_status
         if isinstance(exc, self._ccxt.RequestTimeout):
             return f"{self.id} did not answer within {self.settings.timeout_s:g} s"
         if status in (418, 429):
             return f"{self.id} is rate-limiting us (HTTP {status})"
+        if status == 451:
+            return f"{self.id} does not serve this location (HTTP 451); try another --exchange"
         if status is not None and status >= 500:
             return f"{self.id} is unavailable (HTTP {status})"
         if status is None:
