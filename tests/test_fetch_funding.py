@@ -14,7 +14,7 @@ from fake_exchange import DAY_MS, HOUR_MS, FakeExchange, bundled_funding, day_ms
 import hedgecore as hc
 from hedgecore.cli import main
 from hedgecore.data.exchange import FetchSettings
-from hedgecore.data.fetch import FUNDING_COLUMNS, fetch_funding, read_funding_history
+from hedgecore.data.fetch import FUNDING_COLUMNS, fetch_funding, load_fetched_funding, read_funding_history
 from hedgecore.funding import funding_summary
 
 pytest.importorskip("ccxt")
@@ -47,6 +47,8 @@ def test_usdm_history_round_trips_the_bundled_binance_file_in_five_pages(fake, t
     requests = fake.requests_to("/fapi/v1/fundingRate")
     assert [q["limit"] for q in requests] == ["1000"] * 5 and requests[0]["startTime"] == str(day_ms("2020-01-01"))
     assert open(r.path).readline().strip() == ",".join(FUNDING_COLUMNS)
+    # the load_funding-shaped reader gives the core loader's Series for the same settlements
+    pd.testing.assert_series_equal(load_fetched_funding(r.path), reference.rename("binance:ETHUSDT"))
 
 
 def test_coinm_uses_the_dapi_endpoints_and_appends_only_new_settlements(fake, tmp_path):

@@ -76,6 +76,14 @@ def test_second_run_asks_only_for_the_missing_days(fake, tmp_path):
     pd.testing.assert_series_equal(frame["SOL"], bundled("SOL")["2023-01-01":], check_names=False)
 
 
+def test_an_exchange_that_stopped_updating_is_called_stale(fake, tmp_path):
+    fetch_prices(["SOL"], tmp_path, since="2024-04-01", settings=settings(fake), now_ms=NOW)
+    [r] = fetch_prices(["SOL"], tmp_path, settings=settings(fake), now_ms=NOW + 10 * DAY_MS)
+    assert r.ok and r.stale and r.added == 0
+    assert r.line().endswith("+0 rows to 2024-04-09 (binance SOL/USDT); nothing after 2024-04-09 on the exchange "
+                              "(asked up to 2024-04-19)")
+
+
 def test_an_up_to_date_file_needs_no_network(fake, tmp_path):
     fetch_prices(["SOL"], tmp_path, since="2024-03-01", settings=settings(fake), now_ms=NOW)
     fake.requests.clear()

@@ -134,9 +134,10 @@ def fetch_contracts(
         except FetchError as exc:
             results.append(ContractFetch(label, error=str(exc)))
             continue
+        endpoint = "/dapi/v2/leverageBracket" if row["contract_type"] == "inverse" else "/fapi/v1/leverageBracket"
         note = None if tiers is not None else (
-            f"{label}: no tier table ({venue.id} publishes maintenance brackets only to API-key holders, "
-            "GET /dapi/v2/leverageBracket or /fapi/v1/leverageBracket); tiers.csv unchanged for it")
+            f"{label}: no tier table ({venue.id} serves its brackets only with an API key, {endpoint}); "
+            "tiers.csv unchanged for it")
         results.append(ContractFetch(label, row, tiers, note))
     _write_folder(Path(folder), [r for r in results if r.row is not None])
     return results

@@ -40,6 +40,7 @@ __all__ = [
     "fetch_funding",
     "fetch_prices",
     "last_complete_day_ms",
+    "load_fetched_funding",
     "read_funding_history",
 ]
 
@@ -68,19 +69,29 @@ class FetchResult:
     source: str = ""
     missing: tuple[str, ...] = ()
     error: str | None = None
+    upto: str | None = None  # the last day asked for (prices)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def stale(self) -> bool:
+        """True when the exchange had nothing up to the last complete day (halted or delisted?)."""
+        return self.error is None and self.upto is not None and self.last is not None and self.last < self.upto
+
     def line(self) -> str:
-        """One line for the terminal."""
-        if self.added == 0 and self.error is None:
+        """One line for the terminal ("" when there is only an error to tell)."""
+        if self.added == 0 and self.error is not None:
+            return ""
+        if self.added == 0 and not self.stale:
             return f"{self.label}: {self.path} is up to date (last {self.last})"
-        text = f"{self.label}: {self.path}: +{self.added} rows to {self.last} ({self.source})" if self.added else ""
+        text = f"{self.label}: {self.path}: +{self.added} rows to {self.last} ({self.source})"
         if self.missing:
             shown = ", ".join(self.missing[:3]) + (", ..." if len(self.missing) > 3 else "")
             text += f"; {len(self.missing)} days have no candle on the exchange ({shown})"
+        if self.stale:
+            text += f"; nothing after {self.last} on the exchange (asked up to {self.upto})"
         return text
 
 
@@ -337,7 +348,8 @@ def _update_coin_file(venue, coin, folder: Path, since_ms, until_ms, quotes, pro
             table.rows.append(cells)
         table.write(path)
     last = _day(rows[-1][0]) if rows else (_day(last_ms) if last_ms is not None else None)
-    return FetchResult(coin, path, len(rows), last, source, _missing_days([t for t, _ in rows], last_ms), error)
+    return FetchResult(coin, path, len(rows), last, source, _missing_days([t for t, _ in rows], last_ms), error,
+                       _day(until_ms))
 
 
 def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress) -> list[FetchResult]:
@@ -368,7 +380,7 @@ def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress)
         changed = changed or bool(rows)
         last = _day(rows[-1][0]) if rows else (_day(last_ms) if last_ms is not None else None)
         results.append(FetchResult(coin, path, len(rows), last, source,
-                                   _missing_days([t for t, _ in rows], last_ms), error))
+                                   _missing_days([t for t, _ in rows], last_ms), error, _day(until_ms)))
     if changed:
         table.rows = [by_day[t] for t in sorted(by_day)]
         table.write(path)
@@ -519,3 +531,16 @@ def read_funding_history(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame({"funding_rate": rates, "interval_hours": hours}, index=index)
     frame.attrs["symbol"] = symbols[0] if symbols else ""
     return frame
+
+
+def load_fetched_funding(path: str | Path) -> pd.Series:
+    """A fetched funding file as :func:`hedgecore.load_funding` returns the bundled layout.
+
+    For ``load_funding`` to accept both layouts: when the header has ``Funding Time (UTC)``,
+    return this. A Series of rates per settlement, tz-aware UTC index named ``"Date"``, named after
+    the contract (``"binance:ETHUSD_PERP"``); the interval column is in :func:`read_funding_history`.
+    """
+    frame = read_funding_history(path)
+    rates = frame["funding_rate"].rename(frame.attrs["symbol"] or "funding_rate")
+    rates.index = rates.index.rename("Date")
+    return rates
