@@ -23,8 +23,8 @@ formulas = pytest.importorskip("formulas")
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.stats import beta as hc_beta  # noqa: E402
-from hedgecore.template import OUTPUT_NAMES  # noqa: E402
-from hedgecore.workbook import read_workbook  # noqa: E402
+from hedgecore.excel import read_workbook  # noqa: E402
+from hedgecore.excel.layout import OUTPUT_NAMES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
