@@ -1,6 +1,9 @@
-"""Command line: ``hedgecore plan``, ``hedgecore contracts`` (and the batch commands).
+"""Command line: a thin shell over the library (``hedgecore --help``).
 
-Errors a user can fix print one line on stderr and exit with status 2 — never a traceback.
+Each command parses its options, calls one library function and prints the result; the modules
+it needs are imported inside the command, so ``hedgecore --help`` loads neither numpy nor pandas.
+Errors a user can fix (:class:`~hedgecore.errors.HedgecoreError`) print one line on stderr and
+exit with status 2 — never a traceback.
 """
 
 from __future__ import annotations
@@ -12,10 +15,8 @@ import sys
 import click
 
 from . import __version__
-from .contracts import catalog
+from ._typing import CONTRACT_TYPES, ROUNDING_MODES
 from .errors import HedgecoreError
-from .plan import PLAN_LABELS, hedge_plan
-from .sizing import ROUNDING_MODES
 
 # The seed article's worked example: Alice holds $50,000 of altcoins and hedges with ETH at $3,500.
 ALICE = {"exposure": 50_000.0, "price": 3_500.0, "contract": "binance:ETHUSD_PERP"}
@@ -65,7 +66,7 @@ def _fmt(field: str, value) -> str:
 @click.option("--price", type=float, help="Hedge coin price, USD.")
 @click.option("--contract", "contract", help='Catalog contract, e.g. "binance:ETHUSD_PERP".')
 @click.option("--contract-size", type=float, help="USD per contract (inverse) or coins per contract (linear).")
-@click.option("--contract-type", default="inverse", show_default=True, type=click.Choice(["inverse", "linear"], case_sensitive=False))
+@click.option("--contract-type", default="inverse", show_default=True, type=click.Choice(CONTRACT_TYPES, case_sensitive=False))
 @click.option("--hedge-ratio", default=1.0, show_default=True, type=float, help="Usually the basket's beta.")
 @click.option("--rounding", default="nearest", show_default=True, type=click.Choice(ROUNDING_MODES, case_sensitive=False))
 @click.option("--collateral", default=0.0, show_default=True, type=float, help="Hedge-coin collateral, coins (inverse).")
@@ -84,6 +85,8 @@ def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, r
       hedgecore plan --exposure 50000 --price 3500 --contract binance:ETHUSD_PERP --collateral 14
       hedgecore plan --exposure 10000 --price 3500 --contract-size 1 --contract-type linear --json
     """
+    from .plan import PLAN_LABELS, hedge_plan
+
     if example == "alice":
         exposure = ALICE["exposure"] if exposure is None else exposure
         price = ALICE["price"] if price is None else price
@@ -134,6 +137,8 @@ def contracts(ctx, as_json, show_diff, catalog_dir):
     """
     if show_diff:
         return _contracts_diff(ctx, catalog_dir, as_json)
+    from .contracts import catalog
+
     specs = catalog()
     if as_json:
         click.echo(json.dumps([s.as_dict() for s in specs], indent=2))
@@ -158,7 +163,7 @@ def template(output, holdings, prices, assets, sets):
       hedgecore template -o mine.xlsx --holdings holdings.csv --prices data/market/prices_daily \\
           --assets SOL,AVAX,ETH,BTC --set HedgeAsset=ETH --set Contract=binance:ETHUSD_PERP --set Collateral=5
     """
-    from .template import write_template
+    from .excel.writer import write_template
 
     settings = {}
     for item in sets:
@@ -182,7 +187,7 @@ def addin(folder, force):
       hedgecore addin -o hedgecore-addin
     Then paste them into the main.py and requirements.txt tabs of the xlwings Lite pane.
     """
-    from .addin_files import write_addin_files
+    from .excel.addin import write_addin_files
 
     for path in write_addin_files(folder, overwrite=force):
         click.echo(f"wrote {path}")
@@ -213,7 +218,7 @@ def report(ctx, inputs, outdir, jobs, fmt, overwrite, quiet):
       hedgecore report portfolios/ 'archive/**/*.xlsx' -o reports --jobs 4
       hedgecore report portfolios/ --format json -o out --overwrite
     """
-    from .batch import run_batch
+    from .report.batch import run_batch
 
     result = run_batch(inputs, outdir, fmt=fmt, jobs=jobs, overwrite=overwrite, quiet=quiet,
                        echo=lambda text, is_error: click.echo(text, err=is_error))
@@ -240,7 +245,7 @@ def demo(outdir):
     """
     from importlib import resources
 
-    from .report import Job, process_job
+    from .report.jobs import Job, process_job
 
     source = resources.files("hedgecore").joinpath("examples", "example_portfolio.xlsx")
     with resources.as_file(source) as path:

@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 
+from ._typing import CONTRACT_TYPES
 from ._validation import describe_value, require_choice
 from .errors import InvalidInputError, UnknownContractError
 
 __all__ = ["CONTRACT_TYPES", "ContractSpec", "catalog", "get_contract", "CONTRACT_SPEC_LABELS"]
-
-CONTRACT_TYPES = ("inverse", "linear")
 
 
 @dataclass(frozen=True)

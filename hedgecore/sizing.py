@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ._typing import ROUNDING_MODES
 from ._validation import as_float, require_choice, require_nonnegative, require_positive
 from .contracts import resolve_contract
 from .errors import InvalidInputError
@@ -23,8 +24,6 @@ __all__ = [
     "residual_exposure",
     "round_contracts",
 ]
-
-ROUNDING_MODES = ("none", "down", "nearest", "up")
 
 # A count within this relative distance of a whole number is that whole number:
 # 49,000 / 10 may come out as 4900.000000000001 and must not round "up" to 4901.
