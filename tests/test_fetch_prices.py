@@ -303,3 +303,13 @@ def _drain(fd, chunks):
         if not data:
             return
         chunks.append(data)
+
+
+def test_an_unwritable_folder_and_a_csv_name_without_wide_are_one_line(fake, tmp_path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a folder")
+    [r] = fetch_prices(["SOL"], blocker / "prices", since="2024-04-01", settings=settings(fake), now_ms=NOW)
+    assert r.error.startswith("SOL: cannot write ") and "SOL-USDT.csv" in r.error
+    out = CliRunner().invoke(main, ["fetch", "prices", "SOL", "-o", str(tmp_path / "closes.csv"), "--api-url", fake.url])
+    assert out.exit_code == 2 and out.stderr.startswith("error: ") and "--wide" in out.stderr
+    assert not (tmp_path / "closes.csv").exists()

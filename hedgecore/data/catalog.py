@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from .._atomic import atomic_write
 from ..errors import DataError, FetchError
 from .exchange import ContractVenues, FetchSettings
+from .fetch import write_atomically
 
 __all__ = ["CONTRACT_FIELDS", "TIER_FIELDS", "CatalogDiff", "diff_catalogs", "fetch_contracts",
            "read_catalog_csv"]
@@ -87,7 +87,7 @@ def _write_csv(path: Path, fields: Sequence[str], rows: list[dict]) -> None:
             writer.writeheader()
             writer.writerows({f: _cell(r.get(f)) for f in fields} for r in rows)
 
-    atomic_write(path, dump)
+    write_atomically(path, dump)
 
 
 def _merge(old: list[dict], new: list[dict], replaced: set[tuple[str, str]]) -> list[dict]:

@@ -201,7 +201,15 @@ class _Table:
                 writer.writerow(self.header)
                 writer.writerows(self.rows)
 
+        write_atomically(path, dump)
+
+
+def write_atomically(path: Path, dump) -> None:
+    """:func:`atomic_write`, an OS failure (no such folder, read-only disk) as one DataError line."""
+    try:
         atomic_write(path, dump)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _check_overlap(label: str, path: Path, when: str, stored: str, fetched: dict[int, float], at_ms: int,
@@ -313,13 +321,16 @@ def fetch_prices(
     FetchError
         The exchange is not supported (per-coin failures are returned, not raised).
     DataError
-        An existing file cannot be read.
+        ``since`` is not a date, or ``out`` names a .csv file without ``wide``. (An unreadable or
+        unwritable file is the failure of the coins it concerns.)
     """
     until_ms = last_complete_day_ms(_now_ms() if now_ms is None else now_ms)
     since_ms = (_day_ms(since, "since") if since else until_ms - DEFAULT_HISTORY_DAYS * DAY_MS)
     coins = [c.strip().upper() for c in coins if c.strip()]
-    venue = Venue(exchange, "spot", settings)
     out = Path(out)
+    if not wide and out.suffix.lower() == ".csv":
+        raise DataError(f"{out} is a file name: write one wide file with wide=True (--wide), or name a folder")
+    venue = Venue(exchange, "spot", settings)
     if wide:
         return _update_wide(venue, coins, out, since_ms, until_ms, quotes, progress)
     return [_update_coin_file(venue, coin, out, since_ms, until_ms, quotes, progress) for coin in coins]
@@ -332,21 +343,30 @@ def _update_coin_file(venue, coin, folder: Path, since_ms, until_ms, quotes, pro
         col = table.col(path, "Close") if table is not None else None
         rows, error, last_ms, source = _series_update(venue, coin, table, path, col, since_ms, until_ms, quotes,
                                                       progress)
-    except (FetchError, DataError) as exc:
-        return FetchResult(coin, error=str(exc))
-    if table is None and not rows:
-        return FetchResult(coin, error=error or f"{coin}: {source} has no daily candles since {_day(since_ms)}")
-    if table is None:
-        quote = source.rsplit("/", 1)[-1]
-        path = folder / f"{coin}-{quote}.csv"
-        table = _Table(["Date", "Close"], [])
-    if rows:
+        if table is None and not rows:
+            raise FetchError(error or f"{coin}: {source} has no daily candles since {_day(since_ms)}")
+        if table is None:
+            path = folder / f"{coin}-{source.rsplit('/', 1)[-1]}.csv"
+            table, col = _Table(["Date", "Close"], []), 1
         date_col = table.col(path, "Date")
         for t, close in rows:
             cells = [""] * len(table.header)
-            cells[date_col], cells[table.col(path, "Close")] = _day(t), _num(close)
+            cells[date_col], cells[col] = _day(t), _num(close)
             table.rows.append(cells)
-        table.write(path)
+        if rows:
+            table.write(path)
+    except (FetchError, DataError) as exc:
+        return FetchResult(coin, error=_named(coin, exc))
+    return _price_result(coin, path, rows, last_ms, source, error, until_ms)
+
+
+def _named(label: str, exc: Exception) -> str:
+    """The error line, starting with the coin or contract it concerns."""
+    text = str(exc)
+    return text if text.lower().startswith(f"{label.lower()}:") else f"{label}: {text}"
+
+
+def _price_result(coin, path, rows, last_ms, source, error, until_ms) -> FetchResult:
     last = _day(rows[-1][0]) if rows else (_day(last_ms) if last_ms is not None else None)
     return FetchResult(coin, path, len(rows), last, source, _missing_days([t for t, _ in rows], last_ms), error,
                        _day(until_ms))
@@ -365,7 +385,7 @@ def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress)
             rows, error, last_ms, source = _series_update(venue, coin, table if col is not None else None, path,
                                                           col, since_ms, until_ms, quotes, progress)
         except (FetchError, DataError) as exc:
-            results.append(FetchResult(coin, error=str(exc)))
+            results.append(FetchResult(coin, error=_named(coin, exc)))
             continue
         if rows and col is None:
             table.header.append(coin)
@@ -378,9 +398,7 @@ def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress)
                 by_day[t][date_col] = _day(t)
             by_day[t][col] = _num(close)
         changed = changed or bool(rows)
-        last = _day(rows[-1][0]) if rows else (_day(last_ms) if last_ms is not None else None)
-        results.append(FetchResult(coin, path, len(rows), last, source,
-                                   _missing_days([t for t, _ in rows], last_ms), error, _day(until_ms)))
+        results.append(_price_result(coin, path, rows, last_ms, source, error, until_ms))
     if changed:
         table.rows = [by_day[t] for t in sorted(by_day)]
         table.write(path)
@@ -445,7 +463,7 @@ def fetch_funding(
             venue, symbol = venues.get(name)
             results.append(_update_funding_file(venue, symbol, Path(out), since_ms, end_ms, progress))
         except (FetchError, DataError) as exc:
-            results.append(FetchResult(str(name).strip(), error=str(exc)))
+            results.append(FetchResult(str(name).strip(), error=_named(str(name).strip(), exc)))
     return results
 
 
