@@ -18,10 +18,11 @@ quoted in ccxt 4.5.90's ``binance.py`` and ``bybit.py``. Paging rules are the do
 Binance returns the oldest ``limit`` rows at or after ``startTime`` (ascending); Bybit returns the
 newest ``limit`` rows at or before ``endTime`` (descending).
 
-Faults are injected per path (:meth:`FakeExchange.fail`): HTTP 429 with ``Retry-After``, HTTP 451
-(Binance's "restricted location"), HTTP 500, a timeout (the answer comes after the client gave up),
-a malformed (non-JSON) body, or a dropped connection. Every request is recorded in :attr:`FakeExchange.requests` so tests can assert on what
-the client asked for. To add an exchange: add its routes to ``_ROUTES`` and a ``add_*`` method that
+Faults are injected per path (:meth:`FakeExchange.fail`): HTTP 400 (Binance's "Invalid symbol"),
+HTTP 429 with ``Retry-After``, HTTP 451 (Binance's "restricted location"), HTTP 500, a timeout (the
+answer comes after the client gave up), a malformed (non-JSON) body, or a dropped connection.
+Every request is recorded in :attr:`FakeExchange.requests` so tests can assert on what the client
+asked for. To add an exchange: add its routes to ``_ROUTES`` and a ``add_*`` method that
 stores fixtures in its documented shape.
 """
 
@@ -57,7 +58,7 @@ def _num(x: float) -> str:
 @dataclass
 class Fault:
     path: str
-    kind: str  # "429", "451", "500", "timeout", "malformed", "drop"
+    kind: str  # "400", "429", "451", "500", "timeout", "malformed", "drop"
     times: int = 1
     retry_after: str = "0"  # the Retry-After header of a 429
     after: int = 0  # let this many requests through first
@@ -204,6 +205,8 @@ class FakeExchange:
                               headers={"Retry-After": taken.retry_after})
         if fault == "500":
             return self._send(h, 500, {"code": -1000, "msg": "An unknown error occurred while processing the request."})
+        if fault == "400":  # Binance's answer to a symbol it does not know
+            return self._send(h, 400, {"code": -1121, "msg": "Invalid symbol."})
         if fault == "451":  # Binance's answer to a restricted location
             return self._send(h, 451, {"code": 0, "msg": "Service unavailable from a restricted location according "
                                        "to 'b. Eligibility' in https://www.binance.com/en/terms."})

@@ -156,7 +156,12 @@ def test_persistent_failures_give_one_line_and_keep_what_was_written(fake, tmp_p
     assert [p.name for p in tmp_path.iterdir()] == ["SOL-USDT.csv"]  # no temp file left
 
 
-def test_a_refused_location_is_not_retried(fake, tmp_path):
+def test_a_refused_location_or_request_is_not_retried(fake, tmp_path):
+    fake.fail("/api/v3/klines", "400", times=5)
+    [r] = fetch_prices(["SOL"], tmp_path, settings=settings(fake), now_ms=NOW)
+    assert r.error == 'SOL: binance refused the request ({"code": -1121, "msg": "Invalid symbol."})'
+    assert len(fake.requests_to(KLINES)) == 1
+    fake.requests.clear()
     fake.fail("/api/v3/exchangeInfo", "451", times=5)
     [r] = fetch_prices(["SOL"], tmp_path, settings=settings(fake), now_ms=NOW)
     assert r.error == "SOL: binance does not serve this location (HTTP 451); try another --exchange"

@@ -31,8 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import FetchError
 
-__all__ = ["EXCHANGES", "ContractVenues", "FetchSettings", "Venue", "ccxt_version", "parse_contract_name",
-           "unsupported"]
+__all__ = ["EXCHANGES", "ContractVenues", "FetchSettings", "Venue", "parse_contract_name", "unsupported"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -81,12 +80,6 @@ def unsupported(exchange_id: str, kind: str) -> str | None:
         return None
     able = " or ".join(e for e, offers in EXCHANGES.items() if kind in offers)
     return f"{kind} markets of {exchange_id} are not supported (use {able})"
-
-
-def ccxt_version() -> str:
-    import ccxt
-
-    return ccxt.__version__
 
 
 def _import_ccxt():
