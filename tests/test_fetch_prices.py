@@ -121,8 +121,8 @@ def test_a_usd_market_is_preferred_to_usdt(fake, tmp_path):
     assert hc.load_prices(tmp_path)["SOL"].tolist() == [170.0, 171.0]
 
 
-@pytest.mark.parametrize("kind", ["429", "500", "drop"])
-def test_429_500_and_a_dropped_connection_are_retried(fake, tmp_path, kind):
+@pytest.mark.parametrize("kind", ["429", "500", "drop", "timeout"])
+def test_429_500_a_dropped_connection_and_a_timeout_are_retried(fake, tmp_path, kind):
     fake.fail(KLINES, kind, times=2)
     [r] = fetch_prices(["SOL"], tmp_path, since="2021-01-03", settings=settings(fake), now_ms=NOW)
     assert r.ok and r.added == 1193
