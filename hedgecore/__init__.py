@@ -7,8 +7,16 @@ margin and liquidation prices, funding, betas and stress scenarios.
 
 from __future__ import annotations
 
-from .contracts import CONTRACT_TYPES, ContractSpec, catalog, get_contract
-from .errors import DataError, HedgecoreError, InvalidInputError, UnknownContractError, WorkbookError
+from .collateral import collateral_for_liquidation
+from .contracts import CONTRACT_COLUMNS, CONTRACT_TYPES, TIER_COLUMNS, ContractSpec, catalog, get_contract, load_catalog
+from .errors import (
+    BelowMaintenanceError,
+    DataError,
+    HedgecoreError,
+    InvalidInputError,
+    UnknownContractError,
+    WorkbookError,
+)
 from .funding import annualised_funding_rate, funding_cost_usd, funding_intervals, funding_payment
 from .margin import (
     DEFAULT_MAINTENANCE_RATE,
@@ -18,11 +26,14 @@ from .margin import (
     initial_margin,
     liquidation_price,
     maintenance_margin,
+    margin_brackets,
 )
-from .plan import HedgePlan, hedge_plan
+from .plan import PLAN_RISK_LABELS, HedgePlan, hedge_plan
 from .pnl import average_entry_price, inverse_pnl_coin, inverse_pnl_usd, linear_pnl
 from .prices import load_funding, load_prices
-from .scenarios import SCENARIO_COLUMNS, scenario_pnl
+from .rebalance import Rebalance, rebalance
+from .risk import BetaDrift, ResidualBand, beta_drift, hedged_volatility, residual_band, residual_returns
+from .scenarios import SCENARIO_COLUMNS, SCENARIO_RISK_COLUMNS, scenario_pnl
 from .sizing import (
     ROUNDING_MODES,
     contracts_for_notional,
@@ -57,11 +68,15 @@ __all__ = [
     "UnknownContractError",
     "DataError",
     "WorkbookError",
+    "BelowMaintenanceError",
     # contracts
     "CONTRACT_TYPES",
+    "CONTRACT_COLUMNS",
+    "TIER_COLUMNS",
     "ContractSpec",
     "catalog",
     "get_contract",
+    "load_catalog",
     # sizing
     "ROUNDING_MODES",
     "hedge_notional",
@@ -79,6 +94,7 @@ __all__ = [
     "DEFAULT_MAINTENANCE_RATE",
     "Bracket",
     "brackets_from_rates",
+    "margin_brackets",
     "initial_margin",
     "maintenance_margin",
     "liquidation_price",
@@ -90,9 +106,22 @@ __all__ = [
     "annualised_funding_rate",
     # scenarios and plan
     "SCENARIO_COLUMNS",
+    "SCENARIO_RISK_COLUMNS",
     "scenario_pnl",
     "HedgePlan",
     "hedge_plan",
+    "PLAN_RISK_LABELS",
+    # margin to post, the trade to make now
+    "collateral_for_liquidation",
+    "rebalance",
+    "Rebalance",
+    # residual (basis) risk
+    "residual_returns",
+    "residual_band",
+    "ResidualBand",
+    "hedged_volatility",
+    "beta_drift",
+    "BetaDrift",
     # statistics
     "beta",
     "beta_stats",
