@@ -19,7 +19,7 @@ from ._validation import as_float, require_positive
 from .brackets import Bracket
 from .contracts import resolve_spec
 from .errors import InvalidInputError
-from .margin import _notional, margin_brackets
+from .margin import margin_brackets, position_notional
 from .sizing import contracts_for_notional, hedged_notional
 
 __all__ = ["collateral_for_liquidation"]
@@ -33,7 +33,7 @@ def _inverse_collateral(exposure: float, p0: float, k: float, tiers: Sequence[Br
     """Unrounded collateral (coin) and the tier at the target price."""
     for b in tiers:
         q = k * (exposure - b.maintenance_amount * p0) / (1.0 - b.maintenance_rate)
-        if b.contains(_notional("inverse", q, k * p0)) or b is tiers[-1]:
+        if b.contains(position_notional("inverse", q, k * p0)) or b is tiers[-1]:
             return (q - exposure) / p0, b
     raise AssertionError("unreachable")  # the last tier always returns
 

@@ -42,9 +42,6 @@ __all__ = [
 #: Used as a single tier wherever no rate is given and the contract has no tier table.
 DEFAULT_MAINTENANCE_RATE = 0.005
 
-_pick = pick_bracket
-
-
 def margin_brackets(
     spec: ContractSpec | None = None,
     *,
@@ -110,7 +107,7 @@ def maintenance_margin(
     """
     n = require_nonnegative("notional", notional)
     if brackets:
-        b = _pick(brackets, n)
+        b = pick_bracket(brackets, n)
         return n * b.maintenance_rate - b.maintenance_amount
     rate = DEFAULT_MAINTENANCE_RATE if maintenance_rate is None else require_nonnegative("maintenance_rate", maintenance_rate)
     return n * rate - require_nonnegative("maintenance_amount", maintenance_amount)
@@ -133,7 +130,7 @@ def _solve(kind: str, s: int, size: float, p0: float, wb: float, mmr: float, cum
     return lp if lp > 0 else math.nan
 
 
-def _notional(kind: str, size: float, price: float) -> float:
+def position_notional(kind: str, size: float, price: float) -> float:
     """Position notional at ``price``: coin for inverse (``size`` USD), quote for linear (``size`` coins)."""
     if kind == "inverse":
         return 0.0 if math.isinf(price) else (size / price if price > 0 else math.inf)
@@ -153,22 +150,34 @@ def solve_liquidation(
     chosen = None
     for b in brackets:
         lp = _solve(kind, s, size, p0, wb, b.maintenance_rate, b.maintenance_amount)
-        n = _notional(kind, size, lp)
+        n = position_notional(kind, size, lp)
         if not math.isnan(lp) and (b.contains(n) or (b is brackets[-1] and n >= b.floor)):
             chosen = (lp, b)
             break
     if chosen is None:  # no self-consistent tier (degenerate tables): the bracket at entry
-        b = _pick(brackets, _notional(kind, size, p0))
+        b = pick_bracket(brackets, position_notional(kind, size, p0))
         chosen = (_solve(kind, s, size, p0, wb, b.maintenance_rate, b.maintenance_amount), b)
     lp, b = chosen
     if math.isnan(lp) or (s < 0 and lp < p0) or (s > 0 and lp > p0):
-        at_entry = _pick(brackets, _notional(kind, size, p0))
-        mm = _notional(kind, size, p0) * at_entry.maintenance_rate - at_entry.maintenance_amount
+        at_entry = pick_bracket(brackets, position_notional(kind, size, p0))
+        mm = position_notional(kind, size, p0) * at_entry.maintenance_rate - at_entry.maintenance_amount
         unit = "coin" if kind == "inverse" else "USDT"
         raise BelowMaintenanceError(
             f"margin {wb:.8g} {unit} is below maintenance margin at entry ({mm:.8g} {unit}): "
             "the position would be liquidated at once; post more margin or trade fewer contracts")
     return lp, b
+
+
+def liquidation_or_entry(kind, side, size, price, wallet, tiers) -> tuple[float, float]:
+    """``(liquidation price, MMR there)`` of :func:`solve_liquidation`; a wallet already below
+    maintenance is liquidated at once, so its liquidation price is ``price`` itself."""
+    if size == 0:
+        return (0.0 if side > 0 else math.inf), tiers[0].maintenance_rate
+    try:
+        lp, bracket = solve_liquidation(kind, side, size, price, wallet, tiers)
+    except BelowMaintenanceError:
+        return price, pick_bracket(tiers, position_notional(kind, size, price)).maintenance_rate
+    return lp, bracket.maintenance_rate
 
 
 def liquidation_price(

@@ -9,9 +9,8 @@ from dataclasses import asdict, dataclass, fields
 from ._validation import require_nonnegative, require_positive
 from .brackets import Bracket, pick_bracket
 from .contracts import resolve_spec
-from .errors import BelowMaintenanceError
 from .funding import funding_cost_usd
-from .margin import _notional, effective_leverage, initial_margin, margin_brackets, solve_liquidation
+from .margin import effective_leverage, initial_margin, liquidation_or_entry, margin_brackets, position_notional
 from .sizing import contracts_for_notional, hedge_notional, hedged_notional
 
 __all__ = ["HedgePlan", "hedge_plan", "PLAN_LABELS", "PLAN_RISK_LABELS"]
@@ -132,17 +131,6 @@ PLAN_RISK_LABELS = (
 assert {f for f, _ in PLAN_LABELS + PLAN_RISK_LABELS} <= {f.name for f in fields(HedgePlan)}
 
 
-def _liquidation(kind, side, size, price, wallet, tiers) -> tuple[float, float]:
-    """``(liquidation price, MMR there)``; a wallet below maintenance is liquidated at once (LP = price)."""
-    if size == 0:
-        return (0.0 if side > 0 else math.inf), tiers[0].maintenance_rate
-    try:
-        lp, bracket = solve_liquidation(kind, side, size, price, wallet, tiers)
-    except BelowMaintenanceError:
-        return price, pick_bracket(tiers, _notional(kind, size, price)).maintenance_rate
-    return lp, bracket.maintenance_rate
-
-
 def hedge_plan(
     exposure_usd: float,
     price_usd: float,
@@ -212,9 +200,9 @@ def hedge_plan(
     tiers = margin_brackets(spec, maintenance_rate=maintenance_rate, brackets=brackets)
     side = -1 if count >= 0 else 1
     position = abs(covered) if kind == "inverse" else abs(covered) / price
-    lp, mmr = _liquidation(kind, side, position, price, wallet, tiers)
+    lp, mmr = liquidation_or_entry(kind, side, position, price, wallet, tiers)
     distance = lp / price - 1.0 if math.isfinite(lp) else math.inf
-    max_lev = pick_bracket(tiers, _notional(kind, position, price)).max_leverage
+    max_lev = pick_bracket(tiers, position_notional(kind, position, price)).max_leverage
     max_lev = max_lev if math.isfinite(max_lev) else math.nan
     shortfall = max(margin - wallet, 0.0)
     # Coin in an inverse account is a long position in the hedge coin: the collateral when

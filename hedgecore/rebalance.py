@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from ._validation import require_nonnegative, require_positive
 from .brackets import Bracket
 from .contracts import resolve_spec
-from .margin import effective_leverage, margin_brackets
-from .plan import HedgePlan, _liquidation, hedge_plan
+from .margin import effective_leverage, liquidation_or_entry, margin_brackets
+from .plan import HedgePlan, hedge_plan
 from .sizing import _lot, hedged_notional, round_contracts
 
 __all__ = ["Rebalance", "rebalance"]
@@ -122,7 +122,7 @@ def rebalance(
     held_usd = hedged_notional(held, price, size, contract_type=kind)
     tiers = margin_brackets(spec, maintenance_rate=maintenance_rate, brackets=brackets)
     position = held_usd if kind == "inverse" else held_usd / price
-    current_lp = _liquidation(kind, -1, position, price, balance, tiers)[0]
+    current_lp = liquidation_or_entry(kind, -1, position, price, balance, tiers)[0]
     to_usd = price if kind == "inverse" else 1.0
     return Rebalance(
         plan=target,

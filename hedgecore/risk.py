@@ -153,8 +153,8 @@ def residual_band(
 def hedged_volatility(
     basket: object,
     hedge: object,
-    hedge_ratio: float,
     *,
+    hedge_ratio: float,
     periods_per_year: float = 365.0,
     data: str = "prices",
 ) -> float:
@@ -165,7 +165,7 @@ def hedged_volatility(
 
     Examples
     --------
-    >>> round(hedged_volatility([0.02, -0.01, 0.03], [0.01, -0.005, 0.015], 2.0, data="returns"), 12)
+    >>> round(hedged_volatility([0.02, -0.01, 0.03], [0.01, -0.005, 0.015], hedge_ratio=2.0, data="returns"), 12)
     0.0
     """
     rb, rh = _pair(basket, hedge, "simple", data)

@@ -30,8 +30,7 @@ from .brackets import Bracket
 from .contracts import get_contract
 from .errors import InvalidInputError
 from .funding import funding_intervals
-from .margin import margin_brackets
-from .plan import _liquidation
+from .margin import liquidation_or_entry, margin_brackets
 from .risk import ResidualBand
 
 __all__ = ["SCENARIO_COLUMNS", "SCENARIO_RISK_COLUMNS", "scenario_pnl"]
@@ -69,7 +68,7 @@ def _account(kind, q, p0, collateral, wallet_balance, lev, tiers):
     coin = (collateral if collateral > 0 else wallet) if kind == "inverse" else 0.0
     side = -1 if q >= 0 else 1
     size = abs(q) if kind == "inverse" else abs(q) / p0
-    lp, mmr = _liquidation(kind, side, size, p0, wallet, tiers)
+    lp, mmr = liquidation_or_entry(kind, side, size, p0, wallet, tiers)
     at_entry = q != 0 and lp == p0
     return wallet, coin, lp, mmr, at_entry
 

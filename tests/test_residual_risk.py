@@ -51,9 +51,9 @@ def test_hedged_volatility_at_the_ratio_used(closes):
     basket, eth = closes
     rb, rh = basket.pct_change().dropna(), eth.pct_change().dropna()
     stats = hc.beta_stats(basket, eth)
-    assert hc.hedged_volatility(basket, eth, stats.beta) == pytest.approx(stats.vol_hedged, rel=1e-12)
+    assert hc.hedged_volatility(basket, eth, hedge_ratio=stats.beta) == pytest.approx(stats.vol_hedged, rel=1e-12)
     at_one = float(np.std((rb - rh).to_numpy(), ddof=1) * np.sqrt(365))
-    assert hc.hedged_volatility(basket, eth, 1.0) == pytest.approx(at_one, rel=1e-12)
+    assert hc.hedged_volatility(basket, eth, hedge_ratio=1.0) == pytest.approx(at_one, rel=1e-12)
     assert at_one > stats.vol_hedged  # the OLS ratio minimises it
 
 
