@@ -439,13 +439,15 @@ def fetch_contracts_cmd(ctx, contracts, out, api_url, timeout_s, retries, retry_
 def _contracts_diff(ctx, catalog_dir, as_json) -> None:
     from pathlib import Path
 
+    from .contracts import TIER_COLUMNS
     from .data.catalog import builtin_rows, diff_catalogs, read_catalog_csv
 
     if not catalog_dir:
         raise click.UsageError("--diff needs --catalog DIR (or HEDGECORE_CATALOG)")
-    path = Path(catalog_dir) / "contracts.csv"
+    path, tiers_path = Path(catalog_dir) / "contracts.csv", Path(catalog_dir) / "tiers.csv"
     fetched = read_catalog_csv(path)
-    diffs, absent = diff_catalogs(builtin_rows(), fetched)
+    tiers = read_catalog_csv(tiers_path, TIER_COLUMNS) if tiers_path.is_file() else []
+    diffs, absent = diff_catalogs(builtin_rows(), fetched, builtin_rows("tiers.csv"), tiers)
     if as_json:
         click.echo(json.dumps({"differences": [d.__dict__ for d in diffs], "not_fetched": absent}, indent=2))
     else:

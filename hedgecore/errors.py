@@ -13,6 +13,7 @@ __all__ = [
     "UnknownContractError",
     "DataError",
     "WorkbookError",
+    "BelowMaintenanceError",
     "FetchError",
 ]
 
@@ -37,6 +38,14 @@ class WorkbookError(HedgecoreError):
     """A workbook does not follow the template: missing sheet, table or name, or a bad cell.
 
     The message names the file, the sheet and the cell.
+    """
+
+
+class BelowMaintenanceError(InvalidInputError):
+    """The margin behind a position is already below its maintenance margin at entry.
+
+    Such a position is liquidated at once: there is no liquidation price on the adverse side of
+    entry to report. The message says how much margin is there and how much maintenance needs.
     """
 
 

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from fake_exchange import FakeExchange
 
 from hedgecore.cli import main
-from hedgecore.data.catalog import CONTRACT_FIELDS, TIER_FIELDS, builtin_rows, diff_catalogs, fetch_contracts
+from hedgecore.contracts import CONTRACT_COLUMNS, TIER_COLUMNS, load_catalog
+from hedgecore.data.catalog import builtin_rows, diff_catalogs, fetch_contracts
 from hedgecore.data.exchange import FetchSettings
 
 pytest.importorskip("ccxt")
@@ -59,8 +60,8 @@ def test_specs_in_the_shared_schema(fake, tmp_path):
                     "bybit:BTCUSDT")
     assert all(r.error is None for r in results)
     got = rows(tmp_path / "contracts.csv")
-    assert list(got[0]) == list(CONTRACT_FIELDS)
-    table = [[r[f] for f in CONTRACT_FIELDS[:-1]] for r in got]
+    assert list(got[0]) == list(CONTRACT_COLUMNS)
+    table = [[r[f] for f in CONTRACT_COLUMNS[:-1]] for r in got]
     assert table == [
         ["binance", "ETHUSD_PERP", "inverse", "10", "ETH", "ETH", "8", "0.01", "1", "1"],
         ["binance", "BTCUSDT", "linear", "1", "BTC", "USDT", "8", "0.1", "0.001", "0.001"],
@@ -76,9 +77,9 @@ def test_bybit_tiers_with_the_cum_rule_and_binance_needs_a_key(fake, tmp_path):
     results = fetch(fake, tmp_path, "binance:ETHUSD_PERP", "bybit:BTCUSD", "bybit:BTCUSDT", "bybit:ETHUSD")
     assert results[0].tiers is None and results[0].note == (
         "binance:ETHUSD_PERP: no tier table (binance serves its brackets only with an API key, "
-        "/dapi/v2/leverageBracket); tiers.csv unchanged for it")
+        "/dapi/v2/leverageBracket); tiers.csv has none for it")
     tiers = rows(tmp_path / "tiers.csv")
-    assert list(tiers[0]) == list(TIER_FIELDS)
+    assert list(tiers[0]) == list(TIER_COLUMNS)
     btc = [t for t in tiers if t["symbol"] == "BTCUSD"]
     assert [(t["tier"], t["floor"], t["cap"], t["maintenance_rate"], t["max_leverage"]) for t in btc] == [
         ("1", "0", "10", "0.004", "125"), ("2", "10", "20", "0.005", "100"), ("3", "20", "30", "0.01", "50"),
@@ -129,27 +130,58 @@ def test_connection_refused_writes_nothing(tmp_path):
     assert not (tmp_path / "contracts.csv").exists()
 
 
+def test_binance_contracts_keep_the_built_in_tier_table(fake, tmp_path):
+    [r] = fetch(fake, tmp_path, "binance:BTCUSDT")
+    assert r.note.endswith("/fapi/v1/leverageBracket); kept the built-in table (12 tiers)")
+    kept = [t for t in builtin_rows("tiers.csv") if t["symbol"] == "BTCUSDT"]
+    assert rows(tmp_path / "tiers.csv") == kept  # same rows, same sources (freqtrade snapshot)
+
+
+def test_the_fetched_folder_loads_as_a_catalog(fake, tmp_path):
+    fetch(fake, tmp_path, "binance:ETHUSD_PERP", "binance:BTCUSDT", "bybit:BTCUSD", "bybit:BTCUSDT")
+    specs = {s.name: s for s in load_catalog(tmp_path)}
+    eth = specs["binance:ETHUSD_PERP"]
+    assert (eth.contract_size, eth.tick_size, eth.qty_step, eth.min_qty, eth.tiers) == (10.0, 0.01, 1.0, 1.0, ())
+    btc = specs["bybit:BTCUSD"]
+    assert [(b.floor, b.cap, b.maintenance_rate, b.max_leverage) for b in btc.tiers][:2] == [
+        (0.0, 10.0, 0.004, 125.0), (10.0, 20.0, 0.005, 100.0)]
+    assert [b.maintenance_amount for b in btc.tiers] == pytest.approx(CUM)
+    assert len(specs["binance:BTCUSDT"].tiers) == 12 and specs["bybit:BTCUSDT"].tiers[1].maintenance_amount == 10000
+    assert "binance:SOLUSD_PERP" in specs  # laid over the built-in catalog
+
+
+def test_a_deduction_that_breaks_the_cum_rule_is_refused(fake, tmp_path):
+    fake.bybit[("linear", "BTCUSDT")].risk = [LINEAR[0], dict(LINEAR[1], mmDeduction="10500")]
+    [r] = fetch(fake, tmp_path, "bybit:BTCUSDT")
+    assert r.error == "bybit:BTCUSDT: bybit tier 2 mmDeduction 10500 breaks the cum rule (expected 10000)"
+    assert not (tmp_path / "contracts.csv").exists()
+
+
 def test_diff_shows_where_the_built_in_catalog_differs(fake, tmp_path):
     fetch(fake, tmp_path, "binance:ETHUSD_PERP", "binance:BTCUSDT", "bybit:BTCUSDT")
     out = CliRunner().invoke(main, ["contracts", "--diff", "--catalog", str(tmp_path)])
     assert out.exit_code == 1  # differences found, like diff(1)
-    lines = out.stdout.splitlines()
-    assert lines[0].split() == ["binance:BTCUSDT", "contract_size", "built-in", "0.001", "fetched", "1"]
-    assert lines[1].split() == ["bybit:BTCUSDT", "not", "in", "the", "built-in", "catalog"]
-    assert lines[2].startswith("2 differences in 3 fetched contracts; 20 built-in contracts are not in")
+    assert [line.split() for line in out.stdout.splitlines()[:-1]] == [
+        ["binance:ETHUSD_PERP", "tick_size", "built-in", "-", "fetched", "0.01"],
+        ["binance:BTCUSDT", "tick_size", "built-in", "-", "fetched", "0.1"],
+        ["bybit:BTCUSDT", "not", "in", "the", "built-in", "catalog"],
+    ]
+    assert out.stdout.splitlines()[-1].startswith("3 differences in 3 fetched contracts; 20 built-in contracts")
+    # a changed tier shows tier by tier; --json and $HEDGECORE_CATALOG
+    tiers = (tmp_path / "tiers.csv").read_text().replace(",2,50000,600000,0.005,50,", ",2,50000,600000,0.006,100,")
+    (tmp_path / "tiers.csv").write_text(tiers)
     data = json.loads(CliRunner().invoke(main, ["contracts", "--diff", "--json"],
                                          env={"HEDGECORE_CATALOG": str(tmp_path)}).stdout)
-    assert data["differences"][0] == {"name": "binance:BTCUSDT", "field": "contract_size", "builtin": "0.001",
-                                      "fetched": "1"}
+    assert {"name": "binance:BTCUSDT", "field": "tier 2 maintenance_rate", "builtin": "0.005",
+            "fetched": "0.006"} in data["differences"]
 
 
 def test_diff_of_an_identical_catalog_exits_0(tmp_path):
     same = [r for r in builtin_rows() if r["symbol"] in ("ETHUSD_PERP", "BTCUSD")]
     with open(tmp_path / "contracts.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CONTRACT_FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=CONTRACT_COLUMNS)
         writer.writeheader()
-        writer.writerows(dict(r, funding_interval_hours="8.0", tick_size="0.01", qty_step="1", min_qty="1")
-                         for r in same)
+        writer.writerows(dict(r, funding_interval_hours="8.0") for r in same)
     out = CliRunner().invoke(main, ["contracts", "--diff", "--catalog", str(tmp_path)])
     assert out.exit_code == 0 and out.stdout.startswith("0 differences in 2 fetched contracts")
     assert diff_catalogs(builtin_rows(), []) == ([], [f"{r['exchange']}:{r['symbol']}" for r in builtin_rows()])

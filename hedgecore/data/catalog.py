@@ -1,17 +1,16 @@
 """Contract specs and tier tables from the exchanges, written as a user catalog folder; catalog diffs.
 
-A catalog folder holds two CSV files in the shared schema (docs/market-data.md):
-
-``contracts.csv``: :data:`CONTRACT_FIELDS` — ``tick_size`` in USD (the quote), ``qty_step`` and
-``min_qty`` in contracts (units of ``contract_size``); Binance USDⓈ-M contracts are 1 coin with
-step 0.001, inverse contracts step 1.
-
-``tiers.csv``: :data:`TIER_FIELDS` — ``floor``/``cap`` are position notional in the base coin for
-inverse contracts and in the quote for linear ones; a blank ``cap`` means no cap.
+A catalog folder holds ``contracts.csv`` and ``tiers.csv`` in the shared schema of
+:mod:`hedgecore.contracts` (:data:`~hedgecore.contracts.CONTRACT_COLUMNS`,
+:data:`~hedgecore.contracts.TIER_COLUMNS`), which :func:`hedgecore.contracts.load_catalog` and
+``$HEDGECORE_CATALOG`` read: ``tick_size`` in USD (the quote), ``qty_step`` and ``min_qty`` in
+contracts; tier ``floor``/``cap`` in base coin (inverse) or quote (linear), a blank ``cap`` = none.
 
 Fetching merges into an existing folder: rows of the contracts fetched now replace their old rows
 (all tiers of such a contract are replaced together), other rows stay. Both files are written
-atomically.
+atomically. A contract whose exchange publishes no tier table without an API key (Binance) keeps
+the built-in catalog's tier rows, with their source, so that laying the folder over the built-in
+catalog does not drop them.
 """
 
 from __future__ import annotations
@@ -25,26 +24,24 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
+from ..contracts import CONTRACT_COLUMNS, TIER_COLUMNS
 from ..errors import DataError, FetchError
 from .exchange import ContractVenues, FetchSettings
 from .fetch import write_atomically
 
-__all__ = ["CONTRACT_FIELDS", "TIER_FIELDS", "CatalogDiff", "diff_catalogs", "fetch_contracts",
-           "read_catalog_csv"]
+__all__ = ["CatalogDiff", "ContractFetch", "builtin_rows", "diff_catalogs", "fetch_contracts", "read_catalog_csv"]
 
-CONTRACT_FIELDS = ("exchange", "symbol", "contract_type", "contract_size", "base_asset", "margin_asset",
-                   "funding_interval_hours", "tick_size", "qty_step", "min_qty", "source")
-TIER_FIELDS = ("exchange", "symbol", "tier", "floor", "cap", "maintenance_rate", "maintenance_amount",
-               "max_leverage", "source")
-#: Fields compared by :func:`diff_catalogs` (the built-in catalog has no tick, step or minimum).
-COMPARED = ("contract_type", "contract_size", "base_asset", "margin_asset", "funding_interval_hours")
-_NUMERIC = {"contract_size", "funding_interval_hours", "tick_size", "qty_step", "min_qty", "tier", "floor", "cap",
-            "maintenance_rate", "maintenance_amount", "max_leverage"}
+#: Contract fields compared by :func:`diff_catalogs`, and the tier fields compared tier by tier.
+COMPARED = ("contract_type", "contract_size", "base_asset", "margin_asset", "funding_interval_hours", "tick_size",
+            "qty_step", "min_qty")
+TIER_COMPARED = ("floor", "cap", "maintenance_rate", "maintenance_amount", "max_leverage")
+_TEXT = {"exchange", "symbol", "contract_type", "base_asset", "margin_asset", "source"}
 
 
 @dataclass(frozen=True)
 class ContractFetch:
-    """One contract's fetch: its catalog row, its tier rows (None = not published without a key)."""
+    """One contract's fetch: its ``contracts.csv`` row and ``tiers.csv`` rows (None: none published
+    without an API key and none built in), a note for the user, or the one-line error."""
 
     name: str
     row: dict | None = None
@@ -63,29 +60,39 @@ def _cell(value) -> str:
     return str(value)
 
 
-def read_catalog_csv(path: Path | str, fields: Sequence[str] = CONTRACT_FIELDS) -> list[dict]:
-    """Rows of a catalog CSV as dicts of text; the columns in ``fields`` must be present."""
+def read_catalog_csv(path: Path | str, columns: Sequence[str] = CONTRACT_COLUMNS) -> list[dict]:
+    """Rows of a catalog CSV as dicts of text; the ``columns`` must be present."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"catalog file not found: {path}")
-    text = path.read_text(encoding="utf-8-sig")
+    return _csv_rows(path.read_text(encoding="utf-8-sig"), str(path), columns)
+
+
+def _csv_rows(text: str, label: str, columns: Sequence[str]) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [f for f in fields if f not in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
-        raise DataError(f"{path}: missing columns {', '.join(missing)}")
-    return [dict(r) for r in reader if any((v or "").strip() for v in r.values())]
+        raise DataError(f"{label}: missing columns {', '.join(missing)}")
+    return [{k: (v or "").strip() for k, v in r.items() if k} for r in reader if any((v or "").strip()
+                                                                                      for v in r.values())]
+
+
+def builtin_rows(name: str = "contracts.csv") -> list[dict]:
+    """The built-in ``contracts.csv`` (or ``tiers.csv``) rows as text."""
+    text = resources.files("hedgecore").joinpath(name).read_text(encoding="utf-8")
+    return _csv_rows(text, f"hedgecore/{name}", CONTRACT_COLUMNS if name == "contracts.csv" else TIER_COLUMNS)
 
 
 def _key(row: dict) -> tuple[str, str]:
     return row["exchange"].strip().lower(), row["symbol"].strip().upper()
 
 
-def _write_csv(path: Path, fields: Sequence[str], rows: list[dict]) -> None:
+def _write_csv(path: Path, columns: Sequence[str], rows: list[dict]) -> None:
     def dump(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
+            writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
             writer.writeheader()
-            writer.writerows({f: _cell(r.get(f)) for f in fields} for r in rows)
+            writer.writerows({c: _cell(r.get(c)) for c in columns} for r in rows)
 
     write_atomically(path, dump)
 
@@ -119,9 +126,16 @@ def fetch_contracts(
     -------
     list of ContractFetch
         One per name; failures carry a one-line ``error`` and leave that contract's rows alone.
+
+    Raises
+    ------
+    DataError
+        An existing ``contracts.csv`` or ``tiers.csv`` in ``folder`` cannot be read, or the folder
+        cannot be written.
     """
     fetched = fetched or datetime.now(timezone.utc).strftime("%Y-%m-%d")
     venues = ContractVenues(settings)
+    builtin_tiers = builtin_rows("tiers.csv")
     results = []
     for name in names:
         label = str(name).strip()
@@ -134,10 +148,13 @@ def fetch_contracts(
         except FetchError as exc:
             results.append(ContractFetch(label, error=str(exc)))
             continue
-        endpoint = "/dapi/v2/leverageBracket" if row["contract_type"] == "inverse" else "/fapi/v1/leverageBracket"
-        note = None if tiers is not None else (
-            f"{label}: no tier table ({venue.id} serves its brackets only with an API key, {endpoint}); "
-            "tiers.csv unchanged for it")
+        note = None
+        if tiers is None:
+            endpoint = "/dapi/v2/leverageBracket" if row["contract_type"] == "inverse" else "/fapi/v1/leverageBracket"
+            kept = [t for t in builtin_tiers if _key(t) == _key(row)]
+            tiers = kept or None
+            note = (f"{label}: no tier table ({venue.id} serves its brackets only with an API key, {endpoint}); "
+                    + (f"kept the built-in table ({len(kept)} tiers)" if kept else "tiers.csv has none for it"))
         results.append(ContractFetch(label, row, tiers, note))
     _write_folder(Path(folder), [r for r in results if r.row is not None])
     return results
@@ -148,13 +165,11 @@ def _write_folder(folder: Path, done: list[ContractFetch]) -> None:
         return
     contracts_path, tiers_path = folder / "contracts.csv", folder / "tiers.csv"
     old_contracts = read_catalog_csv(contracts_path) if contracts_path.exists() else []
-    old_tiers = read_catalog_csv(tiers_path, TIER_FIELDS) if tiers_path.exists() else []
+    old_tiers = read_catalog_csv(tiers_path, TIER_COLUMNS) if tiers_path.exists() else []
     replaced = {_key(r.row) for r in done}
-    with_tiers = {_key(r.row) for r in done if r.tiers is not None}
-    _write_csv(contracts_path, CONTRACT_FIELDS, _merge(old_contracts, [r.row for r in done], replaced))
+    _write_csv(contracts_path, CONTRACT_COLUMNS, _merge(old_contracts, [r.row for r in done], replaced))
     new_tiers = [t for r in done if r.tiers is not None for t in r.tiers]
-    if with_tiers or not tiers_path.exists():
-        _write_csv(tiers_path, TIER_FIELDS, _merge(old_tiers, new_tiers, with_tiers))
+    _write_csv(tiers_path, TIER_COLUMNS, _merge(old_tiers, new_tiers, replaced))
 
 
 # ---- diff --------------------------------------------------------------------------------------
@@ -162,7 +177,8 @@ def _write_folder(folder: Path, done: list[ContractFetch]) -> None:
 class CatalogDiff:
     """One difference: ``field`` of ``name`` is ``builtin`` in hedgecore and ``fetched`` in the folder.
 
-    ``field`` is ``"(missing)"`` when the contract is in the folder but not built in.
+    ``field`` is ``"(missing)"`` when the contract is not built in, and ``"tier N <column>"`` or
+    ``"tiers"`` (their number) for tier tables; a blank value is shown as ``-``.
     """
 
     name: str
@@ -172,32 +188,36 @@ class CatalogDiff:
 
 
 def _same(field: str, a: str, b: str) -> bool:
-    if field in _NUMERIC:
-        try:
-            return math.isclose(float(a), float(b), rel_tol=1e-12)
-        except ValueError:
-            return a.strip() == b.strip()
-    return a.strip().lower() == b.strip().lower()
+    if field in _TEXT or not a or not b:
+        return a.strip().lower() == b.strip().lower()
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-12)
+    except ValueError:
+        return a.strip() == b.strip()
 
 
-def builtin_rows() -> list[dict]:
-    """The built-in ``contracts.csv`` rows as text."""
-    text = resources.files("hedgecore").joinpath("contracts.csv").read_text(encoding="utf-8")
-    return [dict(r) for r in csv.DictReader(io.StringIO(text))]
+def _tier_diffs(name: str, builtin: list[dict], fetched: list[dict]) -> list[CatalogDiff]:
+    if len(builtin) != len(fetched):
+        return [CatalogDiff(name, "tiers", str(len(builtin)), str(len(fetched)))]
+    return [CatalogDiff(name, f"tier {k} {f}", b[f] or "-", t[f] or "-")
+            for k, (b, t) in enumerate(zip(builtin, fetched), start=1) for f in TIER_COMPARED if not _same(f, b[f], t[f])]
 
 
-def diff_catalogs(builtin: list[dict], fetched: list[dict]) -> tuple[list[CatalogDiff], list[str]]:
+def diff_catalogs(builtin: list[dict], fetched: list[dict], builtin_tiers: list[dict] = (),
+                  fetched_tiers: list[dict] = ()) -> tuple[list[CatalogDiff], list[str]]:
     """Differences between built-in and fetched rows, and the built-in names the folder lacks.
 
-    Compares :data:`COMPARED` for every contract of the fetched catalog (numbers numerically).
+    Compares :data:`COMPARED` for every contract of the fetched catalog (numbers by value), and,
+    where both sides have a tier table for it, :data:`TIER_COMPARED` tier by tier.
 
     Examples
     --------
-    >>> b = [{"exchange": "binance", "symbol": "BTCUSDT", "contract_type": "linear", "contract_size": "0.001",
-    ...       "base_asset": "BTC", "margin_asset": "USDT", "funding_interval_hours": "8"}]
-    >>> f = [dict(b[0], contract_size="1", funding_interval_hours="8.0")]
+    >>> b = [{"exchange": "binance", "symbol": "ETHUSD_PERP", "contract_type": "inverse", "contract_size": "10",
+    ...       "base_asset": "ETH", "margin_asset": "ETH", "funding_interval_hours": "8", "tick_size": "",
+    ...       "qty_step": "1", "min_qty": "1"}]
+    >>> f = [dict(b[0], funding_interval_hours="8.0", tick_size="0.01")]
     >>> diff_catalogs(b, f)
-    ([CatalogDiff(name='binance:BTCUSDT', field='contract_size', builtin='0.001', fetched='1')], [])
+    ([CatalogDiff(name='binance:ETHUSD_PERP', field='tick_size', builtin='-', fetched='0.01')], [])
     """
     known = {_key(r): r for r in builtin}
     diffs = []
@@ -208,8 +228,12 @@ def diff_catalogs(builtin: list[dict], fetched: list[dict]) -> tuple[list[Catalo
         if base is None:
             diffs.append(CatalogDiff(name, "(missing)", "", "not in the built-in catalog"))
             continue
-        diffs.extend(CatalogDiff(name, f, base[f].strip(), row[f].strip())
+        diffs.extend(CatalogDiff(name, f, base[f] or "-", row[f] or "-")
                      for f in COMPARED if not _same(f, base[f], row[f]))
+        ours = [t for t in builtin_tiers if _key(t) == key]
+        theirs = [t for t in fetched_tiers if _key(t) == key]
+        if ours and theirs:
+            diffs.extend(_tier_diffs(name, ours, theirs))
     seen = {_key(r) for r in fetched}
     absent = [f"{k[0]}:{k[1]}" for k in known if k not in seen]
     return diffs, absent

@@ -390,19 +390,20 @@ def _checked(label, exchange_id, rows, start_ms, end_ms, pick, *, positive=False
 
 
 def _bybit_tiers(label, tiers, market, fetched, version) -> list[dict]:
-    """Bybit v5 risk-limit rows -> tiers.csv rows.
+    """Bybit v5 risk-limit rows -> tiers.csv rows, numbered 1, 2, ... in ccxt's (id) order.
 
     ``riskLimitValue`` is the tier's cap (base coin for inverse, USDT for linear) and the floor is
     the previous tier's cap (ccxt ``minNotional``). Bybit's docs show the rates both as decimals
     (``0.005``) and, in an older example, as percents (``0.5`` with ``initialMargin`` 1 at 100x);
     the unit is told by ``initialMargin · maxLeverage`` (1 for decimals, 100 for percents).
-    ``mmDeduction`` is the maintenance amount; when blank it is built with the cum rule
-    (DOMAIN.md §5.2): ``cum_n = floor_n·(mmr_n − mmr_{n−1}) + cum_{n−1}``.
+    ``mmDeduction`` is the maintenance amount and must follow the cum rule (DOMAIN.md §5.2),
+    ``cum_n = floor_n·(mmr_n − mmr_{n−1}) + cum_{n−1}``, as hedgecore's catalog loader requires;
+    when blank it is built with that rule.
     """
     if not tiers:
         raise FetchError(f"{label}: bybit sent an empty risk-limit table")
     rows, prev_rate, cum = [], 0.0, 0.0
-    for t in tiers:
+    for number, t in enumerate(tiers, start=1):
         info = t.get("info") or {}
         try:
             mmr, lev = float(t["maintenanceMarginRate"]), float(t["maxLeverage"])
@@ -418,11 +419,14 @@ def _bybit_tiers(label, tiers, market, fetched, version) -> list[dict]:
             raise FetchError(f"{label}: bybit risk-limit rates have an unclear unit (initialMargin {imr} at {lev}x)")
         cum = floor * (mmr - prev_rate) + cum
         deduction = info.get("mmDeduction")
-        amount = float(deduction) if deduction not in (None, "") else cum
+        if deduction not in (None, "") and abs(float(deduction) - cum) > 1e-6 * max(1.0, abs(cum)):
+            raise FetchError(f"{label}: bybit tier {number} mmDeduction {deduction} breaks the cum rule "
+                             f"(expected {cum:g})")
         prev_rate = mmr
         rows.append({
-            "exchange": "bybit", "symbol": market["id"], "tier": int(t["tier"]), "floor": floor, "cap": cap,
-            "maintenance_rate": mmr, "maintenance_amount": amount, "max_leverage": lev,
+            "exchange": "bybit", "symbol": market["id"], "tier": number, "floor": floor, "cap": cap,
+            "maintenance_rate": mmr, "maintenance_amount": float(deduction) if deduction not in (None, "") else cum,
+            "max_leverage": lev,
             "source": f"bybit /v5/market/risk-limit fetched {fetched} (ccxt {version})"
                       + ("" if deduction not in (None, "") else "; maintenance_amount by the cum rule"),
         })
