@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     BelowMaintenanceError,
     DataError,
+    FetchError,
     HedgecoreError,
     InvalidInputError,
     UnknownContractError,
@@ -66,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "funding_cost_usd": "funding",
     "funding_intervals": "funding",
     "annualised_funding_rate": "funding",
+    "FundingSummary": "funding",
+    "funding_summary": "funding",
     # scenarios and plan
     "SCENARIO_COLUMNS": "scenarios",
     "SCENARIO_RISK_COLUMNS": "scenarios",
@@ -110,6 +113,7 @@ __all__ = [
     "DataError",
     "WorkbookError",
     "BelowMaintenanceError",
+    "FetchError",
     *_EXPORTS,
 ]
 
@@ -139,7 +143,14 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         load_catalog,
     )
     from .data.files import load_funding, load_prices
-    from .funding import annualised_funding_rate, funding_cost_usd, funding_intervals, funding_payment
+    from .funding import (
+        FundingSummary,
+        annualised_funding_rate,
+        funding_cost_usd,
+        funding_intervals,
+        funding_payment,
+        funding_summary,
+    )
     from .margin import (
         DEFAULT_MAINTENANCE_RATE,
         Bracket,

@@ -14,6 +14,7 @@ __all__ = [
     "DataError",
     "WorkbookError",
     "BelowMaintenanceError",
+    "FetchError",
 ]
 
 
@@ -45,4 +46,12 @@ class BelowMaintenanceError(InvalidInputError):
 
     Such a position is liquidated at once: there is no liquidation price on the adverse side of
     entry to report. The message says how much margin is there and how much maintenance needs.
+    """
+
+
+class FetchError(HedgecoreError):
+    """Market data could not be fetched: unknown coin or contract, delisted market, no network,
+    rate limit or server error after the retries, timeout, or a malformed answer.
+
+    The message starts with the coin or contract it concerns, e.g. ``SOL: ...``.
     """
