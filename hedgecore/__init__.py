@@ -7,6 +7,14 @@ margin and liquidation prices, funding, betas and stress scenarios.
 
 from __future__ import annotations
 
+from .backtesting import (
+    BACKTEST_COLUMNS,
+    BACKTEST_SUMMARY_LABELS,
+    POLICIES,
+    BacktestResult,
+    BacktestSummary,
+    backtest,
+)
 from .contracts import CONTRACT_TYPES, ContractSpec, catalog, get_contract
 from .errors import DataError, HedgecoreError, InvalidInputError, UnknownContractError, WorkbookError
 from .funding import annualised_funding_rate, funding_cost_usd, funding_intervals, funding_payment
@@ -106,6 +114,13 @@ __all__ = [
     "best_hedge",
     "two_leg_hedge",
     "TwoLegHedge",
+    # backtest
+    "backtest",
+    "BacktestResult",
+    "BacktestSummary",
+    "BACKTEST_COLUMNS",
+    "BACKTEST_SUMMARY_LABELS",
+    "POLICIES",
     # data
     "load_prices",
     "load_funding",
