@@ -48,6 +48,7 @@ _DRIFTS = ("notional", "beta")
 _RATIOS = ("rolling", "ewm")
 _DAY_NS = 86_400 * 10**9
 _FIRST_WINDOW = 16  # rows looked ahead after an event; doubles while nothing happens
+_SAME = 1e-9  # contract counts this close (relative) are the same count
 
 #: Columns of :attr:`BacktestResult.daily`, in order. Values are at each close, after its trade.
 BACKTEST_COLUMNS = (
@@ -460,7 +461,7 @@ def _target_usd(ct: _Contract, basket: np.ndarray, ratio: np.ndarray, margin: np
 
 def _solve_short(ct: _Contract, size: np.ndarray, wallet: np.ndarray, ref: np.ndarray, mmr: float, cum: float):
     """Liquidation price of a short for one tier (margin._solve, over arrays); ``inf`` when none."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if ct.kind == "inverse":
             denominator = wallet + cum - size / ref
             lp = np.where(denominator < 0, size * (mmr - 1.0) / denominator, np.inf)
@@ -626,7 +627,7 @@ class _Simulation:
         raw = contracts_for_notional(wanted, price, ct.size, contract_type=ct.kind, rounding="none")
         count = round_contracts(raw / ct.step, ct.rounding) * ct.step
         p.target[k] = wanted
-        if count == self.n:
+        if abs(count - self.n) <= _SAME * max(abs(self.n), 1.0):  # unrounded counts: float noise is no trade
             return
         traded_usd = float(_held_usd(ct, abs(count - self.n), price))
         fee, slip = traded_usd * pol.fee_frac, traded_usd * pol.slippage_frac
