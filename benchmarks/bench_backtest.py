@@ -6,7 +6,8 @@ Cases
 1. 10 assets x 3 years daily, threshold rebalancing (10 % of notional, 3-day cooldown, 5 bps fee,
    2 bps slippage), the bundled Binance ETHUSDT funding history, hedged with binance:ETHUSD_PERP:
    the real closes in data/market/prices_daily (SOL AVAX DOT LINK ADA XRP BNB DOGE TRX BTC, 2021-01-03
-   to 2023-12-31 incl. the 90-day beta warm-up). hedgecore vs the per-day loop, and both must agree.
+   to 2023-12-31 incl. the 90-day beta warm-up; 10,000 USD of each and three times that in ETH
+   collateral at the opening close). hedgecore vs the per-day loop, and both must agree.
 2. 1 asset x 5 years of hourly data: synthetic paths (fixed seed 20240409; geometric Brownian motion,
    hedge coin 75 %/year, asset beta 1.3 + 50 %/year idiosyncratic; highs = close x (1 + |N(0, 0.4 %)|);
    a constant funding rate of +0.01 % per 8 h), 720-hour rolling beta, threshold rebalancing, highs
@@ -186,8 +187,8 @@ def reference_backtest(prices: pd.DataFrame, quantities: dict, contract: str, *,
 
 def real_daily() -> tuple[pd.DataFrame, dict, pd.Series]:
     prices = hc.load_prices(DATA / "prices_daily", assets=TEN + ["ETH"]).loc[:"2023-12-31"]
-    last = prices.iloc[0]
-    quantities = {c: 10_000.0 / last[c] for c in TEN}  # 10,000 USD of each at the first close
+    opening = prices.iloc[90]  # the first close with a 90-day beta (2021-04-03)
+    quantities = {c: 10_000.0 / opening[c] for c in TEN}  # 10,000 USD of each when the hedge opens
     funding = hc.load_funding(DATA / "funding" / "ETH-USDT_binance_2020-01-01_2024-01-01_funding_history.csv")
     return prices, quantities, funding
 
@@ -213,7 +214,7 @@ DAILY_OPTS = dict(policy="threshold", threshold=0.1, cooldown_days=3.0, fee_bps=
 
 def case_daily_real():
     prices, quantities, funding = real_daily()
-    collateral = 0.5 * sum(prices.iloc[0][c] * q for c, q in quantities.items()) / prices["ETH"].iloc[0]
+    collateral = 3 * 100_000.0 / prices["ETH"].iloc[90]  # three times the basket's opening value, in ETH
     kwargs = dict(collateral=collateral, funding=funding, **DAILY_OPTS)
     ours = lambda: hc.backtest(prices, quantities, "binance:ETHUSD_PERP", collateral_coin=collateral,  # noqa: E731
                                funding=funding, **DAILY_OPTS)
@@ -293,9 +294,12 @@ def scaling(title: str, n_rows: int, n_assets: int, freq: str, rounds: int) -> N
     variants = {f"{k}x ({k * n_rows:,} rows)": case_synthetic(k * n_rows, n_assets, freq)[0] for k in (1, 2, 4)}
     t = interleaved(variants, rounds)
     print(f"\n{title}")
-    base = statistics.median(next(iter(t.values())))
-    for name, samples in t.items():
-        print(show(name, samples) + f"   {statistics.median(samples) / base:.2f}x the 1x time")
+    medians = [statistics.median(samples) for samples in t.values()]
+    for (name, samples), med in zip(t.items(), medians):
+        print(show(name, samples) + f"   {med / medians[0]:.2f}x the 1x time")
+    per_1k = [(medians[i + 1] - medians[i]) / (2**i * n_rows) * 1e6 for i in range(2)]
+    print(f"added time per 1,000 rows: 1x->2x {per_1k[0]:.2f} ms, 2x->4x {per_1k[1]:.2f} ms "
+          f"(linear: equal; fixed cost {(2 * medians[0] - medians[1]) * 1e3:.2f} ms)")
 
 
 def main() -> None:

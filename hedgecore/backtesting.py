@@ -47,7 +47,7 @@ POLICIES = ("none", "periodic", "threshold")
 _DRIFTS = ("notional", "beta")
 _RATIOS = ("rolling", "ewm")
 _DAY_NS = 86_400 * 10**9
-_FIRST_WINDOW = 16  # rows looked ahead after an event; doubles while nothing happens
+_FIRST_WINDOW = 32  # rows looked ahead after an event; doubles while nothing happens
 _SAME = 1e-9  # contract counts this close (relative) are the same count
 
 #: Columns of :attr:`BacktestResult.daily`, in order. Values are at each close, after its trade.
@@ -314,11 +314,11 @@ def _column(frame: pd.DataFrame, name: object, what: str) -> object:
 
 def _prices_table(frame: pd.DataFrame, columns: list) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Dates (naive UTC, sorted) and the needed columns as floats; rows with a missing price dropped."""
-    table = frame[columns]
-    if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in table.dtypes):
-        table = table.apply(pd.to_numeric, errors="coerce")
-    index = _utc_naive(table.index)
-    values = table.to_numpy(dtype=float, na_value=np.nan)
+    if all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):  # one float block: a view, no copy
+        values = frame.to_numpy(dtype=float)[:, frame.columns.get_indexer(columns)]
+    else:
+        values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    index = _utc_naive(frame.index)
     if not index.is_monotonic_increasing:
         order = np.argsort(index.asi8, kind="stable")
         index, values = index[order], values[order]
@@ -688,41 +688,39 @@ def _drawdown(index: np.ndarray) -> np.ndarray:
     return index / np.maximum(np.maximum.accumulate(index), 1.0) - 1.0
 
 
-def _daily(mk: _Market, ct: _Contract, path: _Path, collateral: float) -> pd.DataFrame:
+def _daily(mk: _Market, ct: _Contract, path: _Path, collateral: float) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The daily columns (:data:`BACKTEST_COLUMNS`) and the hedged and unhedged time-weighted value indices."""
     inverse = ct.kind == "inverse"
     price, basket, n, m = mk.price, mk.basket, path.contracts, path.margin
     margin_usd = m * price if inverse else m
     hedged = basket + margin_usd
     unhedged = basket + (collateral * price if inverse else collateral)
     n_before = np.concatenate(([0.0], n[:-1]))  # funding is paid by the position held into the close
-    start_value = float(unhedged[0])
-    frame = pd.DataFrame(
-        {
-            "hedge_price_usd": price,
-            "basket_usd": basket,
-            "hedge_ratio": mk.ratio,
-            "target_notional_usd": path.target,
-            "contracts": n,
-            "hedge_notional_usd": _held_usd(ct, n, price),
-            "margin_balance": m,
-            "margin_balance_usd": margin_usd,
-            "liquidation_price_usd": _liquidation_prices(ct, n, m, price),
-            "hedged_usd": hedged,
-            "unhedged_usd": unhedged,
-            "hedged_coin": hedged / price,
-            "unhedged_coin": unhedged / price,
-            "drawdown_hedged": _drawdown(_growth(hedged, path.deposit_usd, start_value)),
-            "drawdown_unhedged": _drawdown(_growth(unhedged, np.zeros(price.size), start_value)),
-            "cum_funding_usd": np.cumsum(-n_before * mk.funding_usd),
-            "cum_fees_usd": np.cumsum(path.fee_usd + path.slippage_usd),
-            "cum_deposits_usd": np.cumsum(path.deposit_usd),
-            "trade": path.trade,
-            "liquidated": path.liquidated,
-        },
-        index=mk.index,
-    )
-    frame.index.name = "Date"
-    return frame
+    g_h = _growth(hedged, path.deposit_usd, float(unhedged[0]))
+    g_u = _growth(unhedged, np.zeros(price.size), float(unhedged[0]))
+    columns = {
+        "hedge_price_usd": price,
+        "basket_usd": basket,
+        "hedge_ratio": mk.ratio,
+        "target_notional_usd": path.target,
+        "contracts": n,
+        "hedge_notional_usd": _held_usd(ct, n, price),
+        "margin_balance": m,
+        "margin_balance_usd": margin_usd,
+        "liquidation_price_usd": _liquidation_prices(ct, n, m, price),
+        "hedged_usd": hedged,
+        "unhedged_usd": unhedged,
+        "hedged_coin": hedged / price,
+        "unhedged_coin": unhedged / price,
+        "drawdown_hedged": _drawdown(g_h),
+        "drawdown_unhedged": _drawdown(g_u),
+        "cum_funding_usd": np.cumsum(-n_before * mk.funding_usd),
+        "cum_fees_usd": np.cumsum(path.fee_usd + path.slippage_usd),
+        "cum_deposits_usd": np.cumsum(path.deposit_usd),
+        "trade": path.trade,
+        "liquidated": path.liquidated,
+    }
+    return columns, g_h, g_u
 
 
 def _period_keys(times: np.ndarray) -> dict[str, np.ndarray]:
@@ -743,31 +741,27 @@ def _worst(index: np.ndarray, key: np.ndarray) -> float:
     return float(np.min(last / base - 1.0))
 
 
-def _summary(daily: pd.DataFrame, path: _Path, ppy: float, check: str) -> BacktestSummary:
-    start_value = float(daily["unhedged_usd"].iloc[0])
-    hedged = daily["hedged_usd"].to_numpy()
-    unhedged = daily["unhedged_usd"].to_numpy()
-    g_h = _growth(hedged, path.deposit_usd, start_value)
-    g_u = _growth(unhedged, np.zeros(hedged.size), start_value)
+def _summary(cols: dict, g_h: np.ndarray, g_u: np.ndarray, index: pd.DatetimeIndex, path: _Path, ppy: float,
+             check: str) -> BacktestSummary:
     r_h, r_u = g_h[1:] / g_h[:-1] - 1.0, g_u[1:] / g_u[:-1] - 1.0
-    keys = _period_keys(daily.index.asi8)
-    price = daily["hedge_price_usd"].to_numpy()
-    miss = (daily["hedge_notional_usd"].to_numpy() - daily["target_notional_usd"].to_numpy())[:-1]
+    keys = _period_keys(index.asi8)
+    price, hedged = cols["hedge_price_usd"], cols["hedged_usd"]
+    miss = (cols["hedge_notional_usd"] - cols["target_notional_usd"])[:-1]
     te = -miss * (price[1:] / price[:-1] - 1.0) / hedged[:-1]
     var_h, var_u = (float(np.var(r, ddof=1)) if r.size > 1 else math.nan for r in (r_h, r_u))
-    liq_dates = tuple(daily.index[daily["liquidated"].to_numpy()])
+    liq_dates = tuple(index[path.liquidated])
     root = math.sqrt(ppy)
     return BacktestSummary(
-        start=daily.index[0],
-        end=daily.index[-1],
-        periods=len(daily) - 1,
+        start=index[0],
+        end=index[-1],
+        periods=index.size - 1,
         total_return_hedged=float(g_h[-1]) - 1.0,
         total_return_unhedged=float(g_u[-1]) - 1.0,
         volatility_hedged=math.sqrt(var_h) * root,
         volatility_unhedged=math.sqrt(var_u) * root,
         variance_reduction=1.0 - var_h / var_u if var_u > 0 else math.nan,
-        max_drawdown_hedged=float(daily["drawdown_hedged"].min()),
-        max_drawdown_unhedged=float(daily["drawdown_unhedged"].min()),
+        max_drawdown_hedged=float(cols["drawdown_hedged"].min()),
+        max_drawdown_unhedged=float(cols["drawdown_unhedged"].min()),
         worst_day_hedged=_worst(g_h, keys["day"]),
         worst_day_unhedged=_worst(g_u, keys["day"]),
         worst_week_hedged=_worst(g_h, keys["week"]),
@@ -775,7 +769,7 @@ def _summary(daily: pd.DataFrame, path: _Path, ppy: float, check: str) -> Backte
         worst_month_hedged=_worst(g_h, keys["month"]),
         worst_month_unhedged=_worst(g_u, keys["month"]),
         tracking_error=float(np.std(te, ddof=1)) * root if te.size > 1 else math.nan,
-        funding_paid_usd=float(daily["cum_funding_usd"].iloc[-1]),
+        funding_paid_usd=float(cols["cum_funding_usd"][-1]),
         fees_usd=float(path.fee_usd.sum()),
         slippage_usd=float(path.slippage_usd.sum()),
         deposits_usd=float(path.deposit_usd.sum()),
@@ -783,7 +777,7 @@ def _summary(daily: pd.DataFrame, path: _Path, ppy: float, check: str) -> Backte
         liquidations=len(liq_dates),
         liquidation_dates=liq_dates,
         final_hedged_usd=float(hedged[-1]),
-        final_unhedged_usd=float(unhedged[-1]),
+        final_unhedged_usd=float(cols["unhedged_usd"][-1]),
         liquidation_check=check,
     )
 
@@ -991,15 +985,16 @@ def backtest(
     pol = _policy(mk.times, policy, threshold, drift, every_days, cooldown_days, min_trade_usd, fee_bps,
                   slippage_bps, reopen_after_days)
     path = _Simulation(mk, ct, pol, collateral).run()
-    daily = _daily(mk, ct, path, collateral)
+    cols, g_h, g_u = _daily(mk, ct, path, collateral)
     ppy = _periods_per_year(periods_per_year, mk.index)
     check = "close" if high is None else "high"
+    daily = pd.DataFrame(cols, index=mk.index.rename("Date"), copy=False)
     events = pd.DataFrame(path.events, columns=["date", "event", "price_usd", "contracts_before", "contracts_after",
                                                 "cost_usd", "margin_balance"])
     return BacktestResult(
         daily=daily,
         events=events,
-        summary=_summary(daily, path, ppy, check),
+        summary=_summary(cols, g_h, g_u, mk.index, path, ppy, check),
         contract_type=kind,
         hedge_asset=str(hedge_col),
         margin_unit=str(hedge_col) if kind == "inverse" else "USDT",
