@@ -269,24 +269,21 @@ class _Market:
 
 
 def _catalog_defaults(contract: object, contract_type: str) -> dict:
-    """Contract facts from the catalog name, or from the numbers given.
+    """Contract facts from a catalog name, or from the number given (then ``contract_type`` says which kind).
 
     The one place where catalog fields become backtest defaults: when the catalog carries tier
-    tables, quantity steps or per-contract maintenance rates, they are read here.
+    tables, order steps or per-contract maintenance rates, each is one more key read from ``spec``.
     """
-    if isinstance(contract, str):
-        try:
-            size = float(contract.strip())
-        except ValueError:
-            spec = get_contract(contract)
-            return {"kind": spec.contract_type, "size": spec.contract_size, "hedge_asset": spec.base_asset,
-                    "interval_hours": spec.funding_interval_hours, "step": 1.0, "brackets": None,
-                    "maintenance_rate": DEFAULT_MAINTENANCE_RATE}
-    else:
-        size = contract
-    return {"kind": require_choice("contract_type", contract_type, CONTRACT_TYPES),
-            "size": require_positive("contract", size), "hedge_asset": None, "interval_hours": 8.0,
-            "step": 1.0, "brackets": None, "maintenance_rate": DEFAULT_MAINTENANCE_RATE}
+    facts = {"hedge_asset": None, "interval_hours": 8.0, "step": 1.0, "brackets": None,
+             "maintenance_rate": DEFAULT_MAINTENANCE_RATE}
+    try:
+        size = float(contract.strip()) if isinstance(contract, str) else contract
+    except ValueError:
+        spec = get_contract(contract)
+        return facts | {"kind": spec.contract_type, "size": spec.contract_size, "hedge_asset": spec.base_asset,
+                        "interval_hours": spec.funding_interval_hours}
+    return facts | {"kind": require_choice("contract_type", contract_type, CONTRACT_TYPES),
+                    "size": require_positive("contract", size)}
 
 
 def _utc_naive(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -529,7 +526,7 @@ class _Simulation:
     Between events the contract count is constant, so the margin balance of any later row is
     ``M_s + n·(G_t − G_s)`` with ``G`` the cumulative P&L-plus-funding of one short contract.
     Each window is checked at once; the first event is applied with the core's scalar sizing
-    functions and the scan resumes after it. Cost: O(rows + events·16).
+    functions and the scan resumes after it. Cost: O(rows + events·window).
     """
 
     def __init__(self, mk: _Market, ct: _Contract, pol: _Policy, collateral: float) -> None:
@@ -604,14 +601,14 @@ class _Simulation:
         if pol.name == "none":
             return np.zeros(hi - lo, dtype=bool)
         price = mk.price[lo:hi]
-        gap = np.abs(_target_usd(ct, mk.basket[lo:hi], mk.ratio[lo:hi], m_close, price) - _held_usd(ct, self.n, price))
+        target = _target_usd(ct, mk.basket[lo:hi], mk.ratio[lo:hi], m_close, price)
+        gap = np.abs(target - _held_usd(ct, self.n, price))
         ok = (gap > 0) & (gap >= pol.min_trade_usd)
         if self.last_trade_ns is not None and pol.cooldown_ns > 0:
             ok &= mk.times[lo:hi] - self.last_trade_ns >= pol.cooldown_ns
         if pol.name == "periodic":
             return ok & pol.scheduled[lo:hi]
-        base = _target_usd(ct, mk.basket[lo:hi], mk.ratio[lo:hi], m_close, price) if pol.drift == "notional" \
-            else mk.basket[lo:hi]
+        base = target if pol.drift == "notional" else mk.basket[lo:hi]
         with np.errstate(divide="ignore", invalid="ignore"):
             drift = np.where(base > 0, gap / base, np.inf)
         return ok & (drift > pol.threshold)
