@@ -624,6 +624,7 @@ class _Simulation:
         raw = contracts_for_notional(wanted, price, ct.size, contract_type=ct.kind, rounding="none")
         count = round_contracts(raw / ct.step, ct.rounding) * ct.step
         p.target[k] = wanted
+        p.contracts[k], p.margin[k] = self.n, self.m
         if abs(count - self.n) <= _SAME * max(abs(self.n), 1.0):  # unrounded counts: float noise is no trade
             return
         traded_usd = float(_held_usd(ct, abs(count - self.n), price))

@@ -195,5 +195,6 @@ def test_random_configurations_agree_with_the_per_day_loop(data):
     ref = reference_backtest(px, {"ALT": 3_000}, contract, collateral=collateral, **opts)
     for col in ("contracts", "trade", "liquidated"):
         assert (ours.daily[col].to_numpy() == ref[col].to_numpy()).all(), col
-    for col in ("margin_balance", "hedged_usd", "target_notional_usd"):
-        np.testing.assert_allclose(ours.daily[col], ref[col], rtol=1e-9, atol=1e-9, err_msg=col)
+    np.testing.assert_allclose(ours.daily["margin_balance"], ref["margin_balance"], rtol=1e-9, atol=1e-12)
+    for col in ("hedged_usd", "target_notional_usd"):  # USD: 1e-6 USD absolute for targets near 0
+        np.testing.assert_allclose(ours.daily[col], ref[col], rtol=1e-9, atol=1e-6, err_msg=col)

@@ -1,8 +1,9 @@
 """Invariants of hedgecore.backtest (hypothesis): no look-ahead, conservation, the 1x inverse short, rules.
 
 * No look-ahead: the target uses the beta known at each close; changing prices after row t changes
-  nothing up to t. (hedgecore.stats centres the rolling and EWM sums on the whole sample's mean, so
-  "nothing" is to rounding, 1e-9 relative, not bit for bit; every flag and contract count is identical.)
+  nothing up to t. (hedgecore.stats centres its rolling and EWM sums on the whole sample's mean, so
+  future prices move past betas by rounding noise, about 1e-9 absolute: "nothing" is to that noise,
+  not bit for bit; every flag and contract count is identical.)
 * Conservation (DOMAIN.md §8.1): hedging the hedge coin itself at β = 1 with its inverse perp on
   same-coin collateral, Q = (k + C)·P, makes the value constant — exactly with unrounded contracts,
   within F/2 per unit return with whole contracts.
@@ -62,7 +63,7 @@ def test_changing_prices_after_t_changes_nothing_up_to_t(data):
     a = hc.backtest(px, {"ALT": 500}, "binance:ETHUSD_PERP", high=high, **opts)
     b = hc.backtest(later, {"ALT": 500}, "binance:ETHUSD_PERP", high=high_later, **opts)
     cut = px.index[t]
-    pd.testing.assert_frame_equal(a.daily.loc[:cut], b.daily.loc[:cut], check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(a.daily.loc[:cut], b.daily.loc[:cut], check_exact=False, rtol=1e-9, atol=1e-8)
     for col in ("contracts", "trade", "liquidated"):
         assert (a.daily[col].loc[:cut] == b.daily[col].loc[:cut]).all()
     ea, eb = a.events[a.events["date"] <= cut], b.events[b.events["date"] <= cut]
@@ -118,7 +119,9 @@ def test_1x_inverse_short_on_same_coin_collateral_is_never_liquidated(eth_r, alt
     r = hc.backtest(px, {"ALT": 1_000}, "binance:ETHUSD_PERP", collateral_coin=collateral, hedge_ratio=0.0,
                     policy="threshold", threshold=0.0, fee_bps=0, rounding="down", maintenance_amount=cum)
     assert r.summary.liquidations == 0
-    assert np.isinf(r.daily["liquidation_price_usd"]).all()
+    lp, price = r.daily["liquidation_price_usd"], r.daily["hedge_price_usd"]
+    # none, or (when Q/P − M rounds to −1e−16 instead of 0) one no price reaches
+    assert (np.isinf(lp) | (lp > 1e9 * price)).all()
     held = r.daily["hedge_notional_usd"].to_numpy()
     assert (held <= r.daily["margin_balance_usd"].to_numpy() * (1 + 1e-12)).all()
 
