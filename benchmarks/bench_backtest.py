@@ -267,16 +267,6 @@ def show(name: str, samples: list[float]) -> str:
     return f"{name:44s} {med * 1e3:10.2f} ms  [{min(samples) * 1e3:.2f}-{max(samples) * 1e3:.2f}]"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def compare(title: str, ours, ref, rounds: int) -> None:
     result, frame = ours(), ref()
     worst = agree(result, frame)
@@ -307,6 +297,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="hourly reference over 1 year instead of 5")
     args = parser.parse_args()
+    from bench_stats import cpu_model  # the same machine line as the other benchmarks
+
     print(f"machine: {cpu_model()}, nproc {os.cpu_count()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, pandas {pd.__version__}, hedgecore {hc.__version__}")
     compare("1. 10 assets x 3 years daily (real data, ETHUSD_PERP, funding history)", *case_daily_real(), args.rounds)
