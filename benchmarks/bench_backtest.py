@@ -80,10 +80,11 @@ def reference_backtest(prices: pd.DataFrame, quantities: dict, contract: str, *,
                        cooldown_days: float = 0.0, min_trade_usd: float = 0.0, fee_bps: float = 5.0,
                        slippage_bps: float = 0.0, funding=None, maintenance_rate: float = 0.005,
                        high: pd.Series | None = None, start=None, end=None, reopen_after_days=None,
-                       rounding: str = "nearest") -> pd.DataFrame:
+                       rounding: str = "nearest", contract_step: float = 1.0) -> pd.DataFrame:
     """The same rules as hedgecore.backtest, one day at a time with pandas and the core's scalar functions.
 
-    Catalog contracts only; whole contracts (step 1); one maintenance rate.
+    Catalog contracts only; one maintenance rate (pass the same ``maintenance_rate`` and
+    ``contract_step`` to hedgecore.backtest when comparing, whatever the catalog says).
     """
     spec = hc.get_contract(contract)
     kind, size, coin = spec.contract_type, spec.contract_size, spec.base_asset
@@ -166,7 +167,8 @@ def reference_backtest(prices: pd.DataFrame, quantities: dict, contract: str, *,
                 base = wanted if drift == "notional" else basket.iloc[i]
                 act = act and (gap / base if base > 0 else np.inf) > threshold
         if act:
-            count = hc.contracts_for_notional(wanted, p, size, contract_type=kind, rounding=rounding)
+            raw = hc.contracts_for_notional(wanted, p, size, contract_type=kind, rounding="none")
+            count = hc.round_contracts(raw / contract_step, rounding) * contract_step
             if count != n:
                 fee = notional(abs(count - n), p) * (fee_bps + slippage_bps) / 1e4
                 m -= fee / p if kind == "inverse" else fee
@@ -209,7 +211,8 @@ def synthetic(n_rows: int, n_assets: int, freq: str, seed: int = 20240409):
     return prices, quantities, high
 
 
-DAILY_OPTS = dict(policy="threshold", threshold=0.1, cooldown_days=3.0, fee_bps=5.0, slippage_bps=2.0)
+DAILY_OPTS = dict(policy="threshold", threshold=0.1, cooldown_days=3.0, fee_bps=5.0, slippage_bps=2.0,
+                  maintenance_rate=0.005, contract_step=1.0)
 
 
 def case_daily_real():
@@ -226,7 +229,8 @@ def case_synthetic(n_rows: int, n_assets: int, freq: str):
     prices, quantities, high = synthetic(n_rows, n_assets, freq)
     collateral = 2.0 * 1_000.0 * 10.0 * n_assets / 2_000.0  # twice the basket's opening value, in ETH
     window = 90 if freq == "D" else 720
-    opts = dict(policy="threshold", threshold=0.1, cooldown_days=1.0, fee_bps=5.0, funding=0.0001, window=window)
+    opts = dict(policy="threshold", threshold=0.1, cooldown_days=1.0, fee_bps=5.0, funding=0.0001, window=window,
+                maintenance_rate=0.005, contract_step=1.0)
     ours = lambda: hc.backtest(prices, quantities, "binance:ETHUSD_PERP", collateral_coin=collateral,  # noqa: E731
                                high=high, **opts)
     ref = lambda: reference_backtest(prices, quantities, "binance:ETHUSD_PERP", collateral=collateral,  # noqa: E731

@@ -971,7 +971,8 @@ def backtest(
         rounding=require_choice("rounding", rounding, ROUNDING_MODES),
         maintenance_rate=_rate(facts["maintenance_rate"] if maintenance_rate is None else maintenance_rate),
         maintenance_amount=require_nonnegative("maintenance_amount", maintenance_amount),
-        brackets=tuple(brackets) if brackets else facts["brackets"],
+        # given brackets, else a given rate (one tier), else the catalog's tiers, else the default rate
+        brackets=tuple(brackets) if brackets else (facts["brackets"] if maintenance_rate is None else None),
     )
     collateral = _collateral(kind, collateral_coin, collateral_usd)
     hours = require_positive("interval_hours", facts["interval_hours"] if interval_hours is None else interval_hours)

@@ -147,10 +147,10 @@ def test_funding_sign_short_receives_positive_and_pays_negative():
 def test_funding_linear_is_in_usdt_at_the_mark():
     idx = pd.date_range("2024-01-01", periods=3, freq="D")
     px = pd.DataFrame({"ETH": [2_000.0, 2_500.0, 2_500.0]}, index=idx)
-    r = hc.backtest(px, {"ETH": 10}, "binance:ETHUSDT", collateral_usd=20_000, hedge_ratio=1.0, policy="none",
-                    fee_bps=0, funding=0.0001)
+    r = hc.backtest(px, {"ETH": 10}, 0.001, contract_type="linear", hedge_asset="ETH", collateral_usd=20_000,
+                    hedge_ratio=1.0, policy="none", fee_bps=0, funding=0.0001)
     d = r.daily
-    assert r.margin_unit == "USDT" and d["contracts"].iloc[0] == 10_000  # 10 ETH in 0.001-ETH lots
+    assert r.margin_unit == "USDT" and d["contracts"].iloc[0] == 10_000  # 10 ETH in 0.001-ETH contracts
     # day 1: P&L 10·(2,000 − 2,500) = −5,000 USDT; funding 3 × 10·2,500·0.0001 = +7.5 USDT received
     assert d["margin_balance"].iloc[1] == pytest.approx(20_000 - 5_000 + 7.5, rel=1e-12)
     assert d["cum_funding_usd"].iloc[1] == pytest.approx(-7.5, rel=1e-12)
@@ -341,3 +341,23 @@ def test_missing_rows_are_dropped_and_input_is_not_modified():
     r = hc.backtest(shuffled, {"ALT": 100}, "binance:ETHUSD_PERP", collateral_coin=1, hedge_ratio=1.0)
     pd.testing.assert_frame_equal(shuffled, before)
     assert list(r.daily.index) == [DAYS[0], DAYS[2], DAYS[3], DAYS[4]]
+
+
+def test_tier_brackets_are_used_for_the_liquidation_price():
+    # A COIN-M ladder with Binance's cum rule (DOMAIN.md §5.2, coin notional): 24,000 USD of alts on
+    # 0.25 BTC (§9) is a 40,000 USD short, 0.625 BTC at 64,000 and about 0.38 BTC at its LP: tier 2.
+    idx = pd.date_range("2024-01-01", periods=3, freq="D")
+    px = pd.DataFrame({"BTC": [64_000.0, 60_000.0, 66_000.0], "ALT": [24.0, 22.0, 25.0]}, index=idx)
+    brackets = hc.brackets_from_rates([0, 0.3, 1, 2], [0.004, 0.005, 0.01, 0.025])
+    r = hc.backtest(px, {"ALT": 1_000}, "binance:BTCUSD_PERP", collateral_coin=0.25, hedge_ratio=1.0,
+                    policy="none", fee_bps=0, brackets=brackets)
+    d = r.daily
+    assert d["contracts"].iloc[0] == 400  # DOMAIN.md §9
+    for i in range(3):
+        lp = hc.liquidation_price(d["hedge_price_usd"].iloc[i], 400, d["margin_balance"].iloc[i], side="short",
+                                  contract_size=100, brackets=brackets)
+        assert d["liquidation_price_usd"].iloc[i] == pytest.approx(lp, rel=1e-12)
+    # one tier at 0.4 % reproduces §9's 106,240 at the opening close
+    one = hc.backtest(px, {"ALT": 1_000}, "binance:BTCUSD_PERP", collateral_coin=0.25, hedge_ratio=1.0,
+                      policy="none", fee_bps=0, maintenance_rate=0.004)
+    assert one.daily["liquidation_price_usd"].iloc[0] == pytest.approx(106_240.0, rel=1e-12)

@@ -70,7 +70,7 @@ def run_both(market, config):
     if cfg.get("funding") == "history":
         cfg["funding"] = funding
     cfg["high"] = high if cfg.pop("high", False) else None
-    common = dict(end="2023-12-31", **cfg)
+    common = dict(end="2023-12-31", maintenance_rate=0.005, contract_step=1.0, **cfg)  # the loop's one tier
     linear = contract.endswith("USDT")
     ours = hc.backtest(prices, quantities, contract, **{"collateral_usd" if linear else "collateral_coin": collateral},
                        **common)
@@ -189,6 +189,7 @@ def test_random_configurations_agree_with_the_per_day_loop(data):
         funding=data.draw(st.floats(-0.003, 0.003)), high=high if data.draw(st.booleans()) else None,
         reopen_after_days=data.draw(st.sampled_from([None, 0.0, 3.0])),
         rounding=data.draw(st.sampled_from(["nearest", "down", "up"])),
+        maintenance_rate=data.draw(st.sampled_from([0.005, 0.02])), contract_step=data.draw(st.sampled_from([1.0, 5.0])),
     )
     key = "collateral_usd" if contract.endswith("USDT") else "collateral_coin"
     ours = hc.backtest(px, {"ALT": 3_000}, contract, **{key: collateral}, **opts)
