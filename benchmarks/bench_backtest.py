@@ -106,6 +106,15 @@ def reference_backtest(prices: pd.DataFrame, quantities: dict, contract: str, *,
     def notional(n: float, p: float) -> float:
         return hc.hedged_notional(n, p, size, contract_type=kind)
 
+    def liquidation_at(p0: float, n: float, m: float) -> float:
+        """The short's liquidation price; ``p0`` itself when the margin is below maintenance there."""
+        try:
+            lp = hc.liquidation_price(p0, n, m, side="short", contract_type=kind, contract_size=size,
+                                      maintenance_rate=maintenance_rate)
+        except InvalidInputError:
+            return p0
+        return max(lp, p0)
+
     def target(i: int, m: float) -> float:
         q = hc.hedge_notional(basket.iloc[i], price.iloc[i], hedge_ratio=beta.iloc[i], contract_type=kind,
                               collateral_coin=max(m, 0.0) if kind == "inverse" else 0.0)
@@ -128,12 +137,8 @@ def reference_backtest(prices: pd.DataFrame, quantities: dict, contract: str, *,
                                           side="short", contract_type=kind, mark_price_usd=p)
                 m -= paid
                 funding_usd = paid * p if kind == "inverse" else paid
-                try:
-                    lp = hc.liquidation_price(p_prev, n, m, side="short", contract_type=kind, contract_size=size,
-                                              maintenance_rate=maintenance_rate)
-                except InvalidInputError:
-                    lp = 0.0  # below maintenance at every price
-                if tested.iloc[i] >= lp:
+                lp = liquidation_at(p_prev, n, m)
+                if tested.iloc[i] >= lp or lp <= p_prev:
                     n, m, dead, liquidated = 0.0, 0.0, True, True
                     reopen_at = None if reopen_after_days is None else day + reopen_after_days * DAY
                 elif kind == "inverse":
@@ -173,8 +178,7 @@ def reference_backtest(prices: pd.DataFrame, quantities: dict, contract: str, *,
                 fee = notional(abs(count - n), p) * (fee_bps + slippage_bps) / 1e4
                 m -= fee / p if kind == "inverse" else fee
                 n, last_trade, traded = count, day, True
-        lp_now = np.inf if n == 0 else hc.liquidation_price(p, n, max(m, 0.0), side="short", contract_type=kind,
-                                                            contract_size=size, maintenance_rate=maintenance_rate)
+        lp_now = np.inf if n == 0 else liquidation_at(p, n, m)
         margin_usd = m * p if kind == "inverse" else m
         out.append({"date": day, "contracts": n, "margin_balance": m, "target_notional_usd": wanted,
                     "liquidation_price_usd": lp_now, "hedged_usd": basket.iloc[i] + margin_usd,

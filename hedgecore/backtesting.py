@@ -470,39 +470,32 @@ def _solve_short(ct: _Contract, size: np.ndarray, wallet: np.ndarray, ref: np.nd
 def _liquidation_prices(ct: _Contract, contracts, wallet, ref) -> np.ndarray:
     """Vectorised :func:`~hedgecore.margin.liquidation_price` of the short (same tier choice).
 
-    ``wallet`` is the margin balance at the reference price ``ref`` (the last close). With brackets,
-    the tier is the one holding the notional at its own candidate price (coin for inverse). A
-    negative wallet (the core rejects it) is a bankrupt account: 0, liquidated at any price.
+    ``wallet`` is the margin balance at the reference price ``ref`` (the last close). The tier is the
+    one holding the notional at its own candidate price (coin for inverse), else the one at ``ref``.
+    A short already below maintenance at ``ref`` (the core solves below ``ref``), or with a negative
+    margin (the core rejects it), is liquidated at once: its liquidation price is ``ref`` itself.
     """
     size = np.broadcast_to(np.asarray(contracts, dtype=float) * ct.size, np.shape(wallet))
     wallet = np.asarray(wallet, dtype=float)
     ref = np.asarray(ref, dtype=float)
-    if not ct.brackets:
-        out = _solve_short(ct, size, wallet, ref, ct.maintenance_rate, ct.maintenance_amount)
-        return np.where((wallet < 0) & (size > 0), 0.0, out)
+    tiers = ct.brackets or (Bracket(0.0, math.inf, ct.maintenance_rate, ct.maintenance_amount),)
 
     def notional_at(price: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(np.isinf(price), 0.0, size / price) if ct.kind == "inverse" else size * price
 
     out = np.full(wallet.shape, np.nan)
-    last = ct.brackets[-1]
-    for b in ct.brackets:
-        lp = _solve_short(ct, size, wallet, ref, b.maintenance_rate, b.maintenance_amount)
+    candidates = [_solve_short(ct, size, wallet, ref, b.maintenance_rate, b.maintenance_amount) for b in tiers]
+    for b, lp in zip(tiers, candidates):
         held = notional_at(lp)
-        fits = (b.floor <= held) & ((held < b.cap) | (b is last))
-        take = np.isnan(out) & fits
+        take = np.isnan(out) & (b.floor <= held) & ((held < b.cap) | (b is tiers[-1]))
         out[take] = lp[take]
     if np.isnan(out).any():  # no self-consistent tier: the tier at the reference price, as the core does
         held = notional_at(ref)
-        for b in reversed(ct.brackets):
-            lp = _solve_short(ct, size, wallet, ref, b.maintenance_rate, b.maintenance_amount)
-            take = np.isnan(out) & (held >= b.floor)
+        for b, lp in reversed(list(zip(tiers, candidates))):
+            take = np.isnan(out) & ((held >= b.floor) | (b is tiers[0]))
             out[take] = lp[take]
-        first = ct.brackets[0]
-        lp = _solve_short(ct, size, wallet, ref, first.maintenance_rate, first.maintenance_amount)
-        out = np.where(np.isnan(out), lp, out)
-    return np.where((wallet < 0) & (size > 0), 0.0, out)
+    return np.where((size > 0) & ((out < ref) | (wallet < 0)), ref, out)
 
 
 class _Path:
@@ -592,9 +585,10 @@ class _Simulation:
         mk = self.mk
         m_prev = np.concatenate(([self.m], m_close[:-1]))
         received = self.n * mk.funding_usd[lo:hi] / (mk.price[lo:hi] if self.ct.kind == "inverse" else 1.0)
-        lp = _liquidation_prices(self.ct, self.n, m_prev + received, mk.price[lo - 1 : hi - 1])
+        ref = mk.price[lo - 1 : hi - 1]
+        lp = _liquidation_prices(self.ct, self.n, m_prev + received, ref)
         self.window_lp = (lo, lp)
-        return mk.high[lo:hi] >= lp
+        return (mk.high[lo:hi] >= lp) | (lp <= ref)  # reached, or below maintenance from the start
 
     def triggers(self, lo: int, hi: int, m_close: np.ndarray) -> np.ndarray:
         mk, ct, pol = self.mk, self.ct, self.pol
