@@ -298,14 +298,14 @@ def _as_frame(prices: object) -> pd.DataFrame:
     return prices
 
 
-def _column(frame: pd.DataFrame, name: object, what: str) -> object:
+def _column(frame: pd.DataFrame, name: object, what: str, where: str = "prices") -> object:
     """The column of ``frame`` called ``name`` (case-insensitive)."""
     if name in frame.columns:
         return name
     by_lower = {str(c).lower(): c for c in frame.columns}
     if str(name).lower() not in by_lower:
         cols = ", ".join(map(str, frame.columns))
-        raise InvalidInputError(f"{what} {describe_value(name)} is not a column of prices (columns: {cols})"[:250])
+        raise InvalidInputError(f"{what} {describe_value(name)} is not a column of {where} (columns: {cols})"[:250])
     return by_lower[str(name).lower()]
 
 
@@ -794,13 +794,7 @@ def _market(frame, cols, qty, hedge_col, high, ratios, span, funding, interval_h
     price = price_all[rows]
     close_ns = index.asi8 + _bar_ns(all_index)  # a row is labelled by its bar's open; it closes a bar later
     rates, source = _funding_rates(funding, close_ns, interval_hours)
-    tested = price
-    if high is not None:
-        h = high[hedge_col] if isinstance(high, pd.DataFrame) else high
-        if not isinstance(h, pd.Series) or not isinstance(h.index, pd.DatetimeIndex):
-            raise InvalidInputError("high must be a Series (or DataFrame) of the hedge coin's highs with a DatetimeIndex")
-        h = pd.to_numeric(h, errors="coerce").set_axis(_utc_naive(h.index)).reindex(index).to_numpy(dtype=float)
-        tested = np.fmax(np.where(np.isfinite(h), h, price), price)  # a missing high: the close
+    tested = price if high is None else _highs(high, hedge_col, index, price)
     received_usd = ct.size * rates * (1.0 if ct.kind == "inverse" else price)  # per contract, a short receives
     value_per = ct.size / price if ct.kind == "inverse" else -ct.size * price  # a short's P&L is its change
     received = received_usd / price if ct.kind == "inverse" else received_usd
@@ -808,6 +802,19 @@ def _market(frame, cols, qty, hedge_col, high, ratios, span, funding, interval_h
     mk = _Market(index=index, times=index.asi8, price=price, high=tested, basket=value[rows],
                  ratio=ratio_all[rows], funding_usd=received_usd, gain=gain)
     return mk, source
+
+
+def _highs(high: object, hedge_col: object, index: pd.DatetimeIndex, price: np.ndarray) -> np.ndarray:
+    """The hedge coin's highs on the simulated rows; the close where a high is missing or below it."""
+    if isinstance(high, pd.DataFrame) and isinstance(high.index, pd.DatetimeIndex):
+        high = high[_column(high, hedge_col, "hedge coin", "high")]
+    if not isinstance(high, pd.Series) or not isinstance(high.index, pd.DatetimeIndex):
+        raise InvalidInputError("high must be a Series (or DataFrame) of the hedge coin's highs with a DatetimeIndex")
+    when = _utc_naive(high.index)
+    if when.has_duplicates:
+        raise DataError(f"high has the date {when[when.duplicated()][0]} twice")
+    h = pd.to_numeric(high, errors="coerce").set_axis(when).reindex(index).to_numpy(dtype=float)
+    return np.fmax(np.where(np.isfinite(h), h, price), price)
 
 
 def backtest(
@@ -956,7 +963,10 @@ def backtest(
     frame = _as_frame(prices)
     facts = _catalog_defaults(contract, contract_type)
     kind = facts["kind"]
-    hedge_col = _column(frame, hedge_asset if hedge_asset is not None else facts["hedge_asset"] or "", "hedge_asset")
+    coin = hedge_asset if hedge_asset is not None else facts["hedge_asset"]
+    if coin is None:
+        raise InvalidInputError("hedge_asset is required when contract is a size, not a catalog name")
+    hedge_col = _column(frame, coin, "hedge_asset")
     cols, qty = _basket(quantities, frame)
     ct = _Contract(
         kind=kind,

@@ -307,6 +307,10 @@ def test_summary_labels_cover_every_field_in_order():
         (dict(funding=pd.Series([0.0001], index=pd.DatetimeIndex(["2024-03-02"]))), "does not cover the backtest"),
         (dict(funding="a lot"), "funding must be a number"),
         (dict(rounding="banker"), "rounding must be one of"),
+        (dict(hedge_asset=None), "hedge_asset is required"),
+        (dict(high=pd.DataFrame({"BTC": ETH}, index=DAYS)), "hedge coin 'ETH' is not a column of high"),
+        (dict(high=[1, 2, 3]), "high must be a Series"),
+        (dict(start="someday"), "start must be a date"),
     ],
 )
 def test_bad_options_are_short_errors_naming_the_argument(kwargs, message):
