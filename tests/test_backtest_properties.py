@@ -123,7 +123,8 @@ def test_1x_inverse_short_on_same_coin_collateral_is_never_liquidated(eth_r, alt
     # none, or (when Q/P − M rounds to −1e−16 instead of 0) one no price reaches
     assert (np.isinf(lp) | (lp > 1e9 * price)).all()
     held = r.daily["hedge_notional_usd"].to_numpy()
-    assert (held <= r.daily["margin_balance_usd"].to_numpy() * (1 + 1e-12)).all()
+    # round_contracts snaps counts within 1e-9 of a whole number, so "down" may be up by that much
+    assert (held <= r.daily["margin_balance_usd"].to_numpy() * (1 + 2e-9)).all()
 
 
 @settings(max_examples=60)
