@@ -470,15 +470,23 @@ def _solve_short(ct: _Contract, size: np.ndarray, wallet: np.ndarray, ref: np.nd
 def _liquidation_prices(ct: _Contract, contracts, wallet, ref) -> np.ndarray:
     """Vectorised :func:`~hedgecore.margin.liquidation_price` of the short (same tier choice).
 
-    ``wallet`` is the margin balance at the reference price ``ref`` (the last close). The tier is the
-    one holding the notional at its own candidate price (coin for inverse), else the one at ``ref``.
-    A short already below maintenance at ``ref`` (the core solves below ``ref``), or with a negative
-    margin (the core rejects it), is liquidated at once: its liquidation price is ``ref`` itself.
+    ``wallet`` is the margin balance at the reference price ``ref`` (the last close). A short
+    already below maintenance at ``ref`` (the core solves below ``ref``), or with a negative margin
+    (the core rejects it), is liquidated at once: its liquidation price is ``ref`` itself.
     """
     size = np.broadcast_to(np.asarray(contracts, dtype=float) * ct.size, np.shape(wallet))
     wallet = np.asarray(wallet, dtype=float)
     ref = np.asarray(ref, dtype=float)
-    tiers = ct.brackets or (Bracket(0.0, math.inf, ct.maintenance_rate, ct.maintenance_amount),)
+    if ct.brackets:
+        out = _tiered_short(ct, size, wallet, ref)
+    else:
+        out = _solve_short(ct, size, wallet, ref, ct.maintenance_rate, ct.maintenance_amount)
+    return np.where((size > 0) & ((out < ref) | (wallet < 0)), ref, out)
+
+
+def _tiered_short(ct: _Contract, size: np.ndarray, wallet: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """The tier holding the notional at its own candidate price (coin for inverse), else the one at ``ref``."""
+    tiers = ct.brackets
 
     def notional_at(price: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -495,7 +503,7 @@ def _liquidation_prices(ct: _Contract, contracts, wallet, ref) -> np.ndarray:
         for b, lp in reversed(list(zip(tiers, candidates))):
             take = np.isnan(out) & ((held >= b.floor) | (b is tiers[0]))
             out[take] = lp[take]
-    return np.where((size > 0) & ((out < ref) | (wallet < 0)), ref, out)
+    return out
 
 
 class _Path:
