@@ -91,7 +91,8 @@ class BacktestSummary:
     total_return_hedged, total_return_unhedged : float
         Time-weighted total return: deposits made to reopen after a liquidation are not gains.
     volatility_hedged, volatility_unhedged : float
-        Annualised standard deviation of the per-row returns (365 days a year).
+        Annualised standard deviation of the per-row returns (365 days a year: × √365 for daily
+        rows, × √8,760 for hourly).
     variance_reduction : float
         ``1 − Var(hedged)/Var(unhedged)`` of the per-row returns (Ederington's hedging effectiveness).
     max_drawdown_hedged, max_drawdown_unhedged : float
