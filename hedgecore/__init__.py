@@ -100,6 +100,13 @@ _EXPORTS: dict[str, str] = {
     "best_hedge": "stats",
     "two_leg_hedge": "stats",
     "TwoLegHedge": "stats",
+    # backtest
+    "backtest": "backtesting",
+    "BacktestResult": "backtesting",
+    "BacktestSummary": "backtesting",
+    "BACKTEST_COLUMNS": "backtesting",
+    "BACKTEST_SUMMARY_LABELS": "backtesting",
+    "POLICIES": "backtesting",
     # data (the data edge's CSV loaders)
     "load_prices": "data.files",
     "load_funding": "data.files",
@@ -132,6 +139,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from .backtesting import (
+        BACKTEST_COLUMNS,
+        BACKTEST_SUMMARY_LABELS,
+        POLICIES,
+        BacktestResult,
+        BacktestSummary,
+        backtest,
+    )
     from .collateral import collateral_for_liquidation
     from .contracts import (
         CONTRACT_COLUMNS,
