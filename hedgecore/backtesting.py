@@ -282,7 +282,8 @@ def _catalog_defaults(contract: object, contract_type: str) -> dict:
     except ValueError:
         spec = get_contract(contract)
         return facts | {"kind": spec.contract_type, "size": spec.contract_size, "hedge_asset": spec.base_asset,
-                        "interval_hours": spec.funding_interval_hours}
+                        "interval_hours": spec.funding_interval_hours, "step": spec.qty_step,
+                        "brackets": spec.tiers or None}
     return facts | {"kind": require_choice("contract_type", contract_type, CONTRACT_TYPES),
                     "size": require_positive("contract", size)}
 
