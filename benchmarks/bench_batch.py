@@ -40,9 +40,8 @@ import openpyxl  # noqa: E402
 from _harness import DescendantCpu, compare, header  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
-from hedgecore.batch import run_batch  # noqa: E402
-from hedgecore.report import Job, process_job  # noqa: E402
-from hedgecore.template import write_template  # noqa: E402
+from hedgecore.excel import write_template  # noqa: E402
+from hedgecore.report import Job, process_job, run_batch  # noqa: E402
 
 DATA = ROOT / "data" / "market" / "prices_daily"
 EXAMPLE = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._typing import SIDES
 from ._validation import as_float_array, require_choice, require_nonnegative, require_positive
 from .errors import InvalidInputError
 
 __all__ = ["SIDES", "side_sign", "inverse_pnl_coin", "inverse_pnl_usd", "linear_pnl", "average_entry_price"]
-
-SIDES = ("long", "short")
 
 
 def side_sign(side: str) -> int:

@@ -16,7 +16,7 @@ import pytest
 
 import hedgecore
 import hedgecore.stats
-from hedgecore.addin_files import addin_main_text, addin_requirements_text, write_addin_files
+from hedgecore.excel.addin import addin_main_text, addin_requirements_text, write_addin_files
 from hedgecore.plan import PLAN_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +134,7 @@ def test_errors_are_short_and_readable(addin, call, match):
 
 def test_packaged_template_is_identical_to_addin():
     assert addin_main_text().encode() == (ADDIN / "main.py").read_bytes()
-    packaged = Path(hedgecore.__file__).parent / "addin_template" / "requirements.txt"
+    packaged = Path(hedgecore.__file__).parent / "excel" / "addin_template" / "requirements.txt"
     assert packaged.read_bytes() == (ADDIN / "requirements.txt").read_bytes()
 
 

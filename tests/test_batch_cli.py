@@ -11,8 +11,8 @@ openpyxl = pytest.importorskip("openpyxl")
 
 from test_report import CASES, build_workbook, run_cli, sha256  # noqa: E402
 
-import hedgecore.report as report  # noqa: E402
-from hedgecore.batch import expand_inputs, run_batch  # noqa: E402
+import hedgecore.report.jobs as jobs  # noqa: E402
+from hedgecore.report.batch import expand_inputs, run_batch  # noqa: E402
 from hedgecore.report import Job, process_job  # noqa: E402
 
 
@@ -123,7 +123,7 @@ def test_interrupted_json_and_csv_leave_nothing(tmp_path, good, monkeypatch):
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report, "_write_csv", crash)
+    monkeypatch.setattr(jobs, "write_csv", crash)
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C is not swallowed, but cleans up
         process_job(Job(source=str(good), outdir=str(tmp_path), fmt="csv"))
     assert list(tmp_path.iterdir()) == []
@@ -197,7 +197,7 @@ def test_script_without_main_guard_still_completes(tmp_path, good):
         shutil.copy(good, tmp_path / f"{name}.xlsx")
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "from hedgecore.batch import run_batch\n"
+        "from hedgecore.report.batch import run_batch\n"
         f"r = run_batch([{str(tmp_path)!r}], {str(tmp_path / 'out')!r}, jobs=2, quiet=True,\n"
         "              echo=lambda text, err: print(('E ' if err else 'O ') + text))\n"
         "print(r.final_line)\n")

@@ -1,4 +1,4 @@
-"""Tests of hedgecore.prices: CSV layouts, ticker naming, alignment and error messages."""
+"""Tests of hedgecore.data.files: CSV layouts, ticker naming, alignment and error messages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hedgecore.errors import DataError
-from hedgecore.prices import load_funding, load_prices
+from hedgecore.data.files import load_funding, load_prices
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "market"
 FUNDING = DATA_DIR / "funding" / "BTC-USDT_binance_2020-01-01_2024-01-01_funding_history.csv"

@@ -22,8 +22,10 @@ import pytest
 openpyxl = pytest.importorskip("openpyxl")
 
 import hedgecore as hc  # noqa: E402
-from hedgecore.report import ROLLING_WINDOW, STRESS_BLOCK_COLUMNS  # noqa: E402
-from hedgecore.template import DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES, write_template  # noqa: E402
+from hedgecore.excel import write_template  # noqa: E402
+from hedgecore.excel.layout import DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES  # noqa: E402
+from hedgecore.excel.layout import STRESS_COLUMNS as STRESS_BLOCK_COLUMNS  # noqa: E402
+from hedgecore.report import ROLLING_WINDOW  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "market" / "prices_daily"
@@ -364,7 +366,7 @@ def test_demo_runs_from_any_folder_and_reruns(tmp_path):
 
 def test_shared_load_reads_exactly_what_read_workbook_reads(batch):
     """read_workbook_and_book (one load, from bytes) reads the same inputs as read_workbook."""
-    import hedgecore.workbook as wbmod
+    import hedgecore.excel.reader as wbmod
 
     for name in CASES:
         path = batch["inputs"] / f"{name}.xlsx"

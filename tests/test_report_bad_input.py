@@ -176,12 +176,12 @@ def test_no_temp_files_left_behind(bad_batch):
 
 def test_worker_never_raises_on_odd_errors(tmp_path, good, monkeypatch):
     """A genuine bug still gives one short line with the exception type, not a traceback."""
-    import hedgecore.report as report
+    import hedgecore.report.jobs as jobs
 
     def boom(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(report, "compute_report", boom)
+    monkeypatch.setattr(jobs, "compute_report", boom)
     outcome = process_job(Job(source=str(good), outdir=str(tmp_path)))
     assert not outcome.ok
     assert outcome.message == f"{good}: unexpected ZeroDivisionError: float division by zero (please report this)"

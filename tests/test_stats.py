@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from hedgecore.errors import DataError, InvalidInputError
-from hedgecore.prices import load_prices
+from hedgecore.data.files import load_prices
 from hedgecore.stats import (
     BETA_STATS_LABELS,
     BetaStats,

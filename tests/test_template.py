@@ -14,14 +14,13 @@ openpyxl = pytest.importorskip("openpyxl")
 from openpyxl.utils.cell import range_boundaries  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
-from hedgecore.template import (  # noqa: E402
+from hedgecore.excel import write_example, write_template  # noqa: E402
+from hedgecore.excel.layout import (  # noqa: E402
     DEFAULT_SHOCKS,
     INPUT_NAMES,
     OUTPUT_NAMES,
     RANGE_NAMES,
     TEMPLATE_TIMESTAMP,
-    write_example,
-    write_template,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +69,7 @@ def regenerated(tmp_path_factory):
 def test_committed_files_match_regeneration(regenerated):
     empty, example = regenerated
     assert _snapshot(empty) == _snapshot(TEMPLATE), "run: hedgecore template -o templates/hedge_template.xlsx"
-    assert _snapshot(example) == _snapshot(EXAMPLE), "regenerate with hedgecore.template.write_example"
+    assert _snapshot(example) == _snapshot(EXAMPLE), "regenerate with hedgecore.excel.write_example"
 
 
 def test_packaged_example_is_identical_to_template_copy():
@@ -259,7 +258,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path):
 
 
 def test_import_hedgecore_does_not_load_openpyxl():
-    code = "import sys, hedgecore, hedgecore.workbook; print('openpyxl' in sys.modules)"
+    code = "import sys, hedgecore, hedgecore.excel; print('openpyxl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -298,7 +297,7 @@ def test_bad_holdings_csv_is_one_line_naming_the_line(tmp_path, csv_text, messag
         ({"Contract": "NOPE"}, "Hedge input Contract: unknown contract 'NOPE'"),
         ({"Contract": "BTCUSDT", "ContractType": "inverse"}, "must match contract binance:BTCUSDT (linear)"),
         ({"Contract": "BTCUSD_PERP", "HedgeAsset": "ETH"}, "must be the coin of contract binance:BTCUSD_PERP (BTC)"),
-        ({"HedgeAsset": "DOGE", "Contract": ""}, "Hedge input HedgeAsset must be one of the price columns"),
+        ({"HedgeAsset": "DOGE", "Contract": ""}, "Hedge input HedgeAsset must be a column of table Prices (SOL, ETH, BTC)"),
     ],
 )
 def test_bad_settings_are_rejected_before_writing(tmp_path, settings, message):
@@ -311,7 +310,7 @@ def test_bad_settings_are_rejected_before_writing(tmp_path, settings, message):
 
 
 def test_a_catalog_contract_sets_type_size_and_hedge_coin(tmp_path):
-    from hedgecore.workbook import read_workbook
+    from hedgecore.excel import read_workbook
 
     prices = hc.load_prices(ROOT / "data" / "market" / "prices_daily", assets=["SOL", "ETH", "BTC"])
     holdings = tmp_path / "h.csv"
@@ -319,4 +318,4 @@ def test_a_catalog_contract_sets_type_size_and_hedge_coin(tmp_path):
     path = write_template(tmp_path / "btc.xlsx", holdings=holdings, prices=prices, settings={"Contract": "btcusdt"})
     s = read_workbook(path).settings
     assert (s["Contract"], s["ContractType"], s["ContractSize"], s["HedgeAsset"]) == (
-        "binance:BTCUSDT", "linear", 0.001, "BTC")
+        "binance:BTCUSDT", "linear", 1.0, "BTC")  # Binance USD-M: one-coin contracts, 0.001 steps

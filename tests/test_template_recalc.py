@@ -23,8 +23,9 @@ formulas = pytest.importorskip("formulas")
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.stats import beta as hc_beta  # noqa: E402
-from hedgecore.template import OUTPUT_NAMES  # noqa: E402
-from hedgecore.workbook import read_workbook  # noqa: E402
+from hedgecore.excel import read_workbook  # noqa: E402
+from hedgecore.excel.layout import OUTPUT_NAMES, OUTPUTS  # noqa: E402
+from hedgecore.report import compute_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
@@ -193,6 +194,16 @@ def test_every_computed_name_matches_hedge_plan(recalc, inputs):
         got = _cell(recalc, inputs.cells[name])
         assert isinstance(got, (int, float)), f"{name} = {got!r}"
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-9), name
+
+
+def test_the_sheet_and_the_report_agree_on_every_computed_name(recalc, inputs):
+    """Each layout Output: its Excel formula (recalculated) equals the ReportData value it names."""
+    report = compute_report(inputs.holdings, inputs.prices, inputs.shocks, dict(inputs.settings))
+    computed = report.computed_names
+    assert list(computed) == [o.name for o in OUTPUTS]
+    for out in OUTPUTS:
+        got = _cell(recalc, inputs.cells[out.name])
+        assert got == pytest.approx(computed[out.name], rel=1e-9, abs=1e-9), (out.name, out.formula, out.source)
 
 
 def test_example_numbers_are_realistic(recalc, inputs):

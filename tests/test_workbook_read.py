@@ -16,8 +16,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.stats import beta  # noqa: E402
-from hedgecore.template import INPUT_NAMES, OUTPUT_NAMES, write_template  # noqa: E402
-from hedgecore.workbook import read_workbook  # noqa: E402
+from hedgecore.excel import read_workbook, write_template  # noqa: E402
+from hedgecore.excel.layout import INPUT_NAMES, OUTPUT_NAMES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
@@ -100,6 +100,11 @@ def test_an_unknown_formula_without_cached_value_raises(tmp_path):
         read_workbook(path)
 
 
+def _set(wb, **cells):
+    for cell, value in cells.items():
+        wb["Hedge"][cell] = value
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -111,15 +116,20 @@ def test_an_unknown_formula_without_cached_value_raises(tmp_path):
         (lambda wb: wb["Portfolio"].__setitem__("B6", -5), r"sheet Portfolio, cell B6: Quantity of AVAX is negative"),
         (lambda wb: wb["Portfolio"].__setitem__("C7", "n/a"), r"sheet Portfolio, cell C7: Price of DOT must be a number"),
         (lambda wb: wb["Portfolio"].__setitem__("A5", "DOGE"), r"sheet Portfolio, cell A5: asset DOGE has no column in table Prices"),
-        (lambda wb: wb["Hedge"].__setitem__("B5", "BNB"), r"sheet Hedge, cell B5: hedge coin BNB has no column"),
-        (lambda wb: wb["Hedge"].__setitem__("B7", "quanto"), r"sheet Hedge, cell B7: ContractType must be inverse or linear"),
+        (lambda wb: _set(wb, B5="BNB", B6=None), r"sheet Hedge, cell B5: HedgeAsset must be a column of table Prices \(SOL, AVAX"),
+        (lambda wb: _set(wb, B7="quanto", B6=None), r"sheet Hedge, cell B7: ContractType must be one of inverse, linear, got 'quanto'"),
+        (lambda wb: _set(wb, B5="BNB"), r"sheet Hedge, cell B5: HedgeAsset must be the coin of contract binance:ETHUSD_PERP \(ETH\), got 'BNB'"),
+        (lambda wb: _set(wb, B7="linear"), r"sheet Hedge, cell B7: ContractType must match contract binance:ETHUSD_PERP \(inverse\), got 'linear'"),
+        (lambda wb: _set(wb, B13=-2), r"sheet Hedge, cell B13: Leverage must be positive, got -2"),
+        (lambda wb: _set(wb, B11="ceil"), r"sheet Hedge, cell B11: Rounding must be one of none, down, nearest, up, got 'ceil'"),
         (lambda wb: wb["Prices"].__setitem__("A3", wb["Prices"]["A2"].value), r"sheet Prices, cell A3: date 2021-01-03 is duplicated"),
         (lambda wb: wb["Prices"].__setitem__("A100", wb["Prices"]["A2"].value), r"sheet Prices, cell A100: date 2021-01-03 is not in increasing order"),
         (lambda wb: wb["Prices"].__setitem__("C50", "abc"), r"sheet Prices, cell C50: close of AVAX must be a number"),
         (lambda wb: wb["StressTest"].__setitem__("A6", -1.5), r"sheet StressTest, cell A6: Shock must be above -100 %"),
     ],
     ids=["no-sheet", "no-table", "no-name", "text-number", "blank-number", "negative-qty", "text-price",
-         "asset-not-in-prices", "hedge-not-in-prices", "bad-type", "dup-date", "unsorted-date", "text-close", "bad-shock"],
+         "asset-not-in-prices", "hedge-not-in-prices", "bad-type", "hedge-not-the-contract-coin", "type-not-the-contract-type",
+         "negative-leverage", "bad-rounding", "dup-date", "unsorted-date", "text-close", "bad-shock"],
 )
 def test_errors_name_file_sheet_and_cell(tmp_path, edit, message):
     path = _edit(tmp_path, edit)

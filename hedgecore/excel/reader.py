@@ -1,6 +1,6 @@
-"""The openpyxl edge, reading: a filled template back through its tables and defined names.
+"""Read a filled template back through its tables and defined names (the openpyxl edge).
 
-The names are the contract of :mod:`hedgecore.template`. Input cells holding a formula use the
+The names are the contract of :mod:`hedgecore.excel.layout`. Input cells holding a formula use the
 value Excel cached at its last save; the template's own default formulas are computed with
 hedgecore when there is none; anything else is a :class:`~hedgecore.errors.WorkbookError` naming
 the file, sheet and cell. openpyxl is imported inside the functions.
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import WorkbookError
-from .sizing import ROUNDING_MODES
-from .template import DEFAULT_FORMULAS, INPUT_NAMES, OUTPUT_NAMES, TEXT_INPUTS
+from ..errors import WorkbookError
+from .inputs import InputError, check_settings
+from .layout import DEFAULT_FORMULAS, INPUT_NAMES, OUTPUT_NAMES, SHEETS, TEXT_INPUTS
 
 __all__ = ["WorkbookInputs", "read_workbook", "read_workbook_and_book"]
 
@@ -81,7 +81,8 @@ def _is_blank(value: Any) -> bool:
 
 def _find_table(path: str, wb, sheet: str, name: str):
     if sheet not in wb.sheetnames:
-        raise _err(path, sheet, None, f"sheet {sheet} is missing (the template has Guide, Portfolio, Prices, Hedge, StressTest)")
+        visible = ", ".join(s for s in SHEETS if s != "Lists")
+        raise _err(path, sheet, None, f"sheet {sheet} is missing (the template has {visible})")
     ws = wb[sheet]
     for key in ws.tables:
         if key.lower() == name.lower():
@@ -271,7 +272,7 @@ def _read_shocks(r: _CellReader) -> tuple[np.ndarray, str]:
 
 
 def _portfolio_beta(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: str) -> float:
-    from .stats import beta
+    from ..stats import beta
 
     value = holdings["Quantity"].to_numpy(float) * holdings["Price"].to_numpy(float)
     total = float(value.sum())
@@ -288,14 +289,15 @@ def read_workbook(path: str | os.PathLike[str]) -> WorkbookInputs:
 
     Formula input cells: a value Excel cached at its last save is used; otherwise the template's
     own default formulas (``HedgeRatio`` = portfolio beta, ``HedgePrice`` = last close of the hedge
-    coin) are computed with hedgecore; any other formula without a cached value raises.
+    coin) are computed with hedgecore; any other formula without a cached value raises. The Hedge
+    inputs are then checked by :func:`hedgecore.excel.inputs.check_settings`.
 
     Raises
     ------
     WorkbookError
         Naming file, sheet and cell: missing sheet, table or name; text in a numeric cell; a
-        negative quantity; an asset or hedge coin missing from Prices; duplicated or unsorted
-        dates; empty Prices or Holdings.
+        negative quantity; an asset or hedge coin missing from Prices; an input out of range or
+        contradicting the catalog contract; duplicated or unsorted dates; empty Prices or Holdings.
     """
     inputs, _ = read_workbook_and_book(path)
     return inputs
@@ -307,73 +309,75 @@ def read_workbook_and_book(path: str | os.PathLike[str], data: bytes | None = No
     For the batch report, which writes its output from the same workbook: one load per file.
     ``data`` are the file's bytes when the caller has read them already (e.g. to hash them).
     """
-    spath = str(path)
-    r = _CellReader(spath, data)
+    r = _CellReader(str(path), data)
     try:
         return _inputs(r), r.wb
     finally:
         r.close()
 
 
-def _inputs(r: _CellReader) -> WorkbookInputs:
-    spath = r.path
-    cells: dict[str, str] = {}
-    locations = {n: _name_dest(spath, r.wb, n) for n in INPUT_NAMES + OUTPUT_NAMES}
-    for n, (sheet, coord) in locations.items():
-        cells[n] = f"{sheet}!{coord}"
-    prices = _read_prices(r)
-    holdings, cells["Holdings"] = _read_holdings(r, prices)
-    shocks, cells["Shocks"] = _read_shocks(r)
-    cells["Prices"] = f"Prices!{r.wb['Prices'].tables['Prices'].ref}" if "Prices" in r.wb["Prices"].tables else "Prices"
+def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> tuple[dict[str, Any], set[str]]:
+    """The Hedge inputs as typed (text or numbers), and the names whose default formula has no value yet."""
     settings: dict[str, Any] = {}
-    pending: dict[str, str] = {}
+    pending: set[str] = set()
     for name in INPUT_NAMES:
         sheet, coord = locations[name]
         value, formula = r.value(sheet, coord)
         if formula is not None and value is None:
             if _norm_formula(formula) == _norm_formula(DEFAULT_FORMULAS.get(name, "")):
-                pending[name] = formula
+                pending.add(name)
                 continue
-            raise _err(spath, sheet, coord, f"{name} holds the formula {formula} with no saved value; type a value or save the file in Excel")
+            raise _err(r.path, sheet, coord, f"{name} holds the formula {formula} with no saved value; type a value or save the file in Excel")
         if name in TEXT_INPUTS:
             if _is_blank(value):
                 if name == "Contract":
                     settings[name] = ""
                     continue
-                raise _err(spath, sheet, coord, f"{name} is blank")
+                raise _err(r.path, sheet, coord, f"{name} is blank")
             settings[name] = str(value).strip()
         else:
             if _is_blank(value):
-                raise _err(spath, sheet, coord, f"{name} is blank; type a number")
-            settings[name] = _number(spath, sheet, coord, name, value)
+                raise _err(r.path, sheet, coord, f"{name} is blank; type a number")
+            settings[name] = _number(r.path, sheet, coord, name, value)
+    return settings, pending
+
+
+def _evaluate_defaults(r: _CellReader, settings: dict[str, Any], pending: set[str], holdings: pd.DataFrame,
+                       prices: pd.DataFrame, locations: Mapping[str, tuple[str, str]]) -> None:
+    """The template's default formulas, computed with hedgecore: last close and portfolio beta."""
     hedge_asset = settings["HedgeAsset"]
-    if hedge_asset not in prices.columns:
-        sheet, coord = locations["HedgeAsset"]
-        raise _err(spath, sheet, coord, f"hedge coin {hedge_asset} has no column in table Prices")
-    if settings["ContractType"] not in ("inverse", "linear"):
-        sheet, coord = locations["ContractType"]
-        raise _err(spath, sheet, coord, f"ContractType must be inverse or linear, got {settings['ContractType']!r}")
-    if settings["Rounding"] not in ROUNDING_MODES:
-        sheet, coord = locations["Rounding"]
-        raise _err(spath, sheet, coord, f"Rounding must be one of {', '.join(ROUNDING_MODES)}, got {settings['Rounding']!r}")
     if "HedgePrice" in pending:
-        closes = prices[hedge_asset].dropna()
-        if closes.empty:
+        last = float(prices[hedge_asset].iloc[-1])
+        if math.isnan(last):
             sheet, coord = locations["HedgePrice"]
-            raise _err(spath, sheet, coord, f"no closes for {hedge_asset} in Prices to take the hedge price from")
-        settings["HedgePrice"] = float(prices[hedge_asset].iloc[-1])
-        if math.isnan(settings["HedgePrice"]):
-            sheet, coord = locations["HedgePrice"]
-            raise _err(spath, sheet, coord, f"the last row of Prices has no close for {hedge_asset}")
+            empty = prices[hedge_asset].dropna().empty
+            raise _err(r.path, sheet, coord, f"no closes for {hedge_asset} in Prices to take the hedge price from"
+                       if empty else f"the last row of Prices has no close for {hedge_asset}")
+        settings["HedgePrice"] = last
     if "HedgeRatio" in pending:
         settings["HedgeRatio"] = _portfolio_beta(holdings, prices, hedge_asset)
-    ordered = {n: settings[n] for n in INPUT_NAMES}
+
+
+def _inputs(r: _CellReader) -> WorkbookInputs:
+    locations = {n: _name_dest(r.path, r.wb, n) for n in INPUT_NAMES + OUTPUT_NAMES}
+    cells = {n: f"{sheet}!{coord}" for n, (sheet, coord) in locations.items()}
+    prices = _read_prices(r)
+    holdings, cells["Holdings"] = _read_holdings(r, prices)
+    shocks, cells["Shocks"] = _read_shocks(r)
+    cells["Prices"] = f"Prices!{r.wb['Prices'].tables['Prices'].ref}" if "Prices" in r.wb["Prices"].tables else "Prices"
+    settings, pending = _read_settings(r, locations)
+    try:
+        settings = check_settings(settings, price_columns=prices.columns)
+    except InputError as exc:
+        sheet, coord = locations[exc.name]
+        raise _err(r.path, sheet, coord, str(exc)) from None
+    _evaluate_defaults(r, settings, pending, holdings, prices, locations)
     return WorkbookInputs(
-        path=spath,
+        path=r.path,
         holdings=holdings,
         prices=prices,
         shocks=shocks,
-        settings=MappingProxyType(ordered),
+        settings=MappingProxyType({n: settings[n] for n in INPUT_NAMES}),
         cells=MappingProxyType(cells),
         computed=frozenset(pending),
     )

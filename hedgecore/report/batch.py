@@ -25,8 +25,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HedgecoreError
-from .report import FORMATS, SUMMARY_CSV, Job, Outcome, output_paths, process_job
+from ..errors import HedgecoreError
+from .jobs import FORMATS, SUMMARY_CSV, Job, Outcome, output_paths, process_job
 
 __all__ = ["BatchResult", "expand_inputs", "plan_jobs", "run_batch"]
 
@@ -135,7 +135,7 @@ def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["hedgecore.report"])
+        ctx.set_forkserver_preload(["hedgecore.report.jobs"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -1,7 +1,7 @@
 """Write the Excel add-in files (xlwings Lite ``main.py`` and ``requirements.txt``).
 
 The package ships a copy of ``addin/main.py`` and ``addin/requirements.txt`` as package data
-(``hedgecore/addin_template/``; ``main.py.txt`` so that nothing imports or collects it), so an
+(``hedgecore/excel/addin_template/``; ``main.py.txt`` so that nothing imports or collects it), so an
 installed wheel can produce them: ``hedgecore addin -o FOLDER``. ``requirements.txt`` pins the
 installed hedgecore version. Nothing here imports xlwings.
 """
@@ -12,8 +12,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
-from .errors import HedgecoreError
+from .. import __version__
+from ..errors import HedgecoreError
 
 __all__ = ["write_addin_files", "addin_main_text", "addin_requirements_text"]
 
@@ -21,7 +21,7 @@ _TEMPLATE = "addin_template"
 
 
 def _read(name: str) -> str:
-    return resources.files("hedgecore").joinpath(_TEMPLATE, name).read_text(encoding="utf-8")
+    return resources.files("hedgecore.excel").joinpath(_TEMPLATE, name).read_text(encoding="utf-8")
 
 
 def addin_main_text() -> str:

@@ -1,4 +1,4 @@
-"""Read price histories and funding rates from CSV files (an I/O edge module).
+"""Read price histories and funding rates from CSV files (the data edge).
 
 Two price layouts are understood (see data/market/SOURCES.md for the bundled sample):
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["load_funding", "load_prices"]
 
@@ -173,7 +173,7 @@ def load_prices(
     Examples
     --------
     >>> from pathlib import Path
-    >>> folder = Path(__file__).resolve().parents[1] / "data" / "market" / "prices_daily"
+    >>> folder = Path(__file__).resolve().parents[2] / "data" / "market" / "prices_daily"
     >>> df = load_prices(folder, assets=["BTC", "ETH"])  # doctest: +SKIP
     >>> round(df.loc["2022-11-09", "BTC"])  # SOURCES.md sanity table: FTX day  # doctest: +SKIP
     15881

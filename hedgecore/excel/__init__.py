@@ -1,0 +1,19 @@
+"""The workbook edge: the template's layout contract, writing it, reading it back, the add-in files.
+
+* :mod:`~hedgecore.excel.layout` — the contract: sheets, tables, defined names, inputs, results
+  and their formulas (pure data);
+* :mod:`~hedgecore.excel.inputs` — the one validation of the Hedge inputs;
+* :mod:`~hedgecore.excel.writer` and :mod:`~hedgecore.excel.sheets` — writing the template;
+* :mod:`~hedgecore.excel.reader` — reading a filled template back by its names;
+* :mod:`~hedgecore.excel.styles` — colours and number formats shared with the report;
+* :mod:`~hedgecore.excel.addin` — writing the Excel add-in's files.
+
+openpyxl is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+from .reader import WorkbookInputs, read_workbook, read_workbook_and_book
+from .writer import write_example, write_template
+
+__all__ = ["WorkbookInputs", "read_workbook", "read_workbook_and_book", "write_example", "write_template"]

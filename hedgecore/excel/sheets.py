@@ -1,0 +1,459 @@
+"""The template's sheets, one writer function per sheet (openpyxl, imported inside the functions).
+
+What each sheet holds — names, inputs, results, formulas, formats — comes from
+:mod:`hedgecore.excel.layout`; this module only places it on the sheets and styles it.
+:func:`hedgecore.excel.writer.write_template` calls the functions in workbook order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..contracts import CONTRACT_TYPES, catalog
+from ..errors import WorkbookError
+from ..sizing import ROUNDING_MODES
+from . import layout, styles
+from .layout import Input, Validation
+
+__all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress"]
+
+Styles = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _define(wb: Any, name: str, sheet: str, ref: str) -> None:
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{ref}")
+
+
+def _abs(col: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"${get_column_letter(col)}${row}"
+
+
+def print_setup(ws: Any, *, landscape: bool, title_rows: str | None = None) -> None:
+    """A4, fit to one page wide, centred, narrow margins; ``title_rows`` repeat on each page."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _add_table(ws: Any, name: str, ref: str, style: str = "TableStyleMedium2") -> None:
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True, showColumnStripes=False)
+    ws.add_table(table)
+
+
+def _validation(ws: Any, rule: Validation, title: str, prompt: str, where: str, *, allow_blank: bool = True) -> None:
+    """Add an Excel data validation with its input prompt and error message."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(type=rule.type, operator=rule.operator, formula1=rule.formula1, formula2=rule.formula2,
+                        allow_blank=allow_blank)
+    dv.showInputMessage = True
+    dv.showErrorMessage = True
+    dv.promptTitle = title[:32]
+    dv.prompt = prompt[:255]
+    dv.errorTitle = title[:32]
+    dv.error = rule.error
+    dv.add(where)
+    ws.add_data_validation(dv)
+
+
+def _head(cell: Any, st: Styles, *, center: bool = True) -> None:
+    cell.fill, cell.font = st["head_fill"], st["head_font"]
+    if center:
+        cell.alignment = st["center"]
+
+
+def _title(ws: Any, st: Styles, title: str, note: str) -> None:
+    ws.sheet_view.showGridLines = False
+    ws["A1"] = title
+    ws["A1"].font = st["title"]
+    ws["A2"] = note
+    ws["A2"].font = st["note"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Guide
+# ---------------------------------------------------------------------------------------------
+
+_GUIDE_FILLED = ("Example: holdings in SOL, AVAX, DOT, LINK, ADA and XRP hedged with Binance ETHUSD_PERP (inverse), "
+                 "ETH collateral.")
+_GUIDE_EMPTY = "Empty template: fill the yellow cells in the order below, or generate a filled copy with `hedgecore template`."
+
+#: The Guide sheet: (section title, [(key, text), ...]).
+GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("What to fill, in order", (
+        ("1. Prices", "Table Prices: column Date (oldest first, one row per day), then one column of daily closes per asset, headed by the ticker used in Holdings, including the hedge coin."),
+        ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure and Weight are computed."),
+        ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon. Grey cells are the results."),
+        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %). The P&L table and chart beside it update."),
+        ("More rows", "Add holdings, prices or shocks by inserting rows inside the tables (not below them): the defined names the formulas use (Formulas > Name Manager, e.g. PricesData) then grow with them. Or regenerate: hedgecore template -o my.xlsx --holdings my.csv --prices prices_dir/"),
+    )),
+    ("Colour legend", (
+        ("Input", "Light yellow fill, blue text: type here. Drop-downs and ranges are checked (Data > Data Validation)."),
+        ("Computed", "Grey fill, bold black text: formulas; do not overwrite (except Hedge ratio and Hedge coin price, which hold default formulas)."),
+        ("Headers", "Dark blue: table headers."),
+    )),
+    ("Install the add-in", (
+        ("xlwings Lite", "Excel 365 / web: Home > Add-ins > search 'xlwings Lite' > Add. Open the xlwings Lite pane, paste addin/main.py into main.py and addin/requirements.txt into requirements.txt, then Restart. The formulas calculate."),
+        ("Classic (Windows)", 'pip install "hedgecore[excel]"; xlwings addin install; in the xlwings ribbon set UDF Modules to the add-in module (hedgecore\'s addin/main.py) and click Import Functions.'),
+        ("Without the add-in", "Cells calling HEDGE_CONTRACTS, BETA, HEDGE_PLAN, LIQUIDATION_PRICE, FUNDING_COST or SCENARIO_PNL show #NAME?. Batch mode (hedgecore) reads this file by its names and computes the same numbers in Python."),
+    )),
+    ("Units and signs", (
+        ("Money", "USD unless stated. Collateral and inverse margin are in coins of the hedge coin."),
+        ("Inverse contracts", "Face value in USD per contract (Binance ETHUSD_PERP: 10 USD); P&L and margin in the coin. Linear contracts: coins per contract, margin in USDT."),
+        ("Collateral is a long", "Coin posted as margin moves with the hedge coin, so the hedge notional is value x ratio + collateral x price."),
+        ("Funding", "Rate per 8 h; positive = longs pay shorts, so a short hedge receives it. Funding cost: negative = received."),
+        ("Rates", "Percent cells: 0.5 % = 0.005. Shocks are returns of the hedge coin; alts move beta x shock."),
+        ("Contracts", "Positive = short contracts (the hedge). Liquidation price: none = cannot be liquidated."),
+    )),
+    ("Data sources", (
+        ("Daily prices", "Yahoo Finance daily closes (UTC), via yifei99/SAL-Cryptopulse, Apache-2.0, Copyright 2024 Amit Kumar, Dr. Taoran Ji (columns reduced)."),
+        ("Funding rates", "Binance USD-M funding history via supervik/historical-funding-rates-fetcher, MIT, Copyright (c) 2024 supervik."),
+        ("Contracts", "Built-in catalog (hedgecore contracts); check the exchange's contract size before trading."),
+    )),
+)
+_LEGEND_STYLES = {"Input": ("input_fill", "input_font"), "Computed": ("calc_fill", "calc_font"),
+                  "Headers": ("head_fill", "head_font")}
+
+
+def write_guide(wb: Any, st: Styles, *, filled: bool) -> None:
+    """The Guide sheet (the workbook's first, active sheet): what to fill, legend, add-in, units, sources."""
+    ws = wb.active
+    ws.title = "Guide"
+    ws.sheet_view.showGridLines = False
+    for col, width in (("A", 3), ("B", 24), ("C", 92)):
+        ws.column_dimensions[col].width = width
+    ws["B1"] = "hedgecore — hedge an altcoin basket with a perpetual future"
+    ws["B1"].font = st["title"]
+    ws["B2"] = _GUIDE_FILLED if filled else _GUIDE_EMPTY
+    ws["B2"].font = st["note"]
+    row = 4
+    for title, items in GUIDE_SECTIONS:
+        ws.cell(row=row, column=2, value=title).font = st["h2"]
+        row += 1
+        for key, text in items:
+            a = ws.cell(row=row, column=2, value=key)
+            a.font = st["key"]
+            a.alignment = st["wrap"]
+            ws.cell(row=row, column=3, value=text).alignment = st["wrap"]
+            if key in _LEGEND_STYLES:
+                fill, font = _LEGEND_STYLES[key]
+                a.fill, a.font = st[fill], st[font]
+            ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(text) / 95)) + 2
+            row += 1
+        row += 1
+    print_setup(ws, landscape=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists (hidden) and Prices
+# ---------------------------------------------------------------------------------------------
+
+
+def write_lists(wb: Any, st: Styles) -> None:
+    """The hidden Lists sheet: catalog contract names (``ContractList``), types, rounding modes."""
+    ws = wb.create_sheet("Lists")
+    names = [s.name for s in catalog()]
+    for col, (head, values) in enumerate((("Contract", names), ("ContractType", CONTRACT_TYPES),
+                                          ("Rounding", ROUNDING_MODES)), start=1):
+        ws.cell(row=1, column=col, value=head)
+        for i, value in enumerate(values, start=2):
+            ws.cell(row=i, column=col, value=value)
+    for c in ("A", "B", "C"):
+        ws[f"{c}1"].font = st["head_font"]
+        ws[f"{c}1"].fill = st["head_fill"]
+    for col, width in (("A", 26), ("B", 14), ("C", 12)):
+        ws.column_dimensions[col].width = width
+    ws.sheet_state = "hidden"
+    _define(wb, "ContractList", "Lists", f"$A$2:$A${len(names) + 1}")
+
+
+def _price_formats(values: np.ndarray) -> list[str]:
+    """Four decimals for a column of coins below 10 USD, two otherwise."""
+    formats = []
+    for k in range(values.shape[1]):
+        col = values[:, k][~np.isnan(values[:, k])]
+        formats.append("#,##0.0000" if col.size and np.median(col) < 10 else "#,##0.00")
+    return formats
+
+
+def _price_rows(ws: Any, prices: pd.DataFrame) -> None:
+    values = prices.to_numpy(dtype=float)
+    formats = _price_formats(values)
+    for i, (date, row) in enumerate(zip(prices.index, values), start=2):
+        ws.cell(row=i, column=1, value=pd.Timestamp(date).to_pydatetime().replace(tzinfo=None)).number_format = styles.DATE
+        for j, v in enumerate(row, start=2):
+            cell = ws.cell(row=i, column=j, value=None if math.isnan(v) else float(v))
+            cell.number_format = formats[j - 2]
+
+
+def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: str) -> None:
+    """The Prices sheet: table ``Prices`` (Date, one close column per ticker) and its range names."""
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet("Prices")
+    tickers = [hedge_asset] if prices is None else [str(c) for c in prices.columns]
+    n = layout.PRICES_BLANK_ROWS if prices is None else len(prices)
+    headers = ["Date", *tickers]
+    if len(set(headers)) != len(headers) or any(not h for h in headers):
+        raise WorkbookError("price column headers must be unique, non-empty tickers other than Date")
+    for j, h in enumerate(headers, start=1):
+        _head(ws.cell(row=1, column=j, value=h), st)
+    if prices is not None:
+        _price_rows(ws, prices)
+    else:
+        for i in range(2, n + 2):
+            ws.cell(row=i, column=1).number_format = styles.DATE
+            for j in range(2, len(headers) + 1):
+                ws.cell(row=i, column=j).number_format = styles.PRICE
+    last_col = get_column_letter(len(headers))
+    _add_table(ws, "Prices", f"A1:{last_col}{n + 1}", style="TableStyleLight9")
+    ws.freeze_panes = "B2"
+    ws.column_dimensions["A"].width = 12
+    for j in range(2, len(headers) + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 12
+    _define(wb, "PricesDates", "Prices", f"$A$2:$A${n + 1}")
+    _define(wb, "PricesHeader", "Prices", f"$B$1:${last_col}$1")
+    _define(wb, "PricesData", "Prices", f"$B$2:${last_col}${n + 1}")
+    print_setup(ws, landscape=len(headers) > 10, title_rows="1:1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Portfolio
+# ---------------------------------------------------------------------------------------------
+
+
+def _holding_row(ws: Any, st: Styles, r: int, holding: tuple[str, float, float] | None) -> None:
+    """One Holdings row: the inputs (when given) and the computed columns' formulas."""
+    if holding is not None:
+        for j, value in enumerate(holding, start=1):
+            ws.cell(row=r, column=j, value=value)
+    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+        if col.formula is not None:
+            ws.cell(row=r, column=j, value=col.formula.format(r=r))
+    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+        cell = ws.cell(row=r, column=j)
+        cell.number_format = col.number_format
+        if col.is_input:
+            cell.fill, cell.font = st["input_fill"], st["input_font"]
+        else:
+            cell.fill = st["calc_fill"]
+
+
+def _holdings_totals(ws: Any, st: Styles) -> None:
+    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+        if col.header in layout.HOLDINGS_TOTALS:
+            formula, fmt = layout.HOLDINGS_TOTALS[col.header]
+            c = ws.cell(row=2, column=j, value=formula)
+            c.number_format, c.fill, c.font, c.border = fmt, st["calc_fill"], st["calc_font"], st["border"]
+
+
+def _holdings_validations(ws: Any, first: int, last: int) -> None:
+    rules = (
+        ("A", Validation("list", "=PricesHeader", "Pick a ticker that heads a column of Prices."),
+         "Asset", "Ticker of a column of the Prices sheet, e.g. SOL."),
+        ("B", Validation("decimal", "0", "Quantity must be a number >= 0.", "greaterThanOrEqual"),
+         "Quantity", "Coins held, 0 or more."),
+        ("C", Validation("decimal", "0", "Price must be a number > 0 (USD).", "greaterThan"),
+         "Price", "USD per coin now (default: the last close in Prices)."),
+    )
+    for col, rule, title, prompt in rules:
+        _validation(ws, rule, title, prompt, f"{col}{first}:{col}{last}")
+
+
+def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None) -> None:
+    """The Portfolio sheet: table ``Holdings`` (inputs and per-row formulas), totals above it, range names."""
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet("Portfolio", 1)
+    ws.sheet_view.showGridLines = False
+    ws["A1"] = "Portfolio — the altcoins to hedge"
+    ws["A1"].font = st["title"]
+    ws["A2"] = "Total"
+    ws["A2"].font = st["h2"]
+    h = layout.HOLDINGS_HEADER_ROW
+    n = len(holdings) if holdings is not None and len(holdings) else layout.HOLDINGS_BLANK_ROWS
+    first, last = h + 1, h + n
+    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+        _head(ws.cell(row=h, column=j, value=col.header), st)
+    rows = [] if holdings is None else list(holdings[["Asset", "Quantity", "Price"]].itertuples(index=False))
+    for i in range(n):
+        holding = (str(rows[i][0]), float(rows[i][1]), float(rows[i][2])) if i < len(rows) else None
+        _holding_row(ws, st, first + i, holding)
+    last_col = get_column_letter(len(layout.HOLDINGS_COLUMNS))
+    _add_table(ws, "Holdings", f"A{h}:{last_col}{last}")
+    _holdings_totals(ws, st)  # above the table, so rows can be added below it
+    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+        letter = get_column_letter(j)
+        _define(wb, col.name, "Portfolio", f"${letter}${first}:${letter}${last}")
+    ws["A3"] = "Fill Asset (a Prices header), Quantity (coins) and Price (USD). Beta: to the hedge coin (Hedge sheet), simple daily returns."
+    ws["A3"].font = st["note"]
+    _holdings_validations(ws, first, last)
+    ws.freeze_panes = f"A{first}"
+    for col, w in zip("ABCDEFG", (12, 14, 14, 16, 10, 16, 10)):
+        ws.column_dimensions[col].width = w
+    print_setup(ws, landscape=False, title_rows=f"{h}:{h}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hedge
+# ---------------------------------------------------------------------------------------------
+
+
+def _named_row(wb: Any, ws: Any, st: Styles, r: int, spec: Any, value: Any, kind: str) -> None:
+    """One Hedge-sheet row: label, the named cell (``kind`` "input" or "calc" style), name, unit, help."""
+    ws.cell(row=r, column=1, value=spec.label)
+    cell = ws.cell(row=r, column=2, value=value)
+    cell.fill, cell.font, cell.border = st[f"{kind}_fill"], st[f"{kind}_font"], st["border"]
+    if kind == "input":
+        cell.alignment = st["right"]
+    if spec.number_format:
+        cell.number_format = spec.number_format
+    ws.cell(row=r, column=3, value=spec.name).font = st["name"]
+    ws.cell(row=r, column=4, value=spec.unit).font = st["name"]
+    ws.cell(row=r, column=5, value=spec.help).font = st["note"]
+    _define(wb, spec.name, "Hedge", _abs(2, r))
+
+
+def _input_value(spec: Input, settings: Mapping[str, Any]) -> Any:
+    """The cell content of an input: the setting, else its default formula; blank text is an empty cell."""
+    value = settings.get(spec.name)
+    if value is None:
+        value = spec.formula or ""
+    return None if value == "" else value
+
+
+def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any]) -> None:
+    """The Hedge sheet: the named input cells (with validations) and the named result formulas."""
+    ws = wb.create_sheet("Hedge")
+    _title(ws, st, "Hedge — size the perpetual short",
+           "Yellow: inputs (defined names in column C). Grey: results. Hedge ratio and price hold default formulas; "
+           "type a number to override.")
+    for j, text in enumerate(("Item", "Value", "Name", "Unit", "Notes"), start=1):
+        _head(ws.cell(row=layout.HEDGE_FIRST_INPUT_ROW - 1, column=j, value=text), st, center=False)
+    ws.cell(row=layout.HEDGE_FIRST_INPUT_ROW - 2, column=1, value="Inputs").font = st["h2"]
+    for r, spec in enumerate(layout.INPUTS, start=layout.HEDGE_FIRST_INPUT_ROW):
+        _named_row(wb, ws, st, r, spec, _input_value(spec, settings), "input")
+        prompt = f"{spec.help} ({spec.unit})" if spec.unit else spec.help
+        _validation(ws, spec.validation, spec.label, prompt, f"B{r}")
+    top = layout.HEDGE_FIRST_OUTPUT_ROW
+    ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
+    for r, out in enumerate(layout.OUTPUTS, start=top):
+        _named_row(wb, ws, st, r, out, out.formula, "calc")
+    for col, w in zip("ABCDE", (24, 27, 18, 18, 80)):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = f"A{layout.HEDGE_FIRST_INPUT_ROW}"
+    print_setup(ws, landscape=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# StressTest
+# ---------------------------------------------------------------------------------------------
+
+
+def _shocks_table(wb: Any, ws: Any, st: Styles, values: list[float]) -> tuple[int, int]:
+    """Table ``Shocks`` in column A and its validation; returns its first and last data rows."""
+    h = layout.SHOCK_HEADER_ROW
+    first, last = h + 1, h + len(values)
+    _head(ws.cell(row=h, column=1, value="Shock"), st)
+    for i, s in enumerate(values):
+        c = ws.cell(row=first + i, column=1, value=s)
+        c.number_format, c.fill, c.font = styles.PCT, st["input_fill"], st["input_font"]
+    _add_table(ws, "Shocks", f"A{h}:A{last}")
+    _define(wb, "ShockValues", "StressTest", f"$A${first}:$A${last}")
+    _validation(ws, Validation("decimal", "-0.99", "A shock must be a return between -99 % and +1000 %.", "between", "10"),
+                "Shock", "Return of the hedge coin, e.g. -0.3 = -30 %; above -100 %.", f"A{first}:A{last}",
+                allow_blank=False)
+    return first, last
+
+
+def _stress_block(wb: Any, ws: Any, st: Styles, first: int, last: int) -> None:
+    """The ``SCENARIO_PNL`` array formula over its exact output range (header row included)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    h = layout.SHOCK_HEADER_ROW
+    c0 = layout.STRESS_FIRST_COL
+    c1 = c0 + len(layout.STRESS_COLUMNS) - 1
+    a, b = get_column_letter(c0), get_column_letter(c1)
+    ws.cell(row=h, column=c0).value = ArrayFormula(f"{a}{h}:{b}{last}", layout.STRESS_FORMULA)
+    _define(wb, "StressResult", "StressTest", f"${a}${h}:${b}${last}")
+    for j, fmt in zip(range(c0, c1 + 1), layout.STRESS_FORMATS):
+        _head(ws.cell(row=h, column=j), st)
+        for r in range(first, last + 1):
+            cell = ws.cell(row=r, column=j)
+            cell.number_format, cell.fill = fmt, st["calc_fill"]
+    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["B"].width = 8
+    for j in range(c0, c1 + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 14
+
+
+def _stress_chart(ws: Any, first: int, last: int) -> None:
+    """Native scatter chart of hedged vs unhedged value across the shocks, below the block."""
+    from openpyxl.chart import Reference, ScatterChart, Series
+
+    chart = ScatterChart()
+    chart.title = "Portfolio value: hedged vs unhedged"
+    chart.style = 2
+    chart.x_axis.title = "Shock to the hedge coin"
+    chart.y_axis.title = "Value (USD)"
+    chart.x_axis.number_format = "0%"
+    chart.y_axis.number_format = '"$"#,##0'
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.height, chart.width = 9, 22
+    chart.y_axis.crosses = "min"  # value axis at the left edge, not at shock 0
+    chart.x_axis.crosses = "min"
+    chart.legend.position = "b"
+    xref = Reference(ws, min_col=1, min_row=first, max_row=last)
+    for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):
+        col = layout.STRESS_FIRST_COL + layout.STRESS_COLUMNS.index(colname)
+        series = Series(Reference(ws, min_col=col, min_row=first, max_row=last), xref, title=colname)
+        series.marker.symbol = "circle"
+        series.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.width = 28575
+        series.marker.graphicalProperties.solidFill = color
+        series.smooth = False
+        chart.series.append(series)
+    ws.add_chart(chart, f"C{last + 2}")
+
+
+def write_stress(wb: Any, st: Styles, shocks: Iterable[float]) -> None:
+    """The StressTest sheet: table ``Shocks``, the ``SCENARIO_PNL`` block beside it, and its chart."""
+    ws = wb.create_sheet("StressTest")
+    _title(ws, st, "Stress test — P&L for moves of the hedge coin",
+           "Edit the yellow shocks (returns of the hedge coin; alts move beta x shock). Columns C:L are one "
+           "SCENARIO_PNL array formula.")
+    ws["A3"] = "Hedge coin:"
+    ws["A3"].font = st["name"]
+    ws["B3"] = "=HedgeAsset"
+    ws["B3"].font = st["calc_font"]
+    first, last = _shocks_table(wb, ws, st, [float(s) for s in shocks])
+    _stress_block(wb, ws, st, first, last)
+    _stress_chart(ws, first, last)
+    ws.freeze_panes = f"A{first}"
+    print_setup(ws, landscape=True)

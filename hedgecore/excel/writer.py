@@ -1,0 +1,275 @@
+"""Write the Excel hedge template, empty or filled with holdings and prices (the openpyxl edge).
+
+:func:`write_template` turns holdings, prices and Hedge inputs into a workbook that follows
+:mod:`hedgecore.excel.layout`: it prepares the inputs (:func:`_as_prices`, :func:`_as_holdings`,
+the settings checked by :func:`hedgecore.excel.inputs.check_settings`), lays out the sheets
+(:mod:`hedgecore.excel.sheets`) and writes the bytes reproducibly and atomically. Reading a
+filled template back is :mod:`hedgecore.excel.reader`.
+
+openpyxl is imported inside the functions, so ``import hedgecore`` never loads it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._atomic import atomic_write
+from ..errors import WorkbookError
+from . import sheets
+from .inputs import InputError, check_settings, fill_from_contract, parse_setting
+from .layout import DEFAULT_SETTINGS, DEFAULT_SHOCKS, EXAMPLE_PRICE_ASSETS, EXAMPLE_SETTINGS, SHEETS, TEMPLATE_TIMESTAMP
+from .styles import template_styles
+
+__all__ = ["write_template", "write_example"]
+
+_ZIP_TIME = TEMPLATE_TIMESTAMP.timetuple()[:6]
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs: prices, holdings, settings
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_prices(source: Any, assets: Iterable[str] | None = None) -> pd.DataFrame:
+    from ..data.files import load_prices
+
+    return load_prices(source, assets=list(assets) if assets is not None else None)
+
+
+def _select(df: pd.DataFrame, assets: Iterable[str] | None) -> pd.DataFrame:
+    if assets is None:
+        return df
+    missing = [a for a in assets if a not in df.columns]
+    if missing:
+        raise WorkbookError(f"prices have no column for {', '.join(missing)}")
+    return df[list(assets)]
+
+
+def _as_prices(prices: Any, assets: Iterable[str] | None) -> pd.DataFrame | None:
+    """A DataFrame indexed by Date from a DataFrame, a path, or a list of paths (joined on Date)."""
+    if prices is None:
+        return None
+    if isinstance(prices, pd.DataFrame):
+        df = _select(prices.copy(), assets)
+    elif isinstance(prices, (str, os.PathLike)):
+        df = _load_prices(prices, assets)
+    else:
+        frames = [_load_prices(p) for p in prices]
+        if not frames:
+            return None
+        df = pd.concat(frames, axis=1, join="outer").sort_index()
+        df = _select(df.loc[:, ~df.columns.duplicated()], assets)
+    df.index = pd.DatetimeIndex(df.index, name="Date")
+    return df.astype(float)
+
+
+def _read_holdings(holdings: Any) -> tuple[pd.DataFrame, str]:
+    """Asset / Quantity / Price columns from a DataFrame or a CSV path, and how to name it in errors."""
+    if isinstance(holdings, pd.DataFrame):
+        df, where = holdings.copy(), "holdings"
+    else:
+        where = str(holdings)
+        try:
+            df = pd.read_csv(holdings, dtype={"Asset": str})
+        except (OSError, ValueError) as exc:
+            raise WorkbookError(f"{where}: cannot read holdings CSV ({exc})") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    for col in ("Asset", "Quantity"):
+        if col not in df.columns:
+            raise WorkbookError(f"{where}: holdings need columns Asset, Quantity[, Price]; missing {col}")
+    if "Price" not in df.columns:
+        df["Price"] = np.nan
+    df = df[["Asset", "Quantity", "Price"]].copy()
+    df["Asset"] = df["Asset"].astype(str).str.strip()
+    return df, where
+
+
+def _parse_numbers(df: pd.DataFrame, where: str) -> None:
+    """Quantity and Price as floats in place; a bad cell names its CSV line (or row) and asset."""
+    for col in ("Quantity", "Price"):
+        raw = df[col]
+        parsed = pd.to_numeric(raw, errors="coerce").astype(float)
+        blank = raw.isna() | raw.astype(str).str.strip().eq("")
+        bad = np.flatnonzero((parsed.isna() & ~blank).to_numpy() | ~np.isfinite(parsed.fillna(0).to_numpy()))
+        if col == "Quantity":
+            bad = np.union1d(bad, np.flatnonzero(blank.to_numpy()))
+        if bad.size:
+            i = int(bad[0])
+            line = f" line {i + 2}" if where != "holdings" else f" row {i + 1}"  # CSV line 1 is the header
+            got = "a blank" if blank.iloc[i] else repr(raw.iloc[i])
+            raise WorkbookError(f"{where}{line}: {col} of {df['Asset'].iloc[i]} must be a number, got {got}")
+        df[col] = parsed
+    if (df["Quantity"] < 0).any():
+        bad_asset = df.loc[df["Quantity"] < 0, "Asset"].iloc[0]
+        raise WorkbookError(f"{where}: quantity of {bad_asset} is negative")
+
+
+def _as_holdings(holdings: Any, prices: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Asset / Quantity / Price; a missing or blank Price is the asset's last close in Prices."""
+    if holdings is None:
+        return None
+    df, where = _read_holdings(holdings)
+    _parse_numbers(df, where)
+    for i, row in df.iterrows():
+        if math.isnan(row["Price"]):
+            if prices is None or row["Asset"] not in prices.columns:
+                raise WorkbookError(f"{where}: no Price for {row['Asset']} and no price column to take its last close from")
+            closes = prices[row["Asset"]].dropna()
+            if closes.empty:
+                raise WorkbookError(f"{where}: no closes for {row['Asset']} in Prices")
+            df.at[i, "Price"] = float(closes.iloc[-1])
+    return df.reset_index(drop=True)
+
+
+def _settings(settings: Mapping[str, Any] | None, prices: pd.DataFrame | None) -> dict[str, Any]:
+    """The template defaults with the given inputs on top, checked; a catalog Contract sets type, size and coin."""
+    given = {name: parse_setting(name, value) for name, value in (settings or {}).items()}
+    merged: dict[str, Any] = {**DEFAULT_SETTINGS, **given}
+    fill_from_contract(merged, given)
+    try:
+        return check_settings(merged, price_columns=None if prices is None else prices.columns)
+    except InputError as exc:
+        raise WorkbookError(f"Hedge input {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_price_columns(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, hedge_asset: str) -> None:
+    if holdings is None or prices is None:
+        return
+    missing = [a for a in holdings["Asset"] if a not in prices.columns]
+    if hedge_asset not in prices.columns:
+        missing.append(hedge_asset)
+    if missing:
+        raise WorkbookError(f"Prices have no column for {', '.join(dict.fromkeys(missing))}")
+
+
+def _build(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings: Mapping[str, Any],
+           shocks: Iterable[float]) -> Any:
+    """The openpyxl workbook: every sheet of :data:`~hedgecore.excel.layout.SHEETS`, in that order."""
+    from openpyxl import Workbook
+
+    st = template_styles()
+    wb = Workbook()
+    hedge_asset = str(settings.get("HedgeAsset") or DEFAULT_SETTINGS["HedgeAsset"])
+    _check_price_columns(holdings, prices, hedge_asset)
+    sheets.write_guide(wb, st, filled=holdings is not None)
+    sheets.write_prices(wb, st, prices, hedge_asset)
+    sheets.write_portfolio(wb, st, holdings)
+    sheets.write_hedge(wb, st, settings)
+    sheets.write_stress(wb, st, shocks)
+    sheets.write_lists(wb, st)
+    wb._sheets = [wb[n] for n in SHEETS]  # noqa: SLF001 - openpyxl has no public reorder
+    wb.active = 0
+    props = wb.properties
+    props.creator = "hedgecore"
+    props.lastModifiedBy = "hedgecore"
+    props.title = "hedgecore hedge template"
+    props.created = TEMPLATE_TIMESTAMP
+    props.modified = TEMPLATE_TIMESTAMP
+    wb.calculation.fullCalcOnLoad = True
+    return wb
+
+
+def _deterministic_bytes(wb: Any) -> bytes:
+    """Serialise with openpyxl's writer, then rewrite the zip with fixed entry timestamps."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()  # unlike save_workbook, keeps properties.modified
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
+
+
+def write_template(
+    path: str | os.PathLike[str],
+    holdings: pd.DataFrame | str | os.PathLike[str] | None = None,
+    prices: pd.DataFrame | str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    assets: Iterable[str] | None = None,
+    shocks: Iterable[float] | None = None,
+) -> Path:
+    """Write the hedge template, empty or filled, atomically and reproducibly.
+
+    Parameters
+    ----------
+    path
+        Output ``.xlsx``.
+    holdings
+        DataFrame or CSV path with columns ``Asset``, ``Quantity`` and optionally ``Price``
+        (USD; a blank or missing price is the asset's last close in ``prices``).
+    prices
+        Daily closes: a DataFrame indexed by date with one column per ticker, or what
+        :func:`hedgecore.load_prices` reads (a wide CSV or a folder of ``<TICKER>-USD.csv``),
+        or a list of those (joined on date).
+    settings
+        Hedge inputs by defined name (:data:`~hedgecore.excel.layout.INPUT_NAMES`), e.g.
+        ``{"Collateral": 5}``. Strings are parsed (``"0.5%"`` → 0.005); ``None`` or ``"default"``
+        for ``HedgeRatio``/``HedgePrice`` keeps their default formulas; a string starting with
+        ``=`` is written as a formula.
+    assets
+        Price columns to keep (default: all loaded).
+    shocks
+        Returns of the hedge coin for the stress test (default −50 % … +50 % in 10 % steps).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written. The workbook properties carry
+        :data:`~hedgecore.excel.layout.TEMPLATE_TIMESTAMP` and zip entries a fixed time, so the
+        same inputs give the same bytes.
+
+    Raises
+    ------
+    WorkbookError
+        Unreadable holdings, a holding or the hedge coin without a price column, a bad setting.
+    """
+    price_df = _as_prices(prices, assets)
+    merged = _settings(settings, price_df)
+    hold_df = _as_holdings(holdings, price_df)
+    wb = _build(hold_df, price_df, merged, DEFAULT_SHOCKS if shocks is None else shocks)
+    out = Path(path)
+    data = _deterministic_bytes(wb)
+    atomic_write(out, lambda tmp: tmp.write_bytes(data))
+    return out
+
+
+def write_example(path: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Write the shipped example workbook (``templates/example_portfolio.xlsx``).
+
+    ``data_dir`` is the repository's ``data/market/prices_daily`` (default: found from this file);
+    holdings come from ``templates/example_holdings.csv``. Equivalent CLI::
+
+        hedgecore template -o templates/example_portfolio.xlsx --holdings templates/example_holdings.csv \\
+            --prices data/market/prices_daily --assets SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC \\
+            --set Collateral=10 --set Leverage=3 --set HorizonDays=30
+    """
+    root = Path(__file__).resolve().parents[2]
+    data = Path(data_dir) if data_dir is not None else root / "data" / "market" / "prices_daily"
+    return write_template(
+        path,
+        holdings=root / "templates" / "example_holdings.csv",
+        prices=data,
+        settings=EXAMPLE_SETTINGS,
+        assets=EXAMPLE_PRICE_ASSETS,
+    )

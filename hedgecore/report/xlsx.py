@@ -1,0 +1,379 @@
+"""The report workbook: the input's sheets with values in place of formulas, plus Summary and Rolling beta.
+
+:func:`build_report_workbook` fills every cell hedgecore computes with its value (the Hedge
+results and default-formula inputs by name, the Holdings columns, the StressTest block), replaces
+the remaining formulas by the values Excel cached, and adds a **Summary** sheet (the figures of
+:func:`hedgecore.report.figures.summary_figures`, the per-asset and stress tables, three native
+charts) and a **Rolling beta** sheet with the series behind the rolling-beta chart. openpyxl is
+imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..excel import styles
+from ..excel.layout import HOLDINGS_COMPUTED, STRESS_COLUMNS
+from .compute import ReportData
+from .figures import NO_LIQUIDATION, Figure, summary_figures
+
+__all__ = ["build_report_workbook"]
+
+_SIMPLE_NAME = re.compile(r"^=\s*([A-Za-z_][A-Za-z0-9_.]*)\s*$")
+_SIMPLE_SUM = re.compile(r"^=\s*SUM\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)\s*$", re.IGNORECASE)
+_SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _cell_value(x: Any) -> Any:
+    """A value openpyxl can store: numpy scalars unwrapped, NaN → blank, ±inf → ``none``."""
+    if isinstance(x, (np.floating, np.integer, np.bool_)):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None if np.isnan(x) else NO_LIQUIDATION
+    return x
+
+
+def _formula_text(value: Any) -> str | None:
+    text = getattr(value, "text", value)
+    return text if isinstance(text, str) and text.startswith("=") else None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+# --------------------------------------------------------------------------- values in place of formulas
+
+
+class _Filler:
+    """Replace every formula of the input workbook by the value hedgecore computed for it."""
+
+    def __init__(self, wb: Any, r: ReportData, source: Path) -> None:
+        self.wb, self.r, self.source = wb, r, source
+        self.names: dict[str, Any] = {**r.settings, **r.computed_names}
+        self.ranges: dict[str, list[Any]] = {}
+        self._cached = None
+
+    def cached(self, sheet: str, coord: str) -> Any:
+        """Excel's cached value of a formula hedgecore does not compute (a user's own formula)."""
+        if self._cached is None:
+            from openpyxl import load_workbook
+
+            self._cached = load_workbook(self.source, read_only=True, data_only=True)
+        try:
+            return self._cached[sheet][coord].value
+        except (KeyError, AttributeError, IndexError):
+            return None
+
+    def close(self) -> None:
+        if self._cached is not None:
+            self._cached.close()
+
+    def fill(self) -> None:
+        self._fill_names()
+        self._fill_holdings()
+        self._fill_stress()
+        for ws in self.wb.worksheets:
+            if ws.title == "Prices":  # read_workbook accepts numbers only there
+                continue
+            for row in ws.iter_rows():
+                for cell in row:
+                    text = _formula_text(cell.value)
+                    if text is not None:
+                        cell.value = self._evaluate(ws.title, cell.coordinate, text)
+
+    def _fill_names(self) -> None:
+        """Every single-cell defined name hedgecore knows (inputs and results) gets its value."""
+        wb = self.wb
+        for name, value in self.names.items():
+            dn = wb.defined_names.get(name)
+            if dn is None:
+                continue
+            for sheet, ref in dn.destinations:
+                if sheet in wb.sheetnames and ":" not in ref:
+                    wb[sheet][ref.replace("$", "")].value = _cell_value(value)
+
+    def _evaluate(self, sheet: str, coord: str, text: str) -> Any:
+        m = _SIMPLE_NAME.match(text)
+        if m and m.group(1) in self.names:
+            return _cell_value(self.names[m.group(1)])
+        m = _SIMPLE_SUM.match(text)
+        if m and m.group(1) in self.ranges:
+            return float(np.nansum([v for v in self.ranges[m.group(1)] if isinstance(v, (int, float))]))
+        return self.cached(sheet, coord)
+
+    def _fill_holdings(self) -> None:
+        from openpyxl.utils.cell import range_boundaries
+
+        ws = self.wb["Portfolio"]
+        table = ws.tables[next(k for k in ws.tables if k.lower() == "holdings")]
+        c1, r1, c2, r2 = range_boundaries(table.ref)
+        cols = {_text(ws.cell(row=r1, column=c).value): c for c in range(c1, c2 + 1)}
+        rows = iter(self.r.holdings.to_dict(orient="records"))
+        for name in HOLDINGS_COMPUTED.values():
+            self.ranges[name] = []
+        for rr in range(r1 + 1, r2 + 1):
+            record = None if _text(ws.cell(row=rr, column=cols["Asset"]).value) == "" else next(rows)
+            for col, name in HOLDINGS_COMPUTED.items():
+                if col not in cols:
+                    continue
+                v = None if record is None else _cell_value(record[col])
+                ws.cell(row=rr, column=cols[col]).value = v
+                self.ranges[name].append(v)
+
+    def _fill_stress(self) -> None:
+        from openpyxl.utils.cell import range_boundaries
+
+        dn = self.wb.defined_names.get("StressResult")
+        if dn is None:
+            return
+        stress = self.r.stress
+        for sheet, ref in dn.destinations:
+            ws = self.wb[sheet]
+            c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+            for j, col in enumerate(STRESS_COLUMNS[: c2 - c1 + 1]):
+                ws.cell(row=r1, column=c1 + j).value = col
+                values = stress[col].to_numpy(dtype=float) if col in stress else []
+                for i in range(r2 - r1):
+                    ws.cell(row=r1 + 1 + i, column=c1 + j).value = _cell_value(values[i]) if i < len(values) else None
+
+
+# --------------------------------------------------------------------------- Summary sheet
+
+
+def _write_table(ws: Any, st: dict[str, Any], top: int, title: str, headers: Sequence[str],
+                 rows: Iterable[Sequence[Any]], formats: Sequence[str]) -> tuple[int, int]:
+    """A small banded table at ``top``; returns (first data row, last data row)."""
+    ws.cell(row=top, column=1, value=title).font = st["section"]
+    for j, h in enumerate(headers, start=1):
+        c = ws.cell(row=top + 1, column=j, value=h)
+        c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
+    r = top + 1
+    for r, values in enumerate(rows, start=top + 2):
+        for j, (v, fmt) in enumerate(zip(values, formats), start=1):
+            c = ws.cell(row=r, column=j, value=_cell_value(v))
+            c.number_format = fmt
+            c.border = st["bottom"]
+    return top + 2, r
+
+
+def _figure_rows(ws: Any, st: dict[str, Any], figures: list[Figure], row: int) -> int:
+    """The figures by section (label, value, note) from ``row``; returns the row after the last section."""
+    sections: dict[str, list[Figure]] = {}
+    for f in figures:
+        sections.setdefault(f.section, []).append(f)
+    for section, figs in sections.items():
+        ws.cell(row=row, column=1, value=section).font = st["section"]
+        row += 1
+        for f in figs:
+            ws.cell(row=row, column=1, value=f.label).font = st["label"]
+            c = ws.cell(row=row, column=2, value=_cell_value(f.value))
+            c.font, c.number_format, c.alignment = st["value"], f.number_format, st["right"]
+            if f.note:
+                ws.cell(row=row, column=3, value=f.note).font = st["note"]
+            for j in (1, 2):
+                ws.cell(row=row, column=j).border = st["bottom"]
+            if f.key in ("sha256", "file"):  # long text runs on into the empty note columns
+                c.alignment = st["left"]
+            if f.key == "sha256":
+                c.font = st["small"]
+            row += 1
+        row += 1
+    return row
+
+
+def _chart_style(chart: Any, title: str, x_title: str, y_title: str, y_fmt: str) -> None:
+    chart.title = title
+    chart.style = 10
+    chart.height, chart.width = 7.6, 17.0
+    chart.x_axis.title, chart.y_axis.title = x_title, y_title
+    chart.y_axis.number_format = y_fmt
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.legend.position = "b"
+
+
+def _stress_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
+    """Clustered columns of unhedged vs hedged P&L per shock, at H4."""
+    from openpyxl.chart import BarChart, Reference
+
+    chart = BarChart()
+    chart.type, chart.grouping = "col", "clustered"
+    _chart_style(chart, "Stress test: P&L unhedged vs hedged", f"{r.hedge_asset} shock", "P&L (USD)", '"$"#,##0')
+    chart.add_data(Reference(ws, min_col=3, max_col=4, min_row=first - 1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.x_axis.number_format = "0%"
+    chart.x_axis.tickLblPos = "low"
+    for series, color in zip(chart.series, ("C00000", "1F4E9E")):
+        series.graphicalProperties.solidFill = color
+        series.graphicalProperties.line.solidFill = color
+    chart.gapWidth = 60
+    ws.add_chart(chart, "H4")
+
+
+def _beta_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
+    """Beta per asset beside the Holdings table; horizontal bars in table order for many assets."""
+    from openpyxl.chart import BarChart, Reference
+
+    chart = BarChart()
+    many = len(r.holdings) > 12
+    chart.type = "bar" if many else "col"
+    _chart_style(chart, f"Beta to {r.hedge_asset} per asset", "", "Beta", "0.00")
+    chart.add_data(Reference(ws, min_col=4, min_row=first - 1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.legend = None
+    chart.series[0].graphicalProperties.solidFill = "2E75B6"
+    chart.gapWidth = 40
+    chart.x_axis.tickLblPos = "low"
+    if many:
+        chart.x_axis.scaling.orientation = "maxMin"  # first asset on top, as in the table
+        chart.x_axis.tickLblSkip = 1
+        chart.height = 2.5 + 0.45 * len(r.holdings)
+    ws.add_chart(chart, f"H{first - 1}")
+
+
+def _rolling_chart(ws: Any, rb: Any, r: ReportData) -> None:
+    """Rolling basket beta (from the Rolling beta sheet) with the full-period beta as a dashed line, at H21."""
+    from openpyxl.chart import Reference, ScatterChart, Series
+
+    line = ScatterChart(scatterStyle="line")
+    _chart_style(line, f"Rolling {r.rolling_window}-day beta to {r.hedge_asset}", "", "Beta", "0.00")
+    n = len(r.rolling)
+    lines = ((Reference(rb, min_col=2, min_row=1, max_row=n + 1), Reference(rb, min_col=1, min_row=2, max_row=n + 1),
+              "2E75B6", 15875, None),
+             (Reference(rb, min_col=5, min_row=1, max_row=3), Reference(rb, min_col=4, min_row=2, max_row=3),
+              "C00000", 12700, "dash"))
+    for values, dates, color, width, dash in lines:
+        series = Series(values, dates, title_from_data=True)
+        series.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.width = width
+        series.graphicalProperties.line.dashStyle = dash
+        series.marker.symbol = "none"
+        series.smooth = False
+        line.series.append(series)
+    # A date axis on a scatter chart: serial days, a label every ~6 months.
+    first, last = (float((d - _SERIAL_EPOCH).days) for d in (r.first_date, r.last_date))
+    line.x_axis.scaling.min, line.x_axis.scaling.max = first, last
+    line.x_axis.majorUnit = max(1.0, round((last - first) / 6))
+    line.x_axis.number_format = "mmm yyyy"
+    line.x_axis.tickLblPos = "low"
+    ws.add_chart(line, "H21")
+
+
+def _summary_print_layout(ws: Any) -> None:
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "1:2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.center.text = "&F — &A — page &P of &N"
+
+
+def _summary_sheet(wb: Any, r: ReportData) -> None:
+    """The Summary sheet: title, figures by section, Holdings and stress tables, three charts."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    st = styles.report_styles()
+    ws = wb.create_sheet("Summary", 0)
+    ws.sheet_view.showGridLines = False
+    ws.sheet_properties.tabColor = styles.HEADER_FILL
+    ws["A1"] = f"Hedge report — {r.source_name}"
+    ws["A1"].font = st["title"]
+    ws["A2"] = (f"Computed by hedgecore {__version__} on {r.generated_at} from the inputs of the workbook; "
+                "every figure below and in the sheets is a value, not a formula.")
+    ws["A2"].font = st["subtitle"]
+    row = _figure_rows(ws, st, summary_figures(r), 4)
+    ws.row_breaks.append(Break(id=row - 1))  # the tables start a printed page
+    h = r.holdings
+    a_first, a_last = _write_table(
+        ws, st, row, "Holdings", ("Asset", "Value (USD)", "Weight", "Beta", "Beta exposure (USD)"),
+        h[["Asset", "Value", "Weight", "Beta", "Beta exposure"]].itertuples(index=False),
+        ("@", styles.USD0, styles.PCT, styles.BETA, styles.USD0))
+    s = r.stress
+    liquidated = s["Liquidated"] if "Liquidated" in s else pd.Series(False, index=s.index)
+    s_first, s_last = _write_table(
+        ws, st, a_last + 2, f"Stress test ({r.hedge_asset} shock; alts move beta × shock; funding over the horizon)",
+        ("Shock", "Hedge price", "Unhedged P&L", "Hedged P&L", "Liquidated"),
+        zip(s["Shock"], s["Hedge price"], s["Unhedged P&L"], s["Net P&L"], np.where(liquidated, "yes", "")),
+        (styles.PCT_SIGNED, styles.USD_PRICE, styles.USD0, styles.USD0, "@"))
+    for rr in range(s_first, s_last + 1):
+        ws.cell(row=rr, column=5).alignment = st["right"]
+    for col, width in zip("ABCDEFG", (36, 23, 15, 15, 19, 3, 3)):
+        ws.column_dimensions[col].width = width
+    _stress_chart(ws, r, s_first, s_last)
+    _beta_chart(ws, r, a_first, a_last)
+    _rolling_chart(ws, _rolling_sheet(wb, r), r)
+    _summary_print_layout(ws)
+
+
+def _rolling_sheet(wb: Any, r: ReportData) -> Any:
+    """The series behind the rolling-beta chart: Date, rolling beta, full-period basket beta."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    st = styles.report_styles()
+    at = wb.sheetnames.index("StressTest") + 1 if "StressTest" in wb.sheetnames else len(wb.sheetnames)
+    ws = wb.create_sheet("Rolling beta", at)
+    ws.sheet_view.showGridLines = False
+    heads = ("Date", f"Rolling {r.rolling_window}-day beta", "", "Date", "Full-period beta")
+    for j, text in enumerate(heads, start=1):
+        if text:
+            c = ws.cell(row=1, column=j, value=text)
+            c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
+    for i, (d, b) in enumerate(zip(r.rolling.index, r.rolling.to_numpy()), start=2):
+        ws.cell(row=i, column=1, value=pd.Timestamp(d).to_pydatetime()).number_format = styles.DATE
+        ws.cell(row=i, column=2, value=_cell_value(b)).number_format = styles.BETA
+    # The full-period basket beta as a two-point line from the first to the last date.
+    for i, d in enumerate((r.first_date, r.last_date), start=2):
+        ws.cell(row=i, column=4, value=d.to_pydatetime()).number_format = styles.DATE
+        ws.cell(row=i, column=5, value=_cell_value(r.basket.beta)).number_format = styles.BETA
+    for col, width in zip("ABCDE", (12, 22, 3, 12, 16)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    return ws
+
+
+def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> Any:
+    """The report workbook: the input's sheets with values in place of formulas, plus Summary and Rolling beta.
+
+    ``workbook`` is the input already loaded with openpyxl (``data_only=False``); loaded here if
+    not given. The input file is never written.
+    """
+    if workbook is None:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(source)
+    wb = workbook
+    filler = _Filler(wb, r, source)
+    try:
+        filler.fill()
+    finally:
+        filler.close()
+    for name in ("Summary", "Rolling beta"):
+        if name in wb.sheetnames:  # a report fed back in: replace, don't duplicate
+            del wb[name]
+    _summary_sheet(wb, r)
+    wb.active = 0
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws.title == "Summary"
+    wb.calculation.fullCalcOnLoad = False
+    props = wb.properties
+    props.title = f"hedgecore report — {r.source_name}"
+    props.lastModifiedBy = f"hedgecore {__version__}"
+    props.modified = datetime.now(timezone.utc).replace(tzinfo=None)
+    return wb
