@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import compare, header  # noqa: E402
 
-from hedgecore.prices import load_prices  # noqa: E402
+from hedgecore.data.files import load_prices  # noqa: E402
 from hedgecore.stats import beta, ewm_beta, rolling_beta  # noqa: E402
 
 GRID_N = (500, 1_000, 2_000, 5_000, 10_000)
