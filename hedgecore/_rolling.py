@@ -283,14 +283,16 @@ def _carry_in(ends: np.ndarray, carry: np.ndarray, last: np.ndarray, L: int, c: 
     return ends[:, :-1], new_carry
 
 
-def _frame_weights(dst: np.ndarray, running: np.ndarray, b0: int, L: int, c: float, factor: float) -> None:
-    """Weight sum up to each row of blocks ``b0, b0+1, ...`` in each block's frame, times ``factor``.
+def _frame_weights(dst: np.ndarray, running: np.ndarray, b0: int, L: int, c: float) -> bool:
+    """Weight sum up to each row of blocks ``b0, b0+1, ...``, in each block's frame, into ``dst``.
 
-    ``running`` is already multiplied by ``factor``; rows before block ``j`` weigh
-    ``(1 - a**(j*L)) / (1 - a)`` at its start, ``a`` times that one row later.
+    Rows before block ``j`` weigh ``(1 - a**(j*L)) / (1 - a)`` at its start, ``a`` times that
+    one row later. Returns True once ``a**(b0*L)`` is below float resolution: from then on every
+    block has the same weights, so ``dst`` holds them for all later blocks too.
     """
-    before = np.expm1(np.arange(b0, b0 + dst.shape[0]) * (-L * c)) * (math.exp(-c) * factor / math.expm1(-c))
+    before = np.expm1(np.arange(b0, b0 + dst.shape[0]) * (-L * c)) * (math.exp(-c) / math.expm1(-c))
     np.add(running, before[:, None], out=dst)
+    return math.expm1(-b0 * L * c) == -1.0
 
 
 def _ewm_blocks(y: np.ndarray, x: np.ndarray, h: float, out: np.ndarray) -> None:
@@ -309,6 +311,7 @@ def _ewm_blocks(y: np.ndarray, x: np.ndarray, h: float, out: np.ndarray) -> None
     rows = work[4 * size : 8 * size].reshape(4, per_chunk, L)
     wts = work[8 * size :].reshape(per_chunk, L)
     ends, carry = np.empty((2, per_chunk + 1), complex), np.zeros(2, complex)
+    steady = False  # weights no longer change from block to block
     for b0 in range(0, n_blocks, per_chunk):
         nb = min(per_chunk, n_blocks - b0)
         lo, hi = b0 * L, min(m, (b0 + nb) * L)
@@ -323,7 +326,7 @@ def _ewm_blocks(y: np.ndarray, x: np.ndarray, h: float, out: np.ndarray) -> None
         for i, part in enumerate((data[0].real, data[0].imag, data[1].real, data[1].imag)):
             carried = before[i // 2].real if i % 2 == 0 else before[i // 2].imag
             np.add(part, carried[:, None], out=rows[i, :nb])
-        _frame_weights(wts[:nb], running, b0, L, c, 1.0)
+        steady = steady or _frame_weights(wts[:nb], running, b0, L, c)
         v = rows[:, :nb].reshape(4, -1)[:, : hi - lo]
         _slope_into(out[lo:hi], v[0], v[1], v[2], v[3], wts[:nb].reshape(-1)[: hi - lo])
 
