@@ -241,9 +241,17 @@ class _Returns:
     """Cleaned return columns plus where they sit among the (aligned) input rows."""
 
     cols: tuple[np.ndarray, ...]
-    rows: np.ndarray  # input-row position of each return
+    rows: np.ndarray | range  # input-row position of each return (a range when there are no gaps)
     n_rows: int
     index: pd.Index | None
+
+
+def _all_usable(arrays: Sequence[np.ndarray], data: str) -> bool:
+    """No cell is missing: a finite sum has no NaN or inf terms (an overflowing sum only sends
+    the data to the cell-by-cell check); prices must also be non-zero."""
+    if not all(math.isfinite(float(np.add.reduce(a))) for a in arrays):
+        return False
+    return data != "prices" or all(bool(a.all()) for a in arrays)
 
 
 def _prepare(
@@ -288,15 +296,16 @@ def _prepare(
             )
         index = next((i for i in indexes if i is not None), None)
 
-    mask = np.isfinite(arrays[0])
-    for a in arrays[1:]:
-        mask &= np.isfinite(a)
-    if data == "prices":
-        for a in arrays:
-            mask &= a != 0
-    if mask.all():  # common case: nothing missing, no copies
-        rows, cols = np.arange(mask.size), list(arrays)
+    rows: np.ndarray | range
+    if _all_usable(arrays, data):  # common case: nothing missing, no copies
+        rows, cols = range(arrays[0].size), list(arrays)
     else:
+        mask = np.isfinite(arrays[0])
+        for a in arrays[1:]:
+            mask &= np.isfinite(a)
+        if data == "prices":
+            for a in arrays:
+                mask &= a != 0
         rows = np.flatnonzero(mask)
         cols = [a[rows] for a in arrays]
 
@@ -305,10 +314,10 @@ def _prepare(
             raise InvalidInputError('freq needs data="prices" (returns cannot be resampled by taking the last value)')
         if not (isinstance(index, pd.DatetimeIndex) and all(i is not None for i in indexes)):
             raise InvalidInputError("freq needs date-indexed pandas input (Series with a DatetimeIndex)")
-        frame = resample_prices(pd.DataFrame(dict(enumerate(cols)), index=index[rows]), freq)
+        frame = resample_prices(pd.DataFrame(dict(enumerate(cols)), index=index[np.asarray(rows)]), freq)
         cols = [frame[k].to_numpy() for k in range(len(cols))]
         index = frame.index
-        rows = np.arange(len(frame))
+        rows = range(len(frame))
 
     if data == "prices":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -595,7 +604,7 @@ def _placed(r: _Returns, like_series: bool, fill: Callable[[np.ndarray], None]) 
     result, so there is no second pass.
     """
     out = np.empty(r.n_rows)
-    m = r.rows.size
+    m = len(r.rows)
     if m and r.rows[-1] - r.rows[0] == m - 1:  # contiguous rows
         start = int(r.rows[0])
         out[:start] = np.nan
