@@ -15,13 +15,15 @@ Fixed-seed prices (1,200 and 100,000 rows). Times the same numbers three ways:
 
 Also times a reference variant that reads the ranges with the "raw" converter (no per-cell
 cleaning) to show where the time goes. Invariant: all results equal the core's beta.
+
+Variants are interleaved round by round (benchmarks/_harness.py); each line quotes the median
+time and the median per-round ratio to the core with its IQR and range.
 """
 
+import argparse
 import asyncio
 import os
-import statistics
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -30,6 +32,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # noncommercial o
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "addin"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import xlwings  # noqa: E402
@@ -38,6 +41,7 @@ from xlwings.server import custom_functions_call  # noqa: E402
 
 import hedgecore.stats  # noqa: E402
 import main  # noqa: E402  (addin/main.py)
+from _harness import compare, header  # noqa: E402
 
 
 def prices(n, seed):
@@ -70,15 +74,6 @@ def call(module, name, *ranges):
     return asyncio.run(custom_functions_call(payload, module))[0][0]
 
 
-def timed(fn, repeat):
-    times, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), value
-
-
 def pyodide_stub(on):
     if on:
         ffi = types.ModuleType("pyodide.ffi")
@@ -91,27 +86,37 @@ def pyodide_stub(on):
         sys.modules.pop("pyodide.ffi", None)
 
 
+def dispatch(module, name, ranges, stub):
+    """A variant: one Excel call through xlwings' dispatch, with or without the Pyodide stub."""
+    def run():
+        pyodide_stub(stub)
+        return call(module, name, *ranges)
+    return run
+
+
 def main_bench():
-    print(f"xlwings {xlwings.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
-    print(f"{'rows':>8} {'variant':<8} {'time (ms)':>10} {'x core':>8}")
-    for n, repeat in ((1_200, 20), (100_000, 3)):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    args = ap.parse_args()
+    print(header("bench_addin: BETA through xlwings' Office.js dispatch vs the core"))
+    for n in (1_200, 100_000):
         asset, bench = prices(n, seed=n)
-        a_range, b_range = [[v] for v in asset.tolist()], [[v] for v in bench.tolist()]
-        core_t, core_v = timed(lambda: hedgecore.stats.beta(asset, bench), max(repeat, 20))
-        print(f"{n:>8} {'core':<8} {core_t * 1e3:>10.2f} {1.0:>8.1f}")
-        rows = []
-        for label, stub, module, name, rep in (
-            ("excel", False, main, "beta", 1 if n > 10_000 else repeat),
-            ("lite", True, main, "beta", repeat),
-            ("raw-ref", True, RAW, "raw_beta", repeat),
-        ):
-            pyodide_stub(stub)
-            t, v = timed(lambda: call(module, name, a_range, b_range), rep)
+        ranges = ([[v] for v in asset.tolist()], [[v] for v in bench.tolist()])
+        core_v = hedgecore.stats.beta(asset, bench)
+        variants = {
+            "core": lambda: hedgecore.stats.beta(asset, bench),
+            "excel": dispatch(main, "beta", ranges, False),
+            "lite": dispatch(main, "beta", ranges, True),
+            "raw-ref": dispatch(RAW, "raw_beta", ranges, True),
+        }
+        for label, fn in variants.items():
+            v = fn()
             assert abs(v - core_v) <= 1e-12 * abs(core_v), (label, v, core_v)
-            rows.append((label, t))
+        res = compare(variants, baseline="core", rounds=args.rounds)
         pyodide_stub(False)
-        for label, t in rows:
-            print(f"{n:>8} {label:<8} {t * 1e3:>10.2f} {t / core_t:>8.1f}")
+        print(f"\n{n:,} rows (time per call; ratio to core: median (IQR, range) over {args.rounds} rounds)")
+        for label in variants:
+            print("  " + res.line(label))
 
 
 if __name__ == "__main__":

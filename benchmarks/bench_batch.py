@@ -1,16 +1,20 @@
 """Benchmark `hedgecore report`: one report against the openpyxl load+save floor, and batch throughput.
 
-Run from the repository root:  python benchmarks/bench_batch.py [--n 200] [--keep DIR]
+Run from the repository root:  nice python benchmarks/bench_batch.py [--n 40] [--rounds 3] [--busy] [--keep DIR]
 
-Measures, in one run:
+Measures, in one run, every comparison interleaved round by round (benchmarks/_harness.py) and
+quoted as the median per-round ratio with its IQR and range:
 1. the example report (hedgecore/examples/example_portfolio.xlsx) against the floor of loading and
-   saving that same workbook with openpyxl (best of 3 each);
+   saving that same workbook with openpyxl;
 2. a 50-asset x 5-year workbook (fixed-seed synthetic prices: the bundled data has 12 coins and
    3.3 years) against its floor;
-3. reports per second over N workbooks generated with write_template from the real data in
-   data/market/prices_daily (holdings, hedge coin and settings varied with a fixed seed), at
-   --jobs 1 and --jobs 2, the per-workbook load+save floor over the same files, and the parallel
-   efficiency rate(2) / (2 * rate(1)).
+3. N workbooks generated with write_template from the real data in data/market/prices_daily
+   (holdings, hedge coin and settings varied with a fixed seed): per round, the load+save floor
+   over all of them, ``run_batch`` with --jobs 1 and with --jobs 2. Reported per workbook: wall
+   time and CPU time (this process plus its worker processes, sampled from /proc), and the
+   parallel efficiency t(jobs 1) / (2 * t(jobs 2)). On a shared machine efficiency falls when
+   another process holds a core; CPU per workbook shows whether the work itself grew.
+   ``--busy`` starts a spinning process (one core) for section 3, to measure exactly that.
 Goals (docs/batch-reports.md): per-workbook time <= 3x the floor; parallel efficiency >= 80 % on 2 cores.
 Invariant asserted: every report is written, none fails.
 """
@@ -18,9 +22,8 @@ Invariant asserted: every report is written, none fails.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,8 +34,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import openpyxl  # noqa: E402
+from _harness import DescendantCpu, compare, header  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.excel import write_template  # noqa: E402
@@ -42,15 +47,6 @@ DATA = ROOT / "data" / "market" / "prices_daily"
 EXAMPLE = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
 ALTS = ["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP", "BNB", "DOGE", "TRX"]
 HEDGES = {"ETH": "binance:ETHUSD_PERP", "BTC": "binance:BTCUSD_PERP"}
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def floor(path: Path, out: Path) -> None:
@@ -99,69 +95,69 @@ def big_workbook(path: Path, n_assets: int = 50, days: int = 5 * 365 + 1, seed: 
     return path
 
 
-def machine() -> str:
-    cpu = platform.processor() or ""
+def single_reports(work: Path, rounds: int) -> None:
+    big = big_workbook(work / "big_50x5y.xlsx")
+    for label, path in (("example report (6 alts x 1193 days)", EXAMPLE), ("50 assets x 5 years", big)):
+        report_once(path, work / "single")  # warm-up (imports, caches)
+        res = compare({"floor": lambda: floor(path, work / "floor.xlsx"),
+                       "report": lambda: report_once(path, work / "single")},
+                      baseline="floor", rounds=rounds, inner=1)
+        print(f"{label:<38} report {res.time('report').median:6.3f} s   load+save floor "
+              f"{res.time('floor').median:6.3f} s   ratio {res.ratio('report')}x (goal <= 3x)")
+
+
+def batch_throughput(work: Path, n: int, rounds: int, busy: bool) -> None:
+    inputs = work / "inputs"
+    inputs.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
+    paths = generate(inputs, n)
+    print(f"generated {len(paths)} workbooks in {time.perf_counter() - t0:.1f} s")
+
+    def floors() -> None:
+        for p in paths:
+            floor(p, work / "floor.xlsx")
+
+    def batch(jobs: int):
+        def run() -> None:
+            out = work / f"out_jobs{jobs}"
+            shutil.rmtree(out, ignore_errors=True)
+            result = run_batch([inputs], out, jobs=jobs, quiet=True, echo=lambda text, err: None)
+            assert (result.written, result.failed) == (len(paths), 0), result.final_line
+        return run
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count()
-    return (f"{cpu}, {cores} CPUs available; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}; openpyxl {openpyxl.__version__}; hedgecore {hc.__version__}")
+        exclude = frozenset() if spinner is None else frozenset({spinner.pid})
+        with DescendantCpu(exclude=exclude) as meter:
+            res = compare({"floor": floors, "jobs1": batch(1), "jobs2": batch(2)}, baseline="floor",
+                          rounds=rounds, inner=1, warmup=0, cpu_clock=meter.seconds)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+    print(f"per workbook over {len(paths)} workbooks, {rounds} rounds" + (" (one core kept busy)" if busy else "")
+          + ": median (IQR, range)")
+    for name in ("floor", "jobs1", "jobs2"):
+        wall, cpu = res.time(name), res.cpu(name)
+        print(f"  {name:<6} wall {wall.format('.3f', 1 / len(paths))} s   CPU {cpu.format('.3f', 1 / len(paths))} s")
+    print(f"  --jobs 1 / floor: {res.ratio('jobs1')}x (goal <= 3x)")
+    eff = res.ratio("jobs1", to="jobs2")
+    print(f"  parallel efficiency t(jobs 1) / (2 t(jobs 2)): {eff.format('.0%', 0.5)} (goal >= 80 %)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=200, help="generated workbooks for the batch (default 200)")
+    ap.add_argument("--n", type=int, default=40, help="generated workbooks for the batch (default 40)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    ap.add_argument("--busy", action="store_true", help="keep one core busy during the batch section")
     ap.add_argument("--keep", type=Path, help="keep the generated workbooks and reports here")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_batch_")) if args.keep is None else args.keep
     work.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {machine()}")
-    rows = []
+    print(header(f"bench_batch: hedgecore report vs openpyxl load+save (hedgecore {hc.__version__})"))
     try:
-        # 1-2. Single reports against their floor.
-        big = big_workbook(work / "big_50x5y.xlsx")
-        for label, path in (("example report (6 alts x 1193 days)", EXAMPLE), ("50 assets x 5 years", big)):
-            report_once(path, work / "single")  # warm-up (imports, caches)
-            t_report = best_of(lambda: report_once(path, work / "single"))
-            t_floor = best_of(lambda: floor(path, work / "floor.xlsx"))
-            rows.append((label, t_report, t_floor))
-            print(f"{label:<38} report {t_report:6.3f} s   load+save floor {t_floor:6.3f} s   "
-                  f"ratio {t_report / t_floor:4.2f}x")
-
-        # 3. Batch throughput over N generated workbooks.
-        inputs = work / "inputs"
-        inputs.mkdir(exist_ok=True)
-        t0 = time.perf_counter()
-        paths = generate(inputs, args.n)
-        print(f"generated {len(paths)} workbooks in {time.perf_counter() - t0:.1f} s")
-        t0 = time.perf_counter()
-        for p in paths:
-            floor(p, work / "floor.xlsx")
-        t_floor = (time.perf_counter() - t0) / len(paths)
-        rates = {}
-        for jobs in (1, 2):
-            out = work / f"out_jobs{jobs}"
-            shutil.rmtree(out, ignore_errors=True)
-            t0 = time.perf_counter()
-            result = run_batch([inputs], out, jobs=jobs, quiet=True, echo=lambda text, err: None)
-            elapsed = time.perf_counter() - t0
-            assert (result.written, result.failed) == (len(paths), 0), result.final_line
-            rates[jobs] = len(paths) / elapsed
-            print(f"batch --jobs {jobs}: {len(paths)} reports in {elapsed:6.1f} s = {rates[jobs]:5.2f} reports/s "
-                  f"({elapsed / len(paths):.3f} s per workbook)")
-        per_workbook = 1 / rates[1]
-        efficiency = rates[2] / (2 * rates[1])
-        print(f"per-workbook load+save floor {t_floor:.3f} s; batch --jobs 1 per workbook {per_workbook:.3f} s "
-              f"= {per_workbook / t_floor:.2f}x the floor (goal <= 3x)")
-        print(f"parallel efficiency on 2 workers: {efficiency:.0%} (goal >= 80 %)")
+        single_reports(work, max(args.rounds, 5))
+        batch_throughput(work, args.n, args.rounds, args.busy)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -24,13 +24,14 @@ Annualisation uses 365 periods a year for daily data (52 weekly, 12 monthly), DO
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from ._rolling import ewm_slope, rolling_slope
 from ._validation import as_float, as_float_array, require_choice, require_positive
 from .errors import DataError, InvalidInputError
 
@@ -61,8 +62,8 @@ _RULES = {"daily": "D", "weekly": "W-SUN", "monthly": "ME"}
 _BLUME_WEIGHT, _BLUME_PRIOR = 0.67, 0.33
 # Two-pass variance below (_NOISE * |mean|)**2 per observation is rounding noise of a constant.
 _NOISE = 64 * np.finfo(float).eps
-# Windowed (cumulative-sum) variance below this fraction of the raw sum of squares is noise.
-_WINDOW_NOISE = 1e-12
+# Sums of squares below this hold subnormal terms (values near 1e-155): precision is lost.
+_TINY = 1e-280
 
 BETA_STATS_LABELS: tuple[str, ...] = (
     "Beta",
@@ -240,9 +241,17 @@ class _Returns:
     """Cleaned return columns plus where they sit among the (aligned) input rows."""
 
     cols: tuple[np.ndarray, ...]
-    rows: np.ndarray  # input-row position of each return
+    rows: np.ndarray | range  # input-row position of each return (a range when there are no gaps)
     n_rows: int
     index: pd.Index | None
+
+
+def _all_usable(arrays: Sequence[np.ndarray], data: str) -> bool:
+    """No cell is missing: a finite sum has no NaN or inf terms (an overflowing sum only sends
+    the data to the cell-by-cell check); prices must also be non-zero."""
+    if not all(math.isfinite(float(np.add.reduce(a))) for a in arrays):
+        return False
+    return data != "prices" or all(bool(a.all()) for a in arrays)
 
 
 def _prepare(
@@ -287,15 +296,16 @@ def _prepare(
             )
         index = next((i for i in indexes if i is not None), None)
 
-    mask = np.isfinite(arrays[0])
-    for a in arrays[1:]:
-        mask &= np.isfinite(a)
-    if data == "prices":
-        for a in arrays:
-            mask &= a != 0
-    if mask.all():  # common case: nothing missing, no copies
-        rows, cols = np.arange(mask.size), list(arrays)
+    rows: np.ndarray | range
+    if _all_usable(arrays, data):  # common case: nothing missing, no copies
+        rows, cols = range(arrays[0].size), list(arrays)
     else:
+        mask = np.isfinite(arrays[0])
+        for a in arrays[1:]:
+            mask &= np.isfinite(a)
+        if data == "prices":
+            for a in arrays:
+                mask &= a != 0
         rows = np.flatnonzero(mask)
         cols = [a[rows] for a in arrays]
 
@@ -304,10 +314,10 @@ def _prepare(
             raise InvalidInputError('freq needs data="prices" (returns cannot be resampled by taking the last value)')
         if not (isinstance(index, pd.DatetimeIndex) and all(i is not None for i in indexes)):
             raise InvalidInputError("freq needs date-indexed pandas input (Series with a DatetimeIndex)")
-        frame = resample_prices(pd.DataFrame(dict(enumerate(cols)), index=index[rows]), freq)
+        frame = resample_prices(pd.DataFrame(dict(enumerate(cols)), index=index[np.asarray(rows)]), freq)
         cols = [frame[k].to_numpy() for k in range(len(cols))]
         index = frame.index
-        rows = np.arange(len(frame))
+        rows = range(len(frame))
 
     if data == "prices":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -432,6 +442,19 @@ def beta(
     return _slope(r.cols[0], r.cols[1])
 
 
+def _correlation(xc: np.ndarray, yc: np.ndarray, sxx: float, syy: float, sxy: float) -> float:
+    """Pearson correlation of centred arrays from their sums of squares and products.
+
+    When a sum of squares is tiny its terms have lost precision as subnormals (returns near
+    1e-155), so the arrays are first scaled by powers of two (exact) to order one.
+    """
+    if min(sxx, syy) <= _TINY:
+        xc = np.ldexp(xc, -math.frexp(float(np.abs(xc).max()))[1])
+        yc = np.ldexp(yc, -math.frexp(float(np.abs(yc).max()))[1])
+        sxx, syy, sxy = float(xc @ xc), float(yc @ yc), float(xc @ yc)
+    return max(-1.0, min(1.0, sxy / (math.sqrt(sxx) * math.sqrt(syy))))
+
+
 def _stats(y: np.ndarray, x: np.ndarray, periods_per_year: float) -> BetaStats:
     n = int(x.size)
     nan = math.nan
@@ -462,8 +485,9 @@ def _stats(y: np.ndarray, x: np.ndarray, periods_per_year: float) -> BetaStats:
                 vol_hedged=math.sqrt(ssr / (n - 1) * periods_per_year),
             )
             if syy > 0:
-                corr = max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
-                values.update(correlation=corr, r_squared=max(0.0, 1.0 - ssr / syy))
+                corr = _correlation(xc, yc, sxx, syy, sxy)
+                r2 = max(0.0, 1.0 - ssr / syy) if syy > _TINY else corr * corr
+                values.update(correlation=corr, r_squared=r2)
             if n > 2:
                 se = math.sqrt(ssr / (n - 2) / sxx)
                 values["beta_stderr"] = se
@@ -573,55 +597,23 @@ def _window(value: object) -> int:
     return int(w)
 
 
-def _window_sums(z: np.ndarray, w: int) -> np.ndarray:
-    """Sums of every ``w`` consecutive values of ``z`` (length ``z.size - w + 1``), O(n).
+def _placed(r: _Returns, like_series: bool, fill: Callable[[np.ndarray], None]) -> np.ndarray | pd.Series:
+    """One value per input row: ``fill`` writes the per-return values, NaN on rows without one.
 
-    Blocks of length ``w`` get their own prefix sums, so a window sum adds at most two partial
-    blocks: rounding error grows with ``w``, not with ``z.size`` as with one global cumsum.
+    When the returns sit on consecutive rows (no gaps), ``fill`` writes straight into the
+    result, so there is no second pass.
     """
-    m = z.size
-    nb = -(-m // w) + 1  # a leading zero block, then the padded data
-    blocks = np.empty((nb, w))
-    flat = blocks.reshape(-1)
-    flat[:w] = 0.0
-    flat[w + m :] = 0.0
-    flat[w : w + m] = z
-    # prefix sums along each block: w vectorised column adds (numpy's cumsum along a row is
-    # a scalar loop, ~3x slower); O(n) work in total, the loop is over offsets, not windows
-    for j in range(1, w):
-        np.add(blocks[:, j], blocks[:, j - 1], out=blocks[:, j])
-    # window ending at padded position (b+1)*w + j: prefix of block b+1 up to j + suffix of block b after j
-    sums = blocks[1:] - blocks[:-1]
-    sums += blocks[:-1, -1:]
-    return sums.reshape(-1)[w - 1 : m]
-
-
-def _rolling_core(y: np.ndarray, x: np.ndarray, w: int) -> np.ndarray:
-    """Rolling OLS slope of y on x over ``w`` consecutive observations; NaN until full."""
-    m = x.size
-    out = np.full(m, np.nan)
-    if m < w:
-        return out
-    with np.errstate(over="ignore", invalid="ignore"):  # sums beyond float range end up NaN below
-        xc, yc = x - x.mean(), y - y.mean()  # centring on the global mean keeps the sums small
-        sx, sy = _window_sums(xc, w), _window_sums(yc, w)
-        sxx, sxy = _window_sums(xc * xc, w), _window_sums(xc * yc, w)
-        sxy *= w
-        sxy -= sx * sy  # w² · covariance
-        sxx *= w
-        var = sxx - sx * sx  # w² · variance
-        ok = var > _WINDOW_NOISE * sxx
-        np.divide(sxy, var, out=out[w - 1 :], where=ok)
-    out[~np.isfinite(out)] = np.nan
-    return out
-
-
-def _place(values: np.ndarray, r: _Returns, like_series: bool) -> np.ndarray | pd.Series:
-    """Put per-return values back on the input rows (NaN elsewhere)."""
-    out = np.full(r.n_rows, np.nan)
-    if r.rows.size and r.rows[-1] - r.rows[0] == r.rows.size - 1:  # contiguous rows
-        out[r.rows[0] : r.rows[-1] + 1] = values
+    out = np.empty(r.n_rows)
+    m = len(r.rows)
+    if m and r.rows[-1] - r.rows[0] == m - 1:  # contiguous rows
+        start = int(r.rows[0])
+        out[:start] = np.nan
+        out[start + m :] = np.nan
+        fill(out[start : start + m])
     else:
+        out[:] = np.nan
+        values = np.empty(m)
+        fill(values)
         out[r.rows] = values
     if like_series and r.index is not None:
         return pd.Series(out, index=r.index, name="beta")
@@ -657,7 +649,8 @@ def rolling_beta(
         One value per input row (aligned rows for two Series). NaN until the window is full —
         so for ``data="prices"`` the first ``window`` rows are NaN, the first having no return —
         on rows dropped as missing, and where the benchmark is constant over the window
-        (windowed variance below 1e-12 of its second moment about the global mean).
+        (windowed variance below 1e-12 of its second moment about the global mean, or of the
+        sums it is computed from) or its sums exceed float range.
 
     Raises
     ------
@@ -669,8 +662,10 @@ def rolling_beta(
     Missing rows are dropped first (as in :func:`beta`), so a window always holds ``window``
     usable returns, possibly spanning a gap, and the value on the last row with
     ``window = n`` equals ``beta`` of the whole series. Equals pandas
-    ``r_a.rolling(window).cov(r_b) / r_b.rolling(window).var()`` on gap-free data.
-    O(n): block-wise cumulative sums of data centred on the global mean.
+    ``r_a.rolling(window).cov(r_b) / r_b.rolling(window).var()`` on gap-free data, to about
+    1e-14 relative (long double reference) on realistic returns. O(n), pure numpy: exact
+    fixed-point window sums, or block-wise float prefix sums when rounding could show; see
+    ``hedgecore/_rolling.py``.
 
     Examples
     --------
@@ -679,7 +674,7 @@ def rolling_beta(
     """
     w = _window(window)
     r, like_series = _rolling_inputs(asset, benchmark, returns, data)
-    return _place(_rolling_core(r.cols[0], r.cols[1], w), r, like_series)
+    return _placed(r, like_series, lambda out: rolling_slope(r.cols[0], r.cols[1], w, out))
 
 
 def ewm_beta(
@@ -710,6 +705,7 @@ def ewm_beta(
     -----
     Same as pandas ``r_a.ewm(halflife=h).cov(r_b) / r_b.ewm(halflife=h).var()`` (``adjust=True``;
     the bias correction cancels in the ratio), with missing rows dropped first as in :func:`beta`.
+    O(n), pure numpy: the recursion evaluated as scaled block-wise cumulative sums.
 
     Examples
     --------
@@ -718,17 +714,7 @@ def ewm_beta(
     """
     h = require_positive("halflife", halflife)
     r, like_series = _rolling_inputs(asset, benchmark, returns, data)
-    y, x = r.cols
-    out = np.full(x.size, np.nan)
-    if x.size >= 2:
-        xc, yc = x - x.mean(), y - y.mean()
-        means = pd.DataFrame({"x": xc, "y": yc, "xx": xc * xc, "xy": xc * yc}).ewm(halflife=h).mean()
-        mx, my, mxx, mxy = (means[c].to_numpy() for c in ("x", "y", "xx", "xy"))
-        var = mxx - mx * mx
-        ok = var > _WINDOW_NOISE * mxx
-        ok[0] = False
-        np.divide(mxy - mx * my, var, out=out, where=ok)
-    return _place(out, r, like_series)
+    return _placed(r, like_series, lambda out: ewm_slope(r.cols[0], r.cols[1], h, out))
 
 
 # --------------------------------------------------------------------------- portfolios and hedges

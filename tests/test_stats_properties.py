@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hedgecore.stats import beta, beta_stats, rolling_beta
+from hedgecore.stats import beta, beta_stats, ewm_beta, rolling_beta
 
 returns_elem = st.floats(min_value=-0.5, max_value=0.5, allow_nan=False, allow_infinity=False)
 
@@ -93,3 +93,56 @@ def test_rolling_last_window_equals_beta(pair, window):
         assert math.isnan(got[-1])
     else:
         assert close(got[-1], tail, 1e-6)
+
+
+def conditioning(variance: pd.Series, moment: pd.Series) -> np.ndarray:
+    """Variance over the second moment the sums are formed from: a two-moment formula keeps
+    about -log10(eps / this) digits; below 1e-12 the result is NaN by design."""
+    return (variance / moment).to_numpy()
+
+
+def assert_multiple(got: np.ndarray, k: float, cond: np.ndarray) -> None:
+    defined = ~np.isnan(got)
+    allowed = abs(k) * (1e-9 + 1e-14 / cond[defined]) + 1e-12
+    assert (np.abs(got[defined] - k) <= allowed).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(return_pairs(min_size=3, max_size=120), st.integers(2, 40), st.floats(-3.0, 3.0))
+def test_rolling_beta_of_a_multiple_is_the_multiple(pair, window, k):
+    # r_a = k * r_b exactly: every defined window's beta is k, to 1e-9 where the window is
+    # well conditioned. The float fallback forms a window's sums from block prefixes spanning
+    # up to two windows, so conditioning is judged over those 2 * window values.
+    _, rb = pair
+    window = min(window, rb.size)
+    got = rolling_beta(k * rb, rb, window, data="returns")
+    assert np.isnan(got[: window - 1]).all()
+    s = pd.Series(rb)
+    span = ((s - s.mean()) ** 2).rolling(2 * window, min_periods=1).sum() / window
+    cond = conditioning(s.rolling(window).var(ddof=0), span)
+    assert_multiple(got, k, cond)
+
+
+@settings(max_examples=150, deadline=None)
+@given(return_pairs(min_size=2, max_size=120), st.floats(0.1, 500.0), st.floats(-3.0, 3.0))
+def test_ewm_beta_of_a_multiple_is_the_multiple(pair, halflife, k):
+    _, rb = pair
+    got = ewm_beta(k * rb, rb, halflife, data="returns")
+    assert np.isnan(got[0])
+    s = pd.Series(rb)
+    cond = conditioning(s.ewm(halflife=halflife).var(bias=True), ((s - s.mean()) ** 2).ewm(halflife=halflife).mean())
+    assert_multiple(got, k, cond)
+
+
+@settings(max_examples=150, deadline=None)
+@given(return_pairs(min_size=2, max_size=200))
+def test_rolling_window_n_equals_beta(pair):
+    # One window over everything: the last value is beta() of the whole series.
+    ra, rb = pair
+    got = rolling_beta(ra, rb, ra.size, data="returns")
+    assert np.isnan(got[:-1]).all()
+    ref = beta(ra, rb, data="returns")
+    if math.isnan(ref):
+        assert math.isnan(got[-1])
+    else:
+        assert close(got[-1], ref, 1e-9)
