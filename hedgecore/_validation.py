@@ -8,10 +8,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from numbers import Real
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "describe_value",
@@ -36,7 +38,7 @@ def as_float(name: str, value: object) -> float:
     """Return ``value`` as a finite float or raise ``InvalidInputError`` naming ``name``."""
     if isinstance(value, bool) or value is None:
         raise InvalidInputError(f"{name} must be a number, got {describe_value(value)}")
-    if isinstance(value, (Real, np.number)):
+    if isinstance(value, Real):  # numpy's integer and float scalars are registered as Real
         out = float(value)
     elif isinstance(value, str):
         try:
@@ -93,6 +95,8 @@ def require_choice(name: str, value: object, choices: Iterable[str]) -> str:
 
 def as_float_array(name: str, values: object) -> np.ndarray:
     """A 1-D float array of finite values (scalars become length-1 arrays)."""
+    import numpy as np  # here, so that scalar checks (and the command line) need no numpy
+
     try:
         arr = np.asarray(values, dtype=float).reshape(-1)
     except (TypeError, ValueError):

@@ -150,3 +150,9 @@ def test_no_public_name_is_also_a_module_name():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     submodules = {m.split(".")[0] for m in MODULES if m}
     assert not set(ast.literal_eval(out.stdout)) & submodules
+
+
+def test_listing_the_catalog_needs_no_numpy():
+    """``hedgecore contracts`` starts as fast as click: the catalog is plain Python."""
+    loaded = _loaded_after("import hedgecore.cli, hedgecore.contracts as c\nc.catalog(); c.get_contract('ETHUSD_PERP')")
+    assert not loaded & CORE_LIBRARIES
