@@ -100,8 +100,8 @@ def test_interrupted_write_leaves_nothing(tmp_path, good, monkeypatch):
     monkeypatch.setattr(Workbook, "save", _crashing_save)
     out = tmp_path / "out"
     outcome = process_job(Job(source=str(good), outdir=str(out)))
-    assert not outcome.ok
-    assert outcome.message == f"{good}: No space left on device"
+    assert not outcome.ok and outcome.fatal  # a disk problem stops the batch
+    assert outcome.message == f"cannot write {out}: No space left on device"
     assert list(out.iterdir()) == []  # no report, no temp file
 
 
