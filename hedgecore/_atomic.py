@@ -76,8 +76,11 @@ def atomic_write(target: Path, write: Callable[[Path], None], *, overwrite: bool
     target = Path(target)
     if not overwrite and target.exists():
         raise FileExistsError(errno.EEXIST, "File exists", str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(target.parent)
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(parent))
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(parent)
     try:
         write(tmp)
         move_into_place(tmp, target, overwrite=overwrite)

@@ -15,6 +15,7 @@ import sys
 import click
 
 from . import __version__
+from ._text import escape_controls, short_name
 from ._typing import CONTRACT_TYPES, ROUNDING_MODES
 from .errors import HedgecoreError
 
@@ -23,14 +24,54 @@ ALICE = {"exposure": 50_000.0, "price": 3_500.0, "contract": "binance:ETHUSD_PER
 
 
 class HedgecoreGroup(click.Group):
-    """Turn :class:`HedgecoreError` into one line on stderr and exit status 2."""
+    """Turn :class:`HedgecoreError` and file-system errors into one line on stderr and exit status 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except HedgecoreError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(escape_controls(f"error: {exc}"), err=True)
             ctx.exit(2)
+        except OSError as exc:  # an output path that cannot be written: missing, read-only, too long, full
+            name = exc.filename2 or exc.filename  # a move names its target second
+            where = f"{short_name(str(name), 120)}: " if name else ""
+            click.echo(escape_controls(f"error: {where}{exc.strerror or type(exc).__name__}"), err=True)
+            ctx.exit(2)
+
+
+class Number(click.ParamType):
+    """A finite float within bounds; the message names the option and the accepted range."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 high_open: bool = False) -> None:
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def _range(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return " and ".join(parts) or "finite"
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        too_low = self.low is not None and (x <= self.low if self.low_open else x < self.low)
+        too_high = self.high is not None and (x >= self.high if self.high_open else x > self.high)
+        if not math.isfinite(x) or too_low or too_high:
+            self.fail(f"{value!r} is out of range: must be finite and {self._range()}", param, ctx)
+        return x
+
+
+def _output_path(ctx, param, value):
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
 
 
 @click.group(cls=HedgecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,17 +103,17 @@ def _fmt(field: str, value) -> str:
 
 
 @main.command()
-@click.option("--exposure", type=float, help="USD value of the holdings to protect.")
-@click.option("--price", type=float, help="Hedge coin price, USD.")
+@click.option("--exposure", type=Number(0), help="USD value of the holdings to protect.")
+@click.option("--price", type=Number(0, low_open=True), help="Hedge coin price, USD.")
 @click.option("--contract", "contract", help='Catalog contract, e.g. "binance:ETHUSD_PERP".')
-@click.option("--contract-size", type=float, help="USD per contract (inverse) or coins per contract (linear).")
+@click.option("--contract-size", type=Number(0, low_open=True), help="USD per contract (inverse) or coins per contract (linear).")
 @click.option("--contract-type", default="inverse", show_default=True, type=click.Choice(CONTRACT_TYPES, case_sensitive=False))
-@click.option("--hedge-ratio", default=1.0, show_default=True, type=float, help="Usually the basket's beta.")
+@click.option("--hedge-ratio", default=1.0, show_default=True, type=Number(0), help="Usually the basket's beta.")
 @click.option("--rounding", default="nearest", show_default=True, type=click.Choice(ROUNDING_MODES, case_sensitive=False))
-@click.option("--collateral", default=0.0, show_default=True, type=float, help="Hedge-coin collateral, coins (inverse).")
-@click.option("--leverage", default=1.0, show_default=True, type=float)
-@click.option("--maintenance-rate", default=0.005, show_default=True, type=float)
-@click.option("--funding-rate", default=0.0, show_default=True, type=float, help="Per interval; + = longs pay shorts.")
+@click.option("--collateral", default=0.0, show_default=True, type=Number(0), help="Hedge-coin collateral, coins (inverse).")
+@click.option("--leverage", default=1.0, show_default=True, type=Number(0, low_open=True))
+@click.option("--maintenance-rate", default=0.005, show_default=True, type=Number(0, 1, high_open=True))
+@click.option("--funding-rate", default=0.0, show_default=True, type=Number(-1, 1, low_open=True, high_open=True), help="Per interval; + = longs pay shorts.")
 @click.option("--example", type=click.Choice(["alice"]), help="Use the seed article's example (Alice: $50,000 at ETH $3,500, ETHUSD_PERP).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, rounding, collateral, leverage,
@@ -141,7 +182,7 @@ def contracts(as_json):
 
 
 @main.command()
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="The .xlsx to write.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), callback=_output_path, help="The .xlsx to write.")
 @click.option("--holdings", type=click.Path(exists=True, dir_okay=False), help="CSV with Asset, Quantity[, Price] (price defaults to the last close).")
 @click.option("--prices", multiple=True, type=click.Path(exists=True), help="Daily closes: a wide CSV or a folder of <TICKER>-USD.csv (repeatable).")
 @click.option("--assets", help="Comma-separated price columns to keep, e.g. SOL,ETH,BTC (default: all).")
@@ -169,7 +210,7 @@ def template(output, holdings, prices, assets, sets):
 
 
 @main.command()
-@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), help="Folder to write main.py and requirements.txt into.")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), callback=_output_path, help="Folder to write main.py and requirements.txt into.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def addin(folder, force):
     """Write the Excel add-in files: main.py and requirements.txt for xlwings Lite (or classic).
@@ -188,9 +229,9 @@ def addin(folder, force):
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the reports (created if missing).")
+              callback=_output_path, help="Folder for the reports (created if missing).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes [default: CPU count]; 1 runs in this process.")
+              help="Worker processes [default and cap: the CPUs available]; 1 runs in this process.")
 @click.option("--format", "fmt", type=click.Choice(("xlsx", "json", "csv")), default="xlsx", show_default=True,
               help="xlsx: the workbook with values, a Summary sheet and charts; json: one file per input; "
                    "csv: per-input tables plus summary.csv (one row per input).")

@@ -3,7 +3,8 @@
 A table's declared range may be huge (``A1:XFD1048576``) while it holds a few rows: the rows
 here come from the cells the file actually contains, never from every cell of the range, and
 each table has a documented cap (:data:`TABLE_LIMITS`). Values are parsed strictly: numbers
-finite, dates real calendar dates without a time zone, Excel error values named as such. Every
+finite, dates real calendar dates in range (a time zone is dropped, keeping the date as written),
+text dates only in ISO form (``today`` is an error), Excel error values named as such. Every
 problem is a :class:`~hedgecore.errors.WorkbookError` naming file, sheet and cell.
 """
 
@@ -34,7 +35,8 @@ DATE_MAX = pd.Timestamp("2261-12-31")
 _SERIAL_EPOCH = pd.Timestamp("1899-12-30")
 _SERIAL_MIN = float((DATE_MIN - _SERIAL_EPOCH).days)
 _SERIAL_MAX = float((DATE_MAX - _SERIAL_EPOCH).days)
-#: ISO dates as text: 2021-01-03, optionally a time; a zone suffix is recognised to be refused.
+#: ISO dates as text: 2021-01-03, optionally a time and a zone. A zone is dropped: the calendar
+#: date as written is kept (as openpyxl does for date cells), so no two zones compare.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -85,13 +87,11 @@ def _from_text(path: str, cell: str, text: str) -> pd.Timestamp:
     m = _ISO_DATE.match(text.strip())
     if m is None:
         raise err(path, "Prices", cell, f"Date must be a date, got {_shown(text)} (type dates like 2021-01-03)")
-    if m.group(1):
-        raise err(path, "Prices", cell, f"Date {text.strip()!r} has a time zone; hedgecore rejects zoned dates "
-                                        "(daily closes are calendar days): type the date without one")
     try:
-        return pd.Timestamp(text.strip())
+        ts = pd.Timestamp(text.strip()[: m.start(1)] if m.group(1) else text.strip())
     except (ValueError, OverflowError):
         raise err(path, "Prices", cell, f"Date {_shown(text)} is not a calendar date") from None
+    return ts
 
 
 def _from_serial(path: str, cell: str, serial: float) -> pd.Timestamp:
@@ -102,12 +102,11 @@ def _from_serial(path: str, cell: str, serial: float) -> pd.Timestamp:
 
 
 def parse_date(path: str, cell: str, value: Any, *, error: bool = False) -> pd.Timestamp:
-    """A Prices date: a date cell, an Excel serial or ISO text, without a time zone, within range."""
+    """A Prices date: a date cell, an Excel serial or ISO text, within range; a zone is dropped."""
     if error:
         raise err(path, "Prices", cell, f"Date holds the Excel error {_shown(value)} (a date serial out of range?)")
     if isinstance(value, _dt.datetime) and value.tzinfo is not None:
-        raise err(path, "Prices", cell, f"Date {value.isoformat()} has a time zone; hedgecore rejects zoned dates "
-                                        "(daily closes are calendar days): type the date without one")
+        value = value.replace(tzinfo=None)  # the calendar date as written, as for text and date cells
     if isinstance(value, (_dt.datetime, _dt.date)):
         ts = pd.Timestamp(value)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):

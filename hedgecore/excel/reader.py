@@ -394,7 +394,10 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
                     settings[name] = ""
                     continue
                 raise _err(r.path, sheet, coord, f"{name} is blank")
-            settings[name] = str(value).strip()
+            text = str(value).strip()
+            if text.startswith("="):  # a text cell that only looks like a formula (check_settings would skip it)
+                raise _err(r.path, sheet, coord, f"{name} must be a name, got text {text[:40]!r}")
+            settings[name] = text
         else:
             if is_blank(value):
                 raise _err(r.path, sheet, coord, f"{name} is blank; type a number")
