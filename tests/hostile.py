@@ -175,21 +175,29 @@ def inflated_ranges(data: bytes) -> bytes:
     return rezip(data, edits)
 
 
-def many_rows(data: bytes, rows: int) -> bytes:
-    """The Prices sheet with ``rows`` rows of closes (daily dates from 1900 on), XML written directly."""
+def many_rows(data: bytes, rows: int, extra_coins: int = 0) -> bytes:
+    """The Prices sheet with ``rows`` daily rows (from 1900-04-10 on) of SOL, AVAX, ETH and
+    ``extra_coins`` more columns, written as XML directly (fast: no openpyxl cell objects)."""
+    from openpyxl.utils import get_column_letter
+
+    tickers = ["Date", "SOL", "AVAX", "ETH", *(f"X{i:04d}" for i in range(extra_coins))]
+    letters = [get_column_letter(i + 1) for i in range(len(tickers))]
+
+    def row_xml(r: int) -> str:
+        closes = "".join(f'<c r="{c}{r}"><v>{1 + (r * (k + 7)) % 97}.{k % 10}5</v></c>'
+                         for k, c in enumerate(letters[1:]))
+        return f'<row r="{r}"><c r="A{r}"><v>{r + 100}</v></c>{closes}</row>'
+
     def edit(xml: str) -> str:
         head = xml[: xml.index("<sheetData>") + len("<sheetData>")]
         tail = xml[xml.index("</sheetData>"):]
         header = '<row r="1">' + "".join(f'<c r="{c}1" t="inlineStr"><is><t>{t}</t></is></c>'
-                                         for c, t in zip("ABCD", ("Date", "SOL", "AVAX", "ETH"))) + "</row>"
-        body = "".join(f'<row r="{r}"><c r="A{r}"><v>{r + 100}</v></c><c r="B{r}"><v>{1 + r % 97}.5</v></c>'
-                       f'<c r="C{r}"><v>{2 + r % 89}.25</v></c><c r="D{r}"><v>{3 + r % 83}.125</v></c></row>'
-                       for r in range(2, rows + 2))
-        return head + header + body + tail
+                                         for c, t in zip(letters, tickers)) + "</row>"
+        return head + header + "".join(row_xml(r) for r in range(2, rows + 2)) + tail
 
+    ref = f' ref="A1:{letters[-1]}{rows + 1}"'
     return rezip(data, {sheet_part(data, "Prices"): edit,
-                        table_part(data, "Prices"): lambda xml: re.sub(r' ref="[A-Z]+\d+:[A-Z]+\d+"',
-                                                                      f' ref="A1:D{rows + 1}"', xml)})
+                        table_part(data, "Prices"): lambda xml: re.sub(r' ref="[A-Z]+\d+:[A-Z]+\d+"', ref, xml)})
 
 
 # --------------------------------------------------------------------------- cell values
