@@ -445,7 +445,7 @@ def run_batch(
     for line in [*problems, *(c.message for c in clashes)]:
         echo(escape_controls(line), True)
     with _sigterm_unwinds():
-        summary = _SummaryCsv(out, overwrite) if fmt == "csv" and job_list else None
+        summary = _open_summary(out, overwrite) if fmt == "csv" and job_list else None
         tty = sys.stderr.isatty() if isatty is None else isatty
         bar = _progress(len(job_list), enabled=tty and not quiet and len(job_list) > 1)
         written, failed = _run(job_list, workers, summary, bar, echo, quiet)
@@ -522,6 +522,13 @@ def _run(job_list: Sequence[Job], workers: int, summary: _SummaryCsv | None, bar
         if summary is not None:
             _close_summary(summary, keep)
     return written, failed
+
+
+def _open_summary(out: Path, overwrite: bool) -> _SummaryCsv:
+    try:
+        return _SummaryCsv(out, overwrite)
+    except OSError as exc:
+        raise HedgecoreError(escape_controls(f"cannot write {out / SUMMARY_CSV}: {exc.strerror or exc}")) from None
 
 
 def _close_summary(summary: _SummaryCsv, keep: bool) -> None:
