@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["TEMP_PREFIX", "atomic_write", "move_into_place", "remove_stale_temp_files", "pid_alive",
-           "create_exclusive"]
+__all__ = ["TEMP_PREFIX", "atomic_write", "move_into_place", "remove_stale_temp_files", "remove_own_temp_files",
+           "pid_alive", "create_exclusive", "temp_path"]
 
 TEMP_PREFIX = ".~hedgecore-"
 _TEMP_SUFFIX = ".tmp"
@@ -30,11 +30,31 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
+#: Temp files this process has open, for :func:`remove_own_temp_files` in a signal handler.
+_OWN: set[str] = set()
+
+
 def temp_path(folder: Path) -> Path:
-    """A new empty temp file in ``folder`` (recognisable by name and pid)."""
+    """A new empty temp file in ``folder`` (recognisable by name and pid); release it with :func:`discard`."""
     fd, name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=_TEMP_SUFFIX)
     os.close(fd)
+    _OWN.add(name)
     return Path(name)
+
+
+def discard(tmp: Path) -> None:
+    """Remove a temp file of :func:`temp_path` (if still there) and forget it."""
+    Path(tmp).unlink(missing_ok=True)
+    _OWN.discard(str(tmp))
+
+
+def remove_own_temp_files() -> None:
+    """Remove every temp file this process still has: for a signal handler about to ``os._exit``."""
+    for name in list(_OWN):
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
 
 
 def create_exclusive(path: Path, data: bytes = b"") -> None:
@@ -62,7 +82,7 @@ def move_into_place(tmp: Path, target: Path, *, overwrite: bool) -> None:
         create_exclusive(target)  # no hard links here: reserve the name, then fill it atomically
         os.replace(tmp, target)
     else:
-        tmp.unlink()
+        tmp.unlink()  # the link is in place; the temp name goes
 
 
 def atomic_write(target: Path, write: Callable[[Path], None], *, overwrite: bool = True) -> None:
@@ -85,11 +105,14 @@ def atomic_write(target: Path, write: Callable[[Path], None], *, overwrite: bool
         write(tmp)
         move_into_place(tmp, target, overwrite=overwrite)
     finally:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this machine (POSIX; always True elsewhere)."""
+    """Whether a process ``pid`` runs on this machine (POSIX; always True elsewhere).
+
+    A zombie (dead, not yet reaped by its parent) is not alive.
+    """
     if os.name != "posix":
         return True
     try:
@@ -98,7 +121,11 @@ def pid_alive(pid: int) -> bool:
         return False
     except (PermissionError, OverflowError):
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):  # no /proc (macOS): kill(pid, 0) is the answer
+        return True
 
 
 def remove_stale_temp_files(folder: Path) -> int:

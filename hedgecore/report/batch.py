@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._atomic import create_exclusive, move_into_place, pid_alive, remove_stale_temp_files, temp_path
+from .._atomic import (create_exclusive, discard, move_into_place, pid_alive, remove_own_temp_files,
+                       remove_stale_temp_files, temp_path)
 from .._text import escape_controls
 from ..errors import HedgecoreError
 from .jobs import FORMATS, SUMMARY_CSV, Job, Outcome, OutputProblem, output_paths, process_job
@@ -148,22 +149,64 @@ def _mp_context():
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["hedgecore.report.batch"])
+        _start_helpers_deaf_to_ctrl_c()
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _start_helpers_deaf_to_ctrl_c() -> None:
+    """Start multiprocessing's fork server and resource tracker with SIGINT ignored (inherited
+    across exec): a Ctrl-C while they import would print their own tracebacks. The batch
+    process handles Ctrl-C and stops the workers itself."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver, resource_tracker
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------- worker processes
 
 
 class _Terminated(SystemExit):
-    """SIGTERM in a worker or the parent: unwinds (temp files removed by their ``finally``), then exits."""
+    """SIGTERM in the batch process: unwinds like Ctrl-C (workers stopped, temp files removed), then exits."""
 
     def __init__(self) -> None:
         super().__init__(128 + signal.SIGTERM)
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise _Terminated
+class _Held:
+    """Signals that arrived while a worker was being started (see :func:`_submit`)."""
+
+    depth = 0
+    pending: int | None = None
+
+
+_held = _Held()
+
+
+def _raise_for(signum: int) -> None:
+    raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+
+
+def _on_signal(signum, frame) -> None:
+    """SIGTERM and SIGINT in the batch process: unwind, unless a worker is being started right now."""
+    if _held.depth:
+        _held.pending = signum
+        return
+    _raise_for(signum)
+
+
+def _worker_sigterm(signum, frame) -> None:
+    """SIGTERM in a worker: remove its temp file and exit at once. Raising instead could be
+    swallowed (an exception in a ``__del__`` is only printed) and the job would go on."""
+    remove_own_temp_files()
+    os._exit(128 + signal.SIGTERM)
 
 
 def _set_parent_death_signal() -> None:
@@ -185,19 +228,16 @@ def _watch_parent(batch_pid: int, parent_pid: int) -> None:
 
 
 def _worker_init(batch_pid: int) -> None:
-    """Each worker: Ctrl-C is the parent's business, SIGTERM unwinds, and it dies with the batch."""
+    """Each worker: Ctrl-C is the parent's business, SIGTERM cleans up and exits, and it dies with the batch."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
     _set_parent_death_signal()
     threading.Thread(target=_watch_parent, args=(batch_pid, os.getppid()), daemon=True).start()
 
 
 def _worker_job(job: Job) -> Outcome:
-    """:func:`process_job` in a worker; on SIGTERM its temp files are gone when this exits."""
-    try:
-        return process_job(job)
-    except _Terminated:
-        os._exit(128 + signal.SIGTERM)
+    """:func:`process_job` in a worker process (module level, so workers can import it)."""
+    return process_job(job)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -211,6 +251,20 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         p.join(max(0.0, deadline - time.monotonic()))
         if p.is_alive():
             p.kill()
+
+
+def _submit(pool: ProcessPoolExecutor, job: Job) -> Future[Outcome]:
+    """``pool.submit`` with SIGTERM and SIGINT held back until it returns: a signal in the middle
+    of starting a worker would leave that worker half-started, unknown to the pool (and printing a
+    traceback). A signal mask cannot do it: multiprocessing unblocks both signals itself."""
+    _held.depth += 1
+    try:
+        return pool.submit(_worker_job, job)
+    finally:
+        _held.depth -= 1
+        if not _held.depth and _held.pending is not None:
+            signum, _held.pending = _held.pending, None
+            _raise_for(signum)
 
 
 class _PoolFailed(Exception):
@@ -237,7 +291,7 @@ def _pool_round(queue: deque[Job], workers: int, lost: list[Job]) -> Iterator[Ou
             while queue and len(running) < limit:
                 job = queue.popleft()
                 try:
-                    running[pool.submit(_worker_job, job)] = job
+                    running[_submit(pool, job)] = job
                 except BrokenProcessPool:
                     queue.appendleft(job)
                     break
@@ -344,7 +398,7 @@ class _SummaryCsv:
             if keep and self.rows:
                 move_into_place(self.tmp, self.target, overwrite=self.overwrite)
         finally:
-            self.tmp.unlink(missing_ok=True)
+            discard(self.tmp)
             self.lock.unlink(missing_ok=True)
 
 
@@ -444,7 +498,7 @@ def run_batch(
     job_list, clashes = plan_jobs(paths, out, fmt, overwrite)
     for line in [*problems, *(c.message for c in clashes)]:
         echo(escape_controls(line), True)
-    with _sigterm_unwinds():
+    with _signals_unwind():
         summary = _open_summary(out, overwrite) if fmt == "csv" and job_list else None
         tty = sys.stderr.isatty() if isatty is None else isatty
         bar = _progress(len(job_list), enabled=tty and not quiet and len(job_list) > 1)
@@ -476,16 +530,17 @@ def _workers(jobs: int | None) -> int:
 
 
 @contextlib.contextmanager
-def _sigterm_unwinds():
+def _signals_unwind():
     """In the main thread, SIGTERM unwinds like Ctrl-C: workers stopped, temp files removed."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run(job_list: Sequence[Job], workers: int, summary: _SummaryCsv | None, bar: Any,
