@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import WorkbookError
 
-__all__ = ["Limits", "LIMITS", "check_container", "find_bad_value"]
+__all__ = ["Limits", "LIMITS", "check_container", "find_bad_table", "find_bad_value"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MIB = 1 << 20
@@ -181,26 +181,80 @@ def _is_finite_number(text: str) -> bool:
         return False
 
 
-def _bad_number_in(z: zipfile.ZipFile, part: str) -> tuple[str, str] | None:
+def _is_iso_date(text: str) -> bool:
+    from openpyxl.utils.datetime import from_ISO8601
+
+    try:
+        from_ISO8601(text)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _value_problem(kind: str, text: str, strings: int) -> str | None:
+    """Why openpyxl cannot load a cell's ``<v>`` text of type ``kind``, or None."""
+    if kind == "n" and not _is_finite_number(text):
+        return f"the number {text[:40]!r} in the file is not a finite number (NaN or infinity written by another program?)"
+    if kind == "b" and text not in ("0", "1"):
+        return f"the value {text[:40]!r} in the file is not TRUE or FALSE"
+    if kind == "s" and not (text.isdigit() and int(text) < strings):
+        return f"the text {text[:40]!r} in the file refers to no shared string (a damaged file?)"
+    if kind == "d" and not _is_iso_date(text):
+        return f"the date {text[:40]!r} in the file is not an ISO date"
+    return None
+
+
+def _shared_strings(z: zipfile.ZipFile) -> int:
+    from xml.etree.ElementTree import iterparse
+
+    if "xl/sharedStrings.xml" not in z.namelist():
+        return 0
+    with z.open("xl/sharedStrings.xml") as fh:
+        return sum(1 for _, e in iterparse(fh) if e.tag == f"{_MAIN}si")
+
+
+def _bad_value_in(z: zipfile.ZipFile, part: str, strings: int) -> tuple[str, str] | None:
     from xml.etree.ElementTree import iterparse
 
     with z.open(part) as fh:
         for _, elem in iterparse(fh):
             if elem.tag == f"{_MAIN}c":
                 text = elem.findtext(f"{_MAIN}v")
-                if elem.get("t", "n") == "n" and text and not _is_finite_number(text):
-                    return elem.get("r", "?"), text
+                problem = _value_problem(elem.get("t", "n"), text, strings) if text else None
+                if problem is not None:
+                    return elem.get("r", "?"), problem
                 elem.clear()
     return None
 
 
-def find_bad_value(data: bytes) -> tuple[str, str, str] | None:
-    """(sheet, cell, text) of the first number cell whose text is not a finite number (``NaN``,
-    ``inf``), or None. Run only after openpyxl failed, to name the cell; after :func:`check_container`."""
+_RANGE = re.compile(r"^\$?[A-Z]{1,3}\$?[0-9]{1,7}(:\$?[A-Z]{1,3}\$?[0-9]{1,7})?$")
+
+
+def find_bad_table(data: bytes) -> str | None:
+    """``table NAME has an invalid range 'ZZ'`` for the first table part openpyxl cannot load, or None."""
+    from xml.etree.ElementTree import fromstring
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for part in (n for n in z.namelist() if n.startswith("xl/tables/") and n.endswith(".xml")):
+                root = fromstring(z.read(part))
+                ref = root.get("ref", "")
+                if not _RANGE.match(ref):
+                    return f"table {root.get('displayName', root.get('name', '?'))[:40]} has an invalid range {ref[:40]!r}"
+    except Exception:  # noqa: BLE001 - only a better message is at stake
+        return None
+    return None
+
+
+def find_bad_value(data: bytes) -> tuple[str, str, str] | None:
+    """(sheet, cell, problem) of the first cell whose stored value openpyxl cannot load (a number
+    ``NaN``, a boolean ``2``, a missing shared string, a bad ISO date), or None. Run only after
+    openpyxl failed, to name the cell; after :func:`check_container`."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            strings = _shared_strings(z)
             for sheet, part in _sheet_parts(z):
-                hit = _bad_number_in(z, part)
+                hit = _bad_value_in(z, part, strings)
                 if hit is not None:
                     return sheet, *hit
     except Exception:  # noqa: BLE001 - only a better message is at stake; the caller has a generic one

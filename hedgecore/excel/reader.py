@@ -24,7 +24,7 @@ import pandas as pd
 from .._text import short_name
 from ..errors import WorkbookError
 from .cells import TABLE_LIMITS, check_count, err as _err, is_blank, number, parse_date, table_bounds, table_rows
-from .container import check_container, find_bad_value
+from .container import check_container, find_bad_table, find_bad_value
 from .inputs import InputError, check_settings
 from .layout import DEFAULT_FORMULAS, INPUT_NAMES, OUTPUT_NAMES, SHEETS, TEXT_INPUTS
 
@@ -75,7 +75,7 @@ def _norm_formula(text: str) -> str:
 def _find_table(path: str, wb, sheet: str, name: str):
     if sheet not in wb.sheetnames:
         visible = ", ".join(s for s in SHEETS if s != "Lists")
-        raise _err(path, sheet, None, f"sheet {sheet} is missing (the template has {visible})")
+        raise WorkbookError(f"{short_name(Path(path).name)}: sheet {sheet} is missing (the template has {visible})")
     ws = wb[sheet]
     for key in ws.tables:
         if key.lower() == name.lower():
@@ -115,9 +115,11 @@ def _open_error(path: str, data: bytes, exc: Exception) -> WorkbookError:
     """The one line for a file openpyxl cannot load: the bad cell when a value is at fault."""
     bad = find_bad_value(data)
     if bad is not None:
-        sheet, cell, text = bad
-        return _err(path, sheet, cell, f"the number {text[:40]!r} in the file is not a finite number "
-                                       "(NaN or infinity written by another program?)")
+        sheet, cell, problem = bad
+        return _err(path, sheet, cell, problem)
+    table = find_bad_table(data)
+    if table is not None:
+        return WorkbookError(f"{short_name(Path(path).name)}: {table}")
     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
     return WorkbookError(f"{short_name(Path(path).name)}: cannot open as .xlsx ({detail})")
 

@@ -91,12 +91,14 @@ def _failure_text(path: Path, exc: BaseException) -> str:
     if isinstance(exc, FileExistsError):
         return f"report {exc.filename} already exists; use --overwrite to replace it"
     if isinstance(exc, HedgecoreError):
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        # read_workbook's messages start with the file name ("x.xlsx, sheet Portfolio, cell B5: ...").
+        text = str(exc) or type(exc).__name__
+        # read_workbook's messages start with the file name ("x.xlsx, sheet Portfolio, cell B5: ..."),
+        # which may hold line breaks itself: drop it before taking the first line.
         for name in (path.name, short_name(path.name)):
             if text.startswith(name):
-                return text[len(name):].lstrip(":, ")
-        return text
+                text = text[len(name):].lstrip(":, ")
+                break
+        return text.split("\n")[0]
     if isinstance(exc, ImportError) and exc.name in ("openpyxl", "et_xmlfile", "defusedxml"):
         return "reading workbooks needs openpyxl: pip install 'hedgecore[batch]'"
     if isinstance(exc, (zipfile.BadZipFile, EOFError)):
