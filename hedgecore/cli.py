@@ -57,14 +57,16 @@ class Number(click.ParamType):
         return " and ".join(parts) or "finite"
 
     def convert(self, value, param, ctx):
+        """One line (``error: --price must be finite and > 0, got -3500``), as for every bad input."""
+        name = param.opts[0] if param is not None and param.opts else "value"
         try:
             x = float(value)
         except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
+            raise HedgecoreError(f"{name} must be a number, got {value!r}") from None
         too_low = self.low is not None and (x <= self.low if self.low_open else x < self.low)
         too_high = self.high is not None and (x >= self.high if self.high_open else x > self.high)
         if not math.isfinite(x) or too_low or too_high:
-            self.fail(f"{value!r} is out of range: must be finite and {self._range()}", param, ctx)
+            raise HedgecoreError(f"{name} must be finite and {self._range()}, got {value}")
         return x
 
 

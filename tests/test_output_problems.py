@@ -180,7 +180,7 @@ def test_overflow_is_a_clear_error_without_numpy_warnings(good, tmp_path):
 def test_plan_options_check_their_range(option, value):
     args = {"--exposure": "50000", "--price": "3500", "--contract": "binance:ETHUSD_PERP"}
     args[option] = value
-    _usage_error(run_cli("plan", *[t for kv in args.items() for t in kv]), f"Invalid value for '{option}'", value)
+    _one_line_exit_2(run_cli("plan", *[t for kv in args.items() for t in kv]), f"error: {option} must be", value)
 
 
 def test_set_refuses_a_formula_in_a_value_cell(tmp_path):
