@@ -18,7 +18,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError, HedgecoreError, InvalidInputError, UnknownContractError, WorkbookError
+from .errors import (
+    BelowMaintenanceError,
+    DataError,
+    FetchError,
+    HedgecoreError,
+    InvalidInputError,
+    UnknownContractError,
+    WorkbookError,
+)
 
 __version__ = "0.1.0"
 
@@ -29,6 +37,9 @@ _EXPORTS: dict[str, str] = {
     "ContractSpec": "contracts",
     "catalog": "contracts",
     "get_contract": "contracts",
+    "load_catalog": "contracts",
+    "CONTRACT_COLUMNS": "contracts",
+    "TIER_COLUMNS": "contracts",
     # sizing
     "ROUNDING_MODES": "sizing",
     "hedge_notional": "sizing",
@@ -46,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_MAINTENANCE_RATE": "margin",
     "Bracket": "margin",
     "brackets_from_rates": "margin",
+    "margin_brackets": "margin",
     "initial_margin": "margin",
     "maintenance_margin": "margin",
     "liquidation_price": "margin",
@@ -55,11 +67,26 @@ _EXPORTS: dict[str, str] = {
     "funding_cost_usd": "funding",
     "funding_intervals": "funding",
     "annualised_funding_rate": "funding",
+    "FundingSummary": "funding",
+    "funding_summary": "funding",
     # scenarios and plan
     "SCENARIO_COLUMNS": "scenarios",
+    "SCENARIO_RISK_COLUMNS": "scenarios",
     "scenario_pnl": "scenarios",
     "HedgePlan": "plan",
     "hedge_plan": "plan",
+    "PLAN_RISK_LABELS": "plan",
+    # margin to post, the trade to make now
+    "collateral_for_liquidation": "collateral",
+    "rebalance": "rebalancing",
+    "Rebalance": "rebalancing",
+    # residual (basis) risk
+    "residual_returns": "risk",
+    "residual_band": "risk",
+    "ResidualBand": "risk",
+    "hedged_volatility": "risk",
+    "beta_drift": "risk",
+    "BetaDrift": "risk",
     # statistics
     "beta": "stats",
     "beta_stats": "stats",
@@ -73,6 +100,13 @@ _EXPORTS: dict[str, str] = {
     "best_hedge": "stats",
     "two_leg_hedge": "stats",
     "TwoLegHedge": "stats",
+    # backtest
+    "backtest": "backtesting",
+    "BacktestResult": "backtesting",
+    "BacktestSummary": "backtesting",
+    "BACKTEST_COLUMNS": "backtesting",
+    "BACKTEST_SUMMARY_LABELS": "backtesting",
+    "POLICIES": "backtesting",
     # data (the data edge's CSV loaders)
     "load_prices": "data.files",
     "load_funding": "data.files",
@@ -85,6 +119,8 @@ __all__ = [
     "UnknownContractError",
     "DataError",
     "WorkbookError",
+    "BelowMaintenanceError",
+    "FetchError",
     *_EXPORTS,
 ]
 
@@ -103,9 +139,33 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
-    from .contracts import CONTRACT_TYPES, ContractSpec, catalog, get_contract
+    from .backtesting import (
+        BACKTEST_COLUMNS,
+        BACKTEST_SUMMARY_LABELS,
+        POLICIES,
+        BacktestResult,
+        BacktestSummary,
+        backtest,
+    )
+    from .collateral import collateral_for_liquidation
+    from .contracts import (
+        CONTRACT_COLUMNS,
+        CONTRACT_TYPES,
+        TIER_COLUMNS,
+        ContractSpec,
+        catalog,
+        get_contract,
+        load_catalog,
+    )
     from .data.files import load_funding, load_prices
-    from .funding import annualised_funding_rate, funding_cost_usd, funding_intervals, funding_payment
+    from .funding import (
+        FundingSummary,
+        annualised_funding_rate,
+        funding_cost_usd,
+        funding_intervals,
+        funding_payment,
+        funding_summary,
+    )
     from .margin import (
         DEFAULT_MAINTENANCE_RATE,
         Bracket,
@@ -114,10 +174,13 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         initial_margin,
         liquidation_price,
         maintenance_margin,
+        margin_brackets,
     )
-    from .plan import HedgePlan, hedge_plan
+    from .plan import PLAN_RISK_LABELS, HedgePlan, hedge_plan
     from .pnl import average_entry_price, inverse_pnl_coin, inverse_pnl_usd, linear_pnl
-    from .scenarios import SCENARIO_COLUMNS, scenario_pnl
+    from .rebalancing import Rebalance, rebalance
+    from .risk import BetaDrift, ResidualBand, beta_drift, hedged_volatility, residual_band, residual_returns
+    from .scenarios import SCENARIO_COLUMNS, SCENARIO_RISK_COLUMNS, scenario_pnl
     from .sizing import (
         ROUNDING_MODES,
         contracts_for_notional,

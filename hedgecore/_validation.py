@@ -20,6 +20,7 @@ __all__ = [
     "require_positive",
     "require_nonnegative",
     "require_choice",
+    "require_fraction",
     "as_float_array",
 ]
 
@@ -67,6 +68,14 @@ def require_nonnegative(name: str, value: object) -> float:
     out = as_float(name, value)
     if out < 0:
         raise InvalidInputError(f"{name} must be zero or positive, got {describe_value(out)}")
+    return out
+
+
+def require_fraction(name: str, value: object) -> float:
+    """A finite float in [0, 1]."""
+    out = as_float(name, value)
+    if not 0.0 <= out <= 1.0:
+        raise InvalidInputError(f"{name} must be between 0 and 1, got {describe_value(out)}")
     return out
 
 

@@ -165,13 +165,21 @@ def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, r
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def contracts(as_json):
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Show where the built-in catalog differs from a fetched one (exit 1 if it does).")
+@click.option("--catalog", "catalog_dir", envvar="HEDGECORE_CATALOG", type=click.Path(file_okay=False),
+              help="Fetched catalog folder for --diff (see `hedgecore fetch contracts`) [env: HEDGECORE_CATALOG].")
+@click.pass_context
+def contracts(ctx, as_json, show_diff, catalog_dir):
     """List the built-in contract catalog (name, type, size, margin asset).
 
     \b
-    Example:
+    Examples:
       hedgecore contracts
+      hedgecore contracts --diff --catalog mycatalog
     """
+    if show_diff:
+        return _contracts_diff(ctx, catalog_dir, as_json)
     from .contracts import catalog
 
     specs = catalog()
@@ -307,6 +315,195 @@ def demo(outdir):
     for label, text in rows:
         click.echo(f"  {label:<{width}}  {text}")
     click.echo(f"Report: {outcome.outputs[0]} (open the Summary sheet)")
+
+
+# ---- market data: hedgecore fetch ... and contracts --diff (docs/market-data.md) -----------------
+def _fetch_options(fn):
+    """Options every fetch command shares: where the exchange is and how patient to be."""
+    fn = click.option("--api-url", help="Base URL replacing the exchange's API hosts (a mirror, a proxy or the "
+                                        "tests' fake exchange), e.g. http://127.0.0.1:8000.")(fn)
+    fn = click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), default=10.0, show_default=True,
+                      help="Seconds to wait for one answer.")(fn)
+    fn = click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
+                      help="Retries after a timeout, network error, HTTP 429 or 5xx.")(fn)
+    fn = click.option("--retry-wait", "retry_wait_s", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                      help="Seconds before the first retry; doubles each time (Retry-After is honoured).")(fn)
+    return fn
+
+
+def _settings(api_url, timeout_s, retries, retry_wait_s):
+    from .data.exchange import FetchSettings
+
+    return FetchSettings(api_url=api_url, timeout_s=timeout_s, retries=retries, retry_wait_s=retry_wait_s)
+
+
+class _Bar:
+    """A rich progress bar on stderr, one task per coin or contract, only when stderr is a terminal."""
+
+    def __init__(self):
+        self.progress, self.tasks = None, {}
+        if sys.stderr.isatty():
+            try:
+                from rich.console import Console
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            except ImportError:  # rich is optional: no bar
+                return
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} of "
+                                     "{task.total} days"), TimeRemainingColumn(), console=Console(stderr=True),
+                                     transient=True)
+
+    def __enter__(self):
+        if self.progress is not None:
+            self.progress.start()
+        return self.update if self.progress is not None else None
+
+    def update(self, label: str, done: int, total: int) -> None:
+        if label not in self.tasks:
+            self.tasks[label] = self.progress.add_task(label, total=total)
+        self.progress.update(self.tasks[label], completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _report(ctx, results) -> None:
+    """One line per coin or contract; failures on stderr; exit status 1 if any failed."""
+    for r in results:
+        if r.line():
+            click.echo(r.line())
+        if r.error:
+            click.echo(f"error: {r.error}", err=True)
+    if any(r.error for r in results):
+        ctx.exit(1)
+
+
+@main.group(cls=HedgecoreGroup)
+def fetch():
+    """Fetch market data from the exchanges (needs the [data] extra: pip install "hedgecore[data]").
+
+    Files are extended, never re-downloaded, and written atomically. See docs/market-data.md.
+
+    \b
+    Examples:
+      hedgecore fetch prices SOL AVAX ETH --since 2023-01-01 -o prices/
+      hedgecore fetch funding binance:ETHUSD_PERP -o funding/
+      hedgecore fetch contracts binance:ETHUSD_PERP bybit:BTCUSD -o mycatalog/
+    """
+
+
+@fetch.command("prices")
+@click.argument("coins", nargs=-1, required=True, metavar="COIN...")
+@click.option("-o", "--output", "out", required=True, type=click.Path(),
+              help="Folder of <COIN>-<QUOTE>.csv files, or with --wide the CSV file.")
+@click.option("--since", help="First day (YYYY-MM-DD) for coins without data yet [default: 3 years back].")
+@click.option("--exchange", default="binance", show_default=True, help="Exchange with the spot markets.")
+@click.option("--quote", "quotes", default="USD,USDT", show_default=True,
+              help="Quote currencies to try, in order (comma-separated).")
+@click.option("--wide", is_flag=True, help="One CSV with Date and a column per coin, instead of one file per coin.")
+@_fetch_options
+@click.pass_context
+def fetch_prices_cmd(ctx, coins, out, since, exchange, quotes, wide, api_url, timeout_s, retries, retry_wait_s):
+    """Daily UTC closes of each coin's USD or USDT spot market, up to the last complete day.
+
+    \b
+    Examples:
+      hedgecore fetch prices SOL AVAX ETH --since 2023-01-01 -o prices/
+      hedgecore fetch prices SOL AVAX ETH -o prices/          # later: appends the missing days
+      hedgecore fetch prices SOL ETH --wide -o closes.csv
+    """
+    from .data.fetch import fetch_prices
+
+    with _Bar() as progress:
+        results = fetch_prices(coins, out, exchange=exchange, since=since, wide=wide,
+                               quotes=tuple(q.strip().upper() for q in quotes.split(",") if q.strip()),
+                               settings=_settings(api_url, timeout_s, retries, retry_wait_s), progress=progress)
+    _report(ctx, results)
+
+
+@fetch.command("funding")
+@click.argument("contracts", nargs=-1, required=True, metavar="EXCHANGE:SYMBOL...")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for <exchange>_<SYMBOL>_funding.csv files.")
+@click.option("--since", help="First day (YYYY-MM-DD) for contracts without a file yet [default: 3 years back].")
+@_fetch_options
+@click.pass_context
+def fetch_funding_cmd(ctx, contracts, out, since, api_url, timeout_s, retries, retry_wait_s):
+    """Funding-rate history of perpetuals (Binance COIN-M and USDⓈ-M, Bybit), with each interval.
+
+    \b
+    Examples:
+      hedgecore fetch funding binance:ETHUSD_PERP --since 2024-01-01 -o funding/
+      hedgecore fetch funding binance:ETHUSD_PERP binance:ETHUSDT bybit:ETHUSD -o funding/
+    """
+    from .data.fetch import fetch_funding
+
+    with _Bar() as progress:
+        results = fetch_funding(contracts, out, since=since, progress=progress,
+                                settings=_settings(api_url, timeout_s, retries, retry_wait_s))
+    _report(ctx, results)
+
+
+@fetch.command("contracts")
+@click.argument("contracts", nargs=-1, required=True, metavar="EXCHANGE:SYMBOL...")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Catalog folder: contracts.csv and tiers.csv are created or merged into.")
+@_fetch_options
+@click.pass_context
+def fetch_contracts_cmd(ctx, contracts, out, api_url, timeout_s, retries, retry_wait_s):
+    """Contract specs and, where published without an API key (Bybit), maintenance-margin tiers.
+
+    \b
+    Examples:
+      hedgecore fetch contracts binance:ETHUSD_PERP binance:BTCUSDT bybit:BTCUSD -o mycatalog/
+      hedgecore contracts --diff --catalog mycatalog/
+    """
+    from pathlib import Path
+
+    from .data.catalog import fetch_contracts
+
+    results = fetch_contracts(contracts, out, settings=_settings(api_url, timeout_s, retries, retry_wait_s))
+    for r in results:
+        if r.row is not None:
+            tiers = f", {len(r.tiers)} tiers" if r.tiers is not None else ""
+            click.echo(f"{r.name}: {r.row['contract_type']} {r.row['contract_size']:g} per contract, tick "
+                       f"{r.row['tick_size']:g}, step {r.row['qty_step']:g}, funding every "
+                       f"{r.row['funding_interval_hours']:g} h{tiers}")
+        if r.note:
+            click.echo(f"note: {r.note}", err=True)
+        if r.error:
+            click.echo(f"error: {r.error}", err=True)
+    if any(r.row is not None for r in results):
+        click.echo(f"wrote {Path(out) / 'contracts.csv'} and {Path(out) / 'tiers.csv'}")
+    if any(r.error for r in results):
+        ctx.exit(1)
+
+
+def _contracts_diff(ctx, catalog_dir, as_json) -> None:
+    from pathlib import Path
+
+    from .contracts import TIER_COLUMNS
+    from .data.catalog import builtin_rows, diff_catalogs, read_catalog_csv
+
+    if not catalog_dir:
+        raise click.UsageError("--diff needs --catalog DIR (or HEDGECORE_CATALOG)")
+    path, tiers_path = Path(catalog_dir) / "contracts.csv", Path(catalog_dir) / "tiers.csv"
+    fetched = read_catalog_csv(path)
+    tiers = read_catalog_csv(tiers_path, TIER_COLUMNS) if tiers_path.is_file() else []
+    diffs, absent = diff_catalogs(builtin_rows(), fetched, builtin_rows("tiers.csv"), tiers)
+    if as_json:
+        click.echo(json.dumps({"differences": [d.__dict__ for d in diffs], "not_fetched": absent}, indent=2))
+    else:
+        width = max([len(d.name) for d in diffs] + [8])
+        for d in diffs:
+            if d.field == "(missing)":
+                click.echo(f"{d.name:<{width}}  not in the built-in catalog")
+            else:
+                click.echo(f"{d.name:<{width}}  {d.field:<22}  built-in {d.builtin:<10}  fetched {d.fetched}")
+        click.echo(f"{len(diffs)} differences in {len(fetched)} fetched contracts; "
+                   f"{len(absent)} built-in contracts are not in {path}")
+    if diffs:
+        ctx.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,8 @@ __all__ = [
     "UnknownContractError",
     "DataError",
     "WorkbookError",
+    "BelowMaintenanceError",
+    "FetchError",
 ]
 
 
@@ -36,4 +38,20 @@ class WorkbookError(HedgecoreError):
     """A workbook does not follow the template: missing sheet, table or name, or a bad cell.
 
     The message names the file, the sheet and the cell.
+    """
+
+
+class BelowMaintenanceError(InvalidInputError):
+    """The margin behind a position is already below its maintenance margin at entry.
+
+    Such a position is liquidated at once: there is no liquidation price on the adverse side of
+    entry to report. The message says how much margin is there and how much maintenance needs.
+    """
+
+
+class FetchError(HedgecoreError):
+    """Market data could not be fetched: unknown coin or contract, delisted market, no network,
+    rate limit or server error after the retries, timeout, or a malformed answer.
+
+    The message starts with the coin or contract it concerns, e.g. ``SOL: ...``.
     """

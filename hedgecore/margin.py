@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-
 
 from ._validation import as_float, require_choice, require_nonnegative, require_positive
-from .contracts import resolve_contract
-from .errors import InvalidInputError
+from .brackets import Bracket, brackets_from_rates, pick_bracket
+from .contracts import ContractSpec, resolve_spec
+from .errors import BelowMaintenanceError, InvalidInputError
 from .pnl import side_sign
 
 __all__ = [
     "DEFAULT_MAINTENANCE_RATE",
     "Bracket",
     "brackets_from_rates",
+    "margin_brackets",
     "initial_margin",
     "maintenance_margin",
     "liquidation_price",
@@ -40,59 +39,34 @@ __all__ = [
 ]
 
 #: Default maintenance-margin rate: 0.5 % (Bybit's minimum inverse MMR for BTC; Binance tier 2).
+#: Used as a single tier wherever no rate is given and the contract has no tier table.
 DEFAULT_MAINTENANCE_RATE = 0.005
 
-
-@dataclass(frozen=True)
-class Bracket:
-    """One maintenance-margin tier.
-
-    ``floor`` and ``cap`` bound the position notional — **coin** for inverse
-    (Binance COIN-M), quote for linear. ``maintenance_amount`` is Binance's ``cum``.
-    """
-
-    floor: float
-    cap: float
-    maintenance_rate: float
-    maintenance_amount: float = 0.0
-
-    def contains(self, notional: float) -> bool:
-        return self.floor <= notional < self.cap
-
-
-def brackets_from_rates(floors: Sequence[float], rates: Sequence[float]) -> tuple[Bracket, ...]:
-    """Build brackets from tier floors and rates with Binance's cum rule.
-
-    ``cum_n = floor_n·(MMR_n − MMR_{n−1}) + cum_{n−1}``, ``cum_1 = 0``; the last cap is infinite.
+def margin_brackets(
+    spec: ContractSpec | None = None,
+    *,
+    maintenance_rate: float | None = None,
+    maintenance_amount: float = 0.0,
+    brackets: Sequence[Bracket] | None = None,
+) -> tuple[Bracket, ...]:
+    """The tier table to use: ``brackets`` if given, else one tier at ``maintenance_rate`` if given,
+    else the catalog contract's tiers, else one tier at :data:`DEFAULT_MAINTENANCE_RATE`.
 
     Examples
     --------
-    Binance COIN-M BTCUSD, level 5 = 50 BTC × (5 % − 2.5 %) + 0.56 = 1.81 BTC (DOMAIN.md §5.2):
-
-    >>> b = brackets_from_rates([0, 10, 20, 30, 50], [0.004, 0.005, 0.01, 0.025, 0.05])
-    >>> round(b[4].maintenance_amount, 10)
-    1.81
+    >>> from hedgecore.contracts import get_contract
+    >>> len(margin_brackets(get_contract("binance:BTCUSDT"))), margin_brackets(maintenance_rate=0.004)[0].cap
+    (12, inf)
     """
-    if len(floors) != len(rates) or not floors:
-        raise InvalidInputError("floors and rates must be non-empty and of the same length")
-    fl = [require_nonnegative("floors", f) for f in floors]
-    rt = [require_nonnegative("rates", r) for r in rates]
-    if fl[0] != 0 or any(b <= a for a, b in zip(fl, fl[1:])):
-        raise InvalidInputError("floors must start at 0 and increase")
-    out, cum = [], 0.0
-    for i, (floor, rate) in enumerate(zip(fl, rt)):
-        if i:
-            cum += floor * (rate - rt[i - 1])
-        cap = fl[i + 1] if i + 1 < len(fl) else math.inf
-        out.append(Bracket(floor, cap, rate, cum))
-    return tuple(out)
-
-
-def _pick(brackets: Sequence[Bracket], notional: float) -> Bracket:
-    for b in brackets:
-        if b.contains(notional):
-            return b
-    return brackets[-1] if notional >= brackets[-1].floor else brackets[0]
+    if brackets:
+        return tuple(brackets)
+    if maintenance_rate is None and spec is not None and spec.tiers:
+        return spec.tiers
+    rate = DEFAULT_MAINTENANCE_RATE if maintenance_rate is None else require_nonnegative(
+        "maintenance_rate", maintenance_rate)
+    if rate >= 1:
+        raise InvalidInputError(f"maintenance_rate must be below 1, got {rate}")
+    return (Bracket(0.0, math.inf, rate, require_nonnegative("maintenance_amount", maintenance_amount)),)
 
 
 def initial_margin(notional_usd: float, price_usd: float, leverage: float, *, contract_type: str = "inverse") -> float:
@@ -133,30 +107,77 @@ def maintenance_margin(
     """
     n = require_nonnegative("notional", notional)
     if brackets:
-        b = _pick(brackets, n)
+        b = pick_bracket(brackets, n)
         return n * b.maintenance_rate - b.maintenance_amount
     rate = DEFAULT_MAINTENANCE_RATE if maintenance_rate is None else require_nonnegative("maintenance_rate", maintenance_rate)
     return n * rate - require_nonnegative("maintenance_amount", maintenance_amount)
 
 
 def _solve(kind: str, s: int, size: float, p0: float, wb: float, mmr: float, cum: float) -> float:
-    """Closed-form LP for one bracket; ``inf`` / ``0.0`` when no adverse move liquidates."""
+    """Closed-form LP for one bracket; ``inf`` / ``0.0`` when no adverse move liquidates, NaN when
+    equity is below maintenance at every price."""
     if kind == "inverse":
         numerator = size * (mmr + s)
         denominator = wb + cum + s * size / p0
         if s < 0:  # short: liquidated by a rise
             return numerator / denominator if denominator < 0 else math.inf
-        if denominator <= 0:
-            raise InvalidInputError("wallet_balance is below maintenance margin at every price")
-        return numerator / denominator
+        return numerator / denominator if denominator > 0 else math.nan
     numerator = wb + cum - s * size * p0
     denominator = size * (mmr - s)
     lp = numerator / denominator
     if s > 0:  # long: liquidated by a fall
         return max(lp, 0.0)
-    if lp <= 0:
-        raise InvalidInputError("wallet_balance is below maintenance margin at every price")
-    return lp
+    return lp if lp > 0 else math.nan
+
+
+def position_notional(kind: str, size: float, price: float) -> float:
+    """Position notional at ``price``: coin for inverse (``size`` USD), quote for linear (``size`` coins)."""
+    if kind == "inverse":
+        return 0.0 if math.isinf(price) else (size / price if price > 0 else math.inf)
+    return size * price
+
+
+def solve_liquidation(
+    kind: str, s: int, size: float, p0: float, wb: float, brackets: Sequence[Bracket]
+) -> tuple[float, Bracket]:
+    """Liquidation price and the bracket it falls in; raises :class:`BelowMaintenanceError`.
+
+    ``size`` is the whole position (USD for inverse, coins for linear), ``wb`` the margin after
+    the cross-mode adjustments. Each bracket gives a candidate; the right one is the bracket that
+    holds the notional at its own candidate price (MM is continuous across edges thanks to the
+    cum rule), re-solved as Binance does when the price lands in another bracket.
+    """
+    chosen = None
+    for b in brackets:
+        lp = _solve(kind, s, size, p0, wb, b.maintenance_rate, b.maintenance_amount)
+        n = position_notional(kind, size, lp)
+        if not math.isnan(lp) and (b.contains(n) or (b is brackets[-1] and n >= b.floor)):
+            chosen = (lp, b)
+            break
+    if chosen is None:  # no self-consistent tier (degenerate tables): the bracket at entry
+        b = pick_bracket(brackets, position_notional(kind, size, p0))
+        chosen = (_solve(kind, s, size, p0, wb, b.maintenance_rate, b.maintenance_amount), b)
+    lp, b = chosen
+    if math.isnan(lp) or (s < 0 and lp < p0) or (s > 0 and lp > p0):
+        at_entry = pick_bracket(brackets, position_notional(kind, size, p0))
+        mm = position_notional(kind, size, p0) * at_entry.maintenance_rate - at_entry.maintenance_amount
+        unit = "coin" if kind == "inverse" else "USDT"
+        raise BelowMaintenanceError(
+            f"margin {wb:.8g} {unit} is below maintenance margin at entry ({mm:.8g} {unit}): "
+            "the position would be liquidated at once; post more margin or trade fewer contracts")
+    return lp, b
+
+
+def liquidation_or_entry(kind, side, size, price, wallet, tiers) -> tuple[float, float]:
+    """``(liquidation price, MMR there)`` of :func:`solve_liquidation`; a wallet already below
+    maintenance is liquidated at once, so its liquidation price is ``price`` itself."""
+    if size == 0:
+        return (0.0 if side > 0 else math.inf), tiers[0].maintenance_rate
+    try:
+        lp, bracket = solve_liquidation(kind, side, size, price, wallet, tiers)
+    except BelowMaintenanceError:
+        return price, pick_bracket(tiers, position_notional(kind, size, price)).maintenance_rate
+    return lp, bracket.maintenance_rate
 
 
 def liquidation_price(
@@ -187,7 +208,8 @@ def liquidation_price(
     side : {"long", "short"}
     contract_type : {"inverse", "linear"}
     contract_size : float or str
-        USD face value (inverse) or coins (linear) per contract, or a catalog name.
+        USD face value (inverse) or coins (linear) per contract, or a catalog name, whose tier
+        table (``tiers.csv``) is then used unless ``maintenance_rate`` or ``brackets`` is given.
     maintenance_rate, maintenance_amount : float
         One tier's MMR and cum (default MMR 0.5 %, cum 0); ignored when ``brackets`` is given.
     brackets : sequence of Bracket, optional
@@ -201,6 +223,12 @@ def liquidation_price(
         Price in USD; ``math.inf`` for a short no rise can liquidate (e.g. a 1x inverse
         short on same-coin collateral), ``0.0`` for a long no fall can liquidate.
 
+    Raises
+    ------
+    BelowMaintenanceError
+        The margin is already below the maintenance margin at ``entry_price`` (the position is
+        liquidated at once; the formula would give a price on the wrong side of entry).
+
     Examples
     --------
     Binance COIN-M, DOMAIN.md §9: cross short 400 BTCUSD_PERP at 64,000 on 0.25 BTC, MMR 0.4 %:
@@ -209,7 +237,7 @@ def liquidation_price(
     ...                         maintenance_rate=0.004), 6)
     106240.0
     """
-    size_each, kind = resolve_contract(contract_size, contract_type)
+    size_each, kind, spec = resolve_spec(contract_size, contract_type)
     size_each = require_positive("contract_size", size_each)
     p0 = require_positive("entry_price", entry_price)
     n = require_nonnegative("contracts", contracts)
@@ -218,34 +246,12 @@ def liquidation_price(
         "other_unrealized_pnl", other_unrealized_pnl
     )
     s = side_sign(side)
+    tiers = margin_brackets(spec, maintenance_rate=maintenance_rate, maintenance_amount=maintenance_amount,
+                            brackets=brackets)
     size = n * size_each
     if size == 0:
         return 0.0 if s > 0 else math.inf
-    if not brackets:
-        rate = DEFAULT_MAINTENANCE_RATE if maintenance_rate is None else require_nonnegative(
-            "maintenance_rate", maintenance_rate
-        )
-        if rate >= 1:
-            raise InvalidInputError(f"maintenance_rate must be below 1, got {rate}")
-        cum = require_nonnegative("maintenance_amount", maintenance_amount)
-        return _solve(kind, s, size, p0, wb, rate, cum)
-
-    def notional_at(price: float) -> float:
-        if kind == "inverse":
-            return 0.0 if math.isinf(price) else (size / price if price > 0 else math.inf)
-        return size * price
-
-    # Each bracket gives a candidate; the right one is the bracket that holds the notional at
-    # its own candidate price (MM is continuous across edges thanks to the cum rule).
-    candidates = []
-    for b in brackets:
-        lp = _solve(kind, s, size, p0, wb, b.maintenance_rate, b.maintenance_amount)
-        candidates.append(lp)
-        if b.contains(notional_at(lp)) or (b is brackets[-1] and notional_at(lp) >= b.floor):
-            return lp
-    # Fall back to the bracket at entry (no self-consistent tier: degenerate tables).
-    b = _pick(brackets, notional_at(p0))
-    return _solve(kind, s, size, p0, wb, b.maintenance_rate, b.maintenance_amount)
+    return solve_liquidation(kind, s, size, p0, wb, tiers)[0]
 
 
 def effective_leverage(notional_usd: float, collateral_usd: float) -> float:

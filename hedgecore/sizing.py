@@ -9,10 +9,11 @@ contracts are margined in USDT, so their notional is ``Q = E·h``.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from ._typing import ROUNDING_MODES
 from ._validation import as_float, require_choice, require_nonnegative, require_positive
-from .contracts import resolve_contract
+from .contracts import resolve_spec
 from .errors import InvalidInputError
 
 __all__ = [
@@ -30,31 +31,48 @@ __all__ = [
 _SNAP = 1e-9
 
 
-def round_contracts(contracts: float, rounding: str = "nearest") -> float:
-    """Round a signed contract count: ``down``/``up`` go toward/away from zero.
+def round_contracts(contracts: float, rounding: str = "nearest", *, step: float = 1.0, min_qty: float = 0.0) -> float:
+    """Round a signed contract count to a multiple of ``step``: ``down``/``up`` go toward/away from zero.
 
-    ``nearest`` rounds halves away from zero (14.5 → 15, −14.5 → −15).
+    ``nearest`` rounds halves away from zero (14.5 → 15, −14.5 → −15). A non-zero result below
+    ``min_qty`` becomes ``min_qty`` (``up``; ``nearest`` from half of it) or 0 (``down``).
 
     Examples
     --------
     >>> round_contracts(14.2857, "down"), round_contracts(-2.5, "nearest"), round_contracts(2.1, "up")
     (14.0, -3.0, 3.0)
+    >>> round_contracts(0.37456, "nearest", step=0.001)   # Binance BTCUSDT: 0.001 BTC steps
+    0.375
     """
     mode = require_choice("rounding", rounding, ROUNDING_MODES)
     contracts = as_float("contracts", contracts)
+    step = require_positive("step", step)
+    minimum = require_nonnegative("min_qty", min_qty)
     if mode == "none":
         return contracts
-    size = abs(contracts)
+    size = abs(contracts) / step
     whole = round(size)
     if abs(size - whole) <= _SNAP * max(1.0, size):
         size = float(whole)
     if mode == "down":
-        out = math.floor(size)
+        units = math.floor(size)
     elif mode == "up":
-        out = math.ceil(size)
+        units = math.ceil(size)
     else:
-        out = math.floor(size + 0.5)
+        units = math.floor(size + 0.5)
+    out = float(units) if step == 1.0 else float(Decimal(units) * Decimal(repr(step)))
+    if 0 < out < minimum * (1 - _SNAP):
+        out = 0.0 if mode == "down" or (mode == "nearest" and abs(contracts) < minimum / 2) else minimum
     return float(math.copysign(out, contracts)) if out else 0.0
+
+
+def _lot(spec, qty_step: float | None) -> tuple[float, float]:
+    """``(step, min_qty)`` in contracts: ``qty_step`` if given, else the catalog's, else whole contracts."""
+    if qty_step is not None:
+        return require_positive("qty_step", qty_step), 0.0
+    if spec is not None:
+        return spec.qty_step, spec.min_qty
+    return 1.0, 0.0
 
 
 def hedge_notional(
@@ -114,6 +132,7 @@ def hedge_contracts(
     contract_type: str = "inverse",
     rounding: str = "nearest",
     collateral_coin: float = 0.0,
+    qty_step: float | None = None,
 ) -> float:
     """Number of contracts to short.
 
@@ -130,11 +149,14 @@ def hedge_contracts(
     contract_type : {"inverse", "linear"}
     rounding : {"none", "down", "nearest", "up"}
         ``down``/``up`` = toward/away from zero.
+    qty_step : float, optional
+        Quantity step in contracts; default the catalog's (``contracts.csv``), else 1 (whole contracts).
 
     Returns
     -------
     float
-        Contracts (whole unless ``rounding="none"``).
+        Contracts, a multiple of the quantity step unless ``rounding="none"``. Binance USDⓈ-M
+        contracts are one coin each, so the count is a quantity in coins (0.001 steps).
 
     Examples
     --------
@@ -146,12 +168,15 @@ def hedge_contracts(
     14.0
     >>> hedge_contracts(49_000, 3_500, "binance:ETHUSD_PERP")        # 10 USD face
     4900.0
+    >>> hedge_contracts(24_000, 64_000, "binance:BTCUSDT")          # 0.375 BTC, step 0.001
+    0.375
     """
-    size, kind = resolve_contract(contract_size, contract_type)
     notional = hedge_notional(
-        exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
+        exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=resolve_spec(contract_size, contract_type)[1],
+        collateral_coin=collateral_coin,
     )
-    return contracts_for_notional(notional, price_usd, size, contract_type=kind, rounding=rounding)
+    return contracts_for_notional(notional, price_usd, contract_size, contract_type=contract_type, rounding=rounding,
+                                  qty_step=qty_step)
 
 
 def contracts_for_notional(
@@ -161,8 +186,12 @@ def contracts_for_notional(
     *,
     contract_type: str = "inverse",
     rounding: str = "nearest",
+    qty_step: float | None = None,
 ) -> float:
     """Contracts covering a USD notional: ``Q/contract_size`` (inverse) or ``Q/(contract_size·P)`` (linear).
+
+    Rounded to the quantity step (``qty_step``, else the catalog's, else whole contracts) and the
+    catalog's minimum quantity.
 
     Examples
     --------
@@ -171,14 +200,15 @@ def contracts_for_notional(
     >>> contracts_for_notional(40_000, 64_000, "binance:BTCUSD_PERP")
     400.0
     """
-    size, kind = resolve_contract(contract_size, contract_type)
+    size, kind, spec = resolve_spec(contract_size, contract_type)
     size = require_positive("contract_size", size)
     price = require_positive("price_usd", price_usd)
     value = _contract_value_usd(price, size, kind)
     count = as_float("notional_usd", notional_usd) / value if value > 0 else math.inf
     if not math.isfinite(count):
         raise InvalidInputError("contract count is too large to compute: check contract_size and price_usd")
-    return round_contracts(count, rounding)
+    step, minimum = _lot(spec, qty_step)
+    return round_contracts(count, rounding, step=step, min_qty=minimum)
 
 
 def hedged_notional(
@@ -193,7 +223,7 @@ def hedged_notional(
     >>> hedged_notional(14, 3_500, 1, contract_type="linear")
     49000.0
     """
-    size, kind = resolve_contract(contract_size, contract_type)
+    size, kind = resolve_spec(contract_size, contract_type)[:2]
     size = require_positive("contract_size", size)
     price = require_positive("price_usd", price_usd)
     return as_float("contracts", contracts) * _contract_value_usd(price, size, kind)
@@ -208,6 +238,7 @@ def residual_exposure(
     contract_type: str = "inverse",
     rounding: str = "nearest",
     collateral_coin: float = 0.0,
+    qty_step: float | None = None,
 ) -> float:
     """USD notional left unhedged after rounding: hedge notional − hedged notional.
 
@@ -219,9 +250,10 @@ def residual_exposure(
     >>> residual_exposure(50_000, 3_500, 1, contract_type="linear")
     1000.0
     """
-    size, kind = resolve_contract(contract_size, contract_type)
+    kind = resolve_spec(contract_size, contract_type)[1]
     wanted = hedge_notional(
         exposure_usd, price_usd, hedge_ratio=hedge_ratio, contract_type=kind, collateral_coin=collateral_coin
     )
-    count = contracts_for_notional(wanted, price_usd, size, contract_type=kind, rounding=rounding)
-    return wanted - hedged_notional(count, price_usd, size, contract_type=kind)
+    count = contracts_for_notional(wanted, price_usd, contract_size, contract_type=kind, rounding=rounding,
+                                   qty_step=qty_step)
+    return wanted - hedged_notional(count, price_usd, contract_size, contract_type=kind)

@@ -16,8 +16,8 @@ EXPECTED = {
     "deribit:ETH-PERPETUAL": ("inverse", 1, "ETH"),
     "okx:BTC-USD-SWAP": ("inverse", 100, "BTC"),
     "okx:ETH-USD-SWAP": ("inverse", 10, "ETH"),
-    "binance:BTCUSDT": ("linear", 0.001, "USDT"),
-    "binance:ETHUSDT": ("linear", 0.001, "USDT"),
+    "binance:BTCUSDT": ("linear", 1, "USDT"),  # quantity in coins, 0.001 steps (see test_lots)
+    "binance:ETHUSDT": ("linear", 1, "USDT"),
     "okx:BTC-USDT-SWAP": ("linear", 0.01, "USDT"),
     "okx:ETH-USDT-SWAP": ("linear", 0.1, "USDT"),
 }

@@ -142,3 +142,11 @@ def test_type_checkers_see_the_same_names_as_the_lazy_facade():
     exports = next(n for n in tree.body if isinstance(n, ast.AnnAssign) and n.target.id == "_EXPORTS")
     declared = {(value.value, key.value) for key, value in zip(exports.value.keys, exports.value.values)}
     assert seen == declared
+
+
+def test_no_public_name_is_also_a_module_name():
+    """``hedgecore.x`` must stay the function: importing a submodule ``x`` would rebind it to the module."""
+    code = "import hedgecore, json; print(json.dumps(list(hedgecore._EXPORTS)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    submodules = {m.split(".")[0] for m in MODULES if m}
+    assert not set(ast.literal_eval(out.stdout)) & submodules

@@ -56,8 +56,8 @@ def test_domain_worked_example_400_btcusd_contracts():
 
 
 def test_catalog_type_overrides_contract_type():
-    # BTCUSDT is linear in the catalog (0.001 BTC lot): 1,000 USD at 50,000 = 0.02 BTC = 20 lots.
-    assert hc.hedge_contracts(1_000, 50_000, "BTCUSDT", contract_type="inverse") == 20
+    # BTCUSDT is linear in the catalog (1-BTC contracts, 0.001 steps): 1,000 USD at 50,000 = 0.02 BTC.
+    assert hc.hedge_contracts(1_000, 50_000, "BTCUSDT", contract_type="inverse") == 0.02
 
 
 @pytest.mark.parametrize(

@@ -318,4 +318,4 @@ def test_a_catalog_contract_sets_type_size_and_hedge_coin(tmp_path):
     path = write_template(tmp_path / "btc.xlsx", holdings=holdings, prices=prices, settings={"Contract": "btcusdt"})
     s = read_workbook(path).settings
     assert (s["Contract"], s["ContractType"], s["ContractSize"], s["HedgeAsset"]) == (
-        "binance:BTCUSDT", "linear", 0.001, "BTC")
+        "binance:BTCUSDT", "linear", 1.0, "BTC")  # Binance USD-M: one-coin contracts, 0.001 steps
