@@ -278,7 +278,7 @@ def _money(x, sign: bool = False) -> str:
 
 @main.command()
 @click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the demo report (its own earlier report there is replaced).")
+              callback=_output_path, help="Folder for the demo report (its own earlier report there is replaced).")
 def demo(outdir):
     """Run the whole pipeline on the bundled example workbook and print the headline figures.
 
@@ -322,11 +322,11 @@ def _fetch_options(fn):
     """Options every fetch command shares: where the exchange is and how patient to be."""
     fn = click.option("--api-url", help="Base URL replacing the exchange's API hosts (a mirror, a proxy or the "
                                         "tests' fake exchange), e.g. http://127.0.0.1:8000.")(fn)
-    fn = click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), default=10.0, show_default=True,
+    fn = click.option("--timeout", "timeout_s", type=Number(0.05), default=10.0, show_default=True,
                       help="Seconds to wait for one answer.")(fn)
     fn = click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
                       help="Retries after a timeout, network error, HTTP 429 or 5xx.")(fn)
-    fn = click.option("--retry-wait", "retry_wait_s", type=click.FloatRange(min=0), default=1.0, show_default=True,
+    fn = click.option("--retry-wait", "retry_wait_s", type=Number(0), default=1.0, show_default=True,
                       help="Seconds before the first retry; doubles each time (Retry-After is honoured).")(fn)
     return fn
 
@@ -394,7 +394,7 @@ def fetch():
 
 @fetch.command("prices")
 @click.argument("coins", nargs=-1, required=True, metavar="COIN...")
-@click.option("-o", "--output", "out", required=True, type=click.Path(),
+@click.option("-o", "--output", "out", required=True, type=click.Path(), callback=_output_path,
               help="Folder of <COIN>-<QUOTE>.csv files, or with --wide the CSV file.")
 @click.option("--since", help="First day (YYYY-MM-DD) for coins without data yet [default: 3 years back].")
 @click.option("--exchange", default="binance", show_default=True, help="Exchange with the spot markets.")
@@ -423,7 +423,7 @@ def fetch_prices_cmd(ctx, coins, out, since, exchange, quotes, wide, api_url, ti
 
 @fetch.command("funding")
 @click.argument("contracts", nargs=-1, required=True, metavar="EXCHANGE:SYMBOL...")
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), callback=_output_path,
               help="Folder for <exchange>_<SYMBOL>_funding.csv files.")
 @click.option("--since", help="First day (YYYY-MM-DD) for contracts without a file yet [default: 3 years back].")
 @_fetch_options
@@ -446,7 +446,7 @@ def fetch_funding_cmd(ctx, contracts, out, since, api_url, timeout_s, retries, r
 
 @fetch.command("contracts")
 @click.argument("contracts", nargs=-1, required=True, metavar="EXCHANGE:SYMBOL...")
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), callback=_output_path,
               help="Catalog folder: contracts.csv and tiers.csv are created or merged into.")
 @_fetch_options
 @click.pass_context
