@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -33,6 +34,12 @@ def run_cli(*args, cwd=None, timeout=600, **kwargs) -> subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> bytes:
     return hostile.small_workbook(tmp_path_factory.mktemp("good") / "good.xlsx").read_bytes()
+
+
+def _flat(good: bytes, column: str) -> bytes:
+    """Every close of one column set to 100 (a stale feed)."""
+    return hostile.edit_sheet(good, "Prices", lambda xml: re.sub(
+        rf'(<c r="{column}(\d+)"[^>]*><v>)[^<]*', lambda m: m.group(1) + "100" if m.group(2) != "1" else m.group(0), xml))
 
 
 def _cases(good: bytes) -> dict[str, tuple[bytes, list[str]]]:
@@ -60,6 +67,7 @@ def _cases(good: bytes) -> dict[str, tuple[bytes, list[str]]]:
         "billion_laughs": (hostile.billion_laughs(good), ["DTD or XML entities"]),
         "lying_zip_bomb": (hostile.lying_zip_bomb(good, 64 << 20), ["corrupt"]),
         "ratio_bomb": (hostile.zip_bomb(good, 64 << 20), ["image1.bin", "times its packed size"]),
+        "flat_hedge_coin": (_flat(good, "D"), ["sheet Hedge, cell B5", "closes of ETH", "betas to it are undefined"]),
         "formula_contract": (rv(good, "Hedge", "B6", "=cmd|' /C calc'!A0", t="str"), ["sheet Hedge, cell B6", "Contract"]),
     }
 

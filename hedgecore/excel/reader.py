@@ -407,6 +407,16 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
     return settings, pending
 
 
+def _check_hedge_coin_moves(r: _CellReader, prices: pd.DataFrame, coin: str, at: tuple[str, str]) -> None:
+    """Betas to a hedge coin whose daily returns never vary are undefined: say so, not "too few prices"."""
+    closes = prices[coin].dropna().to_numpy(float)
+    if len(closes) >= 3:
+        returns = closes[1:] / closes[:-1]
+        if np.all(returns == returns[0]):
+            raise _err(r.path, *at, f"the closes of {coin} in table Prices move by the same factor every day "
+                                    "(a flat price?), so betas to it are undefined")
+
+
 def _evaluate_defaults(r: _CellReader, settings: dict[str, Any], pending: set[str], holdings: pd.DataFrame,
                        prices: pd.DataFrame, locations: Mapping[str, tuple[str, str]]) -> None:
     """The template's default formulas, computed with hedgecore: last close and portfolio beta."""
@@ -436,6 +446,7 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
     except InputError as exc:
         sheet, coord = locations[exc.name]
         raise _err(r.path, sheet, coord, str(exc)) from None
+    _check_hedge_coin_moves(r, prices, settings["HedgeAsset"], locations["HedgeAsset"])
     _evaluate_defaults(r, settings, pending, holdings, prices, locations)
     return WorkbookInputs(
         path=r.path,
