@@ -234,8 +234,8 @@ def _read_prices(r: _CellReader) -> pd.DataFrame:
         raise _err(path, "Prices", None, "table Prices has no price columns")
     dates: list[pd.Timestamp] = []
     rows: list[np.ndarray] = []
-    width = max(headers) + 1
-    for row, cells in table_rows(ws, (c1, r1 + 1, max(max(headers), bounds[2]), r2)):
+    width, columns = max(headers) + 1, list(tickers)
+    for row, cells in table_rows(ws, (c1, r1 + 1, bounds[2], r2)):
         _no_stray_values(path, "Prices", "Prices", row, cells, headers)
         check_count(path, "Prices", "Prices", len(rows) + 1, TABLE_LIMITS.price_rows, "rows of closes")
         date_cell = f"{get_column_letter(c1)}{row}"
@@ -249,7 +249,7 @@ def _read_prices(r: _CellReader) -> pd.DataFrame:
         values = np.full(width, np.nan)
         _price_row(r, row, cells, tickers, values)
         dates.append(ts)
-        rows.append(values[list(tickers)])
+        rows.append(values[columns])
     if not rows:
         raise _err(path, "Prices", None, "table Prices is empty: paste daily closes under Date and the tickers")
     return pd.DataFrame(np.vstack(rows), index=pd.DatetimeIndex(dates, name="Date"),
