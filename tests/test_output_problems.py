@@ -200,3 +200,43 @@ def test_jobs_are_capped_at_the_cpus(good, tmp_path):
         shutil.copy(good, src / f"{name}.xlsx")
     done = run_cli("report", src, "-o", tmp_path / "out", "--jobs", "60")
     assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "3 reports written, 0 failed"
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A real, tiny file system (tmpfs) when this machine lets us mount one (root); else skip."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+
+    def mount(*options: str) -> None:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs", str(mnt)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:80]}")
+
+    yield mnt, mount
+    subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+@pytest.mark.parametrize(("fmt", "size"), [("xlsx", "64k"), ("csv", "8k")])
+def test_a_really_full_disk(good, tmp_path, small_fs, fmt, size):
+    mnt, mount = small_fs
+    mount(f"size={size}")
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c", "d", "e"):
+        shutil.copy(good, src / f"{name}.xlsx")
+    _one_line_exit_2(run_cli("report", src, "-o", mnt / "out", "--format", fmt, "--jobs", "2"),
+                     "No space left on device")
+    _no_temp_files(mnt / "out")
+    for report in (mnt / "out").glob("*-report.xlsx"):
+        openpyxl.load_workbook(report)  # what is there is complete
+
+
+def test_a_really_read_only_folder(good, small_fs):
+    mnt, mount = small_fs
+    mount("size=1m", "ro")
+    for fmt in ("xlsx", "csv"):
+        _one_line_exit_2(run_cli("report", good, "-o", mnt, "--format", fmt), "Read-only file system", str(mnt))
+    _one_line_exit_2(run_cli("report", good, "-o", mnt / "sub"), "Read-only file system")
+    _one_line_exit_2(run_cli("template", "-o", mnt / "t.xlsx"), "Read-only file system")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import zipfile
@@ -112,13 +113,21 @@ def _failure_text(path: Path, exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}{': ' + text if text else ''} (please report this)"
 
 
+def _workbook_bytes(wb: Any) -> bytes:
+    """The saved workbook, built in memory: a full disk then fails in one plain write, not inside
+    openpyxl's zip file (whose clean-up would print "Exception ignored" tracebacks)."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def write_report(r: ReportData, source: Path, outdir: Path, fmt: str, *, overwrite: bool = False,
                  workbook: Any = None) -> tuple[Path, ...]:
     """Write the report(s) of one input into ``outdir``; returns the paths written."""
     targets = output_paths(source, outdir, fmt)
     if fmt == "xlsx":
         wb = build_report_workbook(r, source, workbook=workbook)
-        atomic_write(targets[0], wb.save, overwrite=overwrite)
+        atomic_write(targets[0], lambda tmp: tmp.write_bytes(_workbook_bytes(wb)), overwrite=overwrite)
     elif fmt == "json":
         text = json.dumps(report_json(r), indent=2, allow_nan=False) + "\n"
         atomic_write(targets[0], lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite=overwrite)
