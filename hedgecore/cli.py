@@ -15,6 +15,7 @@ import sys
 import click
 
 from . import __version__
+from ._text import escape_controls, short_name
 from ._typing import CONTRACT_TYPES, ROUNDING_MODES
 from .errors import HedgecoreError
 
@@ -23,14 +24,56 @@ ALICE = {"exposure": 50_000.0, "price": 3_500.0, "contract": "binance:ETHUSD_PER
 
 
 class HedgecoreGroup(click.Group):
-    """Turn :class:`HedgecoreError` into one line on stderr and exit status 2."""
+    """Turn :class:`HedgecoreError` and file-system errors into one line on stderr and exit status 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except HedgecoreError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(escape_controls(f"error: {exc}"), err=True)
             ctx.exit(2)
+        except OSError as exc:  # an output path that cannot be written: missing, read-only, too long, full
+            name = exc.filename2 or exc.filename  # a move names its target second
+            where = f"{short_name(str(name), 120)}: " if name else ""
+            click.echo(escape_controls(f"error: {where}{exc.strerror or type(exc).__name__}"), err=True)
+            ctx.exit(2)
+
+
+class Number(click.ParamType):
+    """A finite float within bounds; the message names the option and the accepted range."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 high_open: bool = False) -> None:
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def _range(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return " and ".join(parts) or "finite"
+
+    def convert(self, value, param, ctx):
+        """One line (``error: --price must be finite and > 0, got -3500``), as for every bad input."""
+        name = param.opts[0] if param is not None and param.opts else "value"
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise HedgecoreError(f"{name} must be a number, got {value!r}") from None
+        too_low = self.low is not None and (x <= self.low if self.low_open else x < self.low)
+        too_high = self.high is not None and (x >= self.high if self.high_open else x > self.high)
+        if not math.isfinite(x) or too_low or too_high:
+            raise HedgecoreError(f"{name} must be finite and {self._range()}, got {value}")
+        return x
+
+
+def _output_path(ctx, param, value):
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
 
 
 @click.group(cls=HedgecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,17 +105,17 @@ def _fmt(field: str, value) -> str:
 
 
 @main.command()
-@click.option("--exposure", type=float, help="USD value of the holdings to protect.")
-@click.option("--price", type=float, help="Hedge coin price, USD.")
+@click.option("--exposure", type=Number(0), help="USD value of the holdings to protect.")
+@click.option("--price", type=Number(0, low_open=True), help="Hedge coin price, USD.")
 @click.option("--contract", "contract", help='Catalog contract, e.g. "binance:ETHUSD_PERP".')
-@click.option("--contract-size", type=float, help="USD per contract (inverse) or coins per contract (linear).")
+@click.option("--contract-size", type=Number(0, low_open=True), help="USD per contract (inverse) or coins per contract (linear).")
 @click.option("--contract-type", default="inverse", show_default=True, type=click.Choice(CONTRACT_TYPES, case_sensitive=False))
-@click.option("--hedge-ratio", default=1.0, show_default=True, type=float, help="Usually the basket's beta.")
+@click.option("--hedge-ratio", default=1.0, show_default=True, type=Number(0), help="Usually the basket's beta.")
 @click.option("--rounding", default="nearest", show_default=True, type=click.Choice(ROUNDING_MODES, case_sensitive=False))
-@click.option("--collateral", default=0.0, show_default=True, type=float, help="Hedge-coin collateral, coins (inverse).")
-@click.option("--leverage", default=1.0, show_default=True, type=float)
-@click.option("--maintenance-rate", default=0.005, show_default=True, type=float)
-@click.option("--funding-rate", default=0.0, show_default=True, type=float, help="Per interval; + = longs pay shorts.")
+@click.option("--collateral", default=0.0, show_default=True, type=Number(0), help="Hedge-coin collateral, coins (inverse).")
+@click.option("--leverage", default=1.0, show_default=True, type=Number(0, low_open=True))
+@click.option("--maintenance-rate", default=0.005, show_default=True, type=Number(0, 1, high_open=True))
+@click.option("--funding-rate", default=0.0, show_default=True, type=Number(-1, 1, low_open=True, high_open=True), help="Per interval; + = longs pay shorts.")
 @click.option("--example", type=click.Choice(["alice"]), help="Use the seed article's example (Alice: $50,000 at ETH $3,500, ETHUSD_PERP).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, rounding, collateral, leverage,
@@ -149,7 +192,7 @@ def contracts(ctx, as_json, show_diff, catalog_dir):
 
 
 @main.command()
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="The .xlsx to write.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), callback=_output_path, help="The .xlsx to write.")
 @click.option("--holdings", type=click.Path(exists=True, dir_okay=False), help="CSV with Asset, Quantity[, Price] (price defaults to the last close).")
 @click.option("--prices", multiple=True, type=click.Path(exists=True), help="Daily closes: a wide CSV or a folder of <TICKER>-USD.csv (repeatable).")
 @click.option("--assets", help="Comma-separated price columns to keep, e.g. SOL,ETH,BTC (default: all).")
@@ -177,7 +220,7 @@ def template(output, holdings, prices, assets, sets):
 
 
 @main.command()
-@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), help="Folder to write main.py and requirements.txt into.")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), callback=_output_path, help="Folder to write main.py and requirements.txt into.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def addin(folder, force):
     """Write the Excel add-in files: main.py and requirements.txt for xlwings Lite (or classic).
@@ -196,9 +239,9 @@ def addin(folder, force):
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the reports (created if missing).")
+              callback=_output_path, help="Folder for the reports (created if missing).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes [default: CPU count]; 1 runs in this process.")
+              help="Worker processes [default and cap: the CPUs available]; 1 runs in this process.")
 @click.option("--format", "fmt", type=click.Choice(("xlsx", "json", "csv")), default="xlsx", show_default=True,
               help="xlsx: the workbook with values, a Summary sheet and charts; json: one file per input; "
                    "csv: per-input tables plus summary.csv (one row per input).")
@@ -235,7 +278,7 @@ def _money(x, sign: bool = False) -> str:
 
 @main.command()
 @click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the demo report (its own earlier report there is replaced).")
+              callback=_output_path, help="Folder for the demo report (its own earlier report there is replaced).")
 def demo(outdir):
     """Run the whole pipeline on the bundled example workbook and print the headline figures.
 
@@ -279,11 +322,11 @@ def _fetch_options(fn):
     """Options every fetch command shares: where the exchange is and how patient to be."""
     fn = click.option("--api-url", help="Base URL replacing the exchange's API hosts (a mirror, a proxy or the "
                                         "tests' fake exchange), e.g. http://127.0.0.1:8000.")(fn)
-    fn = click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), default=10.0, show_default=True,
+    fn = click.option("--timeout", "timeout_s", type=Number(0.05), default=10.0, show_default=True,
                       help="Seconds to wait for one answer.")(fn)
     fn = click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
                       help="Retries after a timeout, network error, HTTP 429 or 5xx.")(fn)
-    fn = click.option("--retry-wait", "retry_wait_s", type=click.FloatRange(min=0), default=1.0, show_default=True,
+    fn = click.option("--retry-wait", "retry_wait_s", type=Number(0), default=1.0, show_default=True,
                       help="Seconds before the first retry; doubles each time (Retry-After is honoured).")(fn)
     return fn
 
@@ -351,7 +394,7 @@ def fetch():
 
 @fetch.command("prices")
 @click.argument("coins", nargs=-1, required=True, metavar="COIN...")
-@click.option("-o", "--output", "out", required=True, type=click.Path(),
+@click.option("-o", "--output", "out", required=True, type=click.Path(), callback=_output_path,
               help="Folder of <COIN>-<QUOTE>.csv files, or with --wide the CSV file.")
 @click.option("--since", help="First day (YYYY-MM-DD) for coins without data yet [default: 3 years back].")
 @click.option("--exchange", default="binance", show_default=True, help="Exchange with the spot markets.")
@@ -380,7 +423,7 @@ def fetch_prices_cmd(ctx, coins, out, since, exchange, quotes, wide, api_url, ti
 
 @fetch.command("funding")
 @click.argument("contracts", nargs=-1, required=True, metavar="EXCHANGE:SYMBOL...")
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), callback=_output_path,
               help="Folder for <exchange>_<SYMBOL>_funding.csv files.")
 @click.option("--since", help="First day (YYYY-MM-DD) for contracts without a file yet [default: 3 years back].")
 @_fetch_options
@@ -403,7 +446,7 @@ def fetch_funding_cmd(ctx, contracts, out, since, api_url, timeout_s, retries, r
 
 @fetch.command("contracts")
 @click.argument("contracts", nargs=-1, required=True, metavar="EXCHANGE:SYMBOL...")
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), callback=_output_path,
               help="Catalog folder: contracts.csv and tiers.csv are created or merged into.")
 @_fetch_options
 @click.pass_context

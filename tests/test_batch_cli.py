@@ -90,7 +90,10 @@ def test_input_bytes_unchanged(tmp_path, good):
 
 def _crashing_save(self, filename):
     """Write part of a file, then die as a full disk or a kill would."""
-    Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+    if hasattr(filename, "write"):  # the report is saved to memory first
+        filename.write(b"PK\x03\x04 half a workbook")
+    else:
+        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
     raise OSError(28, "No space left on device")
 
 
@@ -100,8 +103,8 @@ def test_interrupted_write_leaves_nothing(tmp_path, good, monkeypatch):
     monkeypatch.setattr(Workbook, "save", _crashing_save)
     out = tmp_path / "out"
     outcome = process_job(Job(source=str(good), outdir=str(out)))
-    assert not outcome.ok
-    assert outcome.message == f"{good}: No space left on device"
+    assert not outcome.ok and outcome.fatal  # a disk problem stops the batch
+    assert outcome.message == f"cannot write {out}: No space left on device"
     assert list(out.iterdir()) == []  # no report, no temp file
 
 

@@ -68,7 +68,7 @@ def test_cli_bad_input_is_one_line_exit_2():
         capture_output=True, text=True,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: price_usd must be positive, got -3500"
+    assert proc.stderr.strip() == "error: --price must be finite and > 0, got -3500"  # checked by the CLI option
     assert "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "hedgecore", "plan", "--example", "alice", "--contract", "FOO"],
                           capture_output=True, text=True)

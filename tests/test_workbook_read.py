@@ -156,7 +156,7 @@ def test_empty_template_reports_what_is_missing():
 def test_not_a_workbook(tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_text("not a zip")
-    with pytest.raises(hc.WorkbookError, match=r"bad\.xlsx: cannot open"):
+    with pytest.raises(hc.WorkbookError, match=r"bad\.xlsx: not an \.xlsx workbook \(not a zip file\)"):
         read_workbook(bad)
 
 

@@ -41,8 +41,9 @@ def _is_formula(value: Any) -> bool:
 def parse_setting(name: str, value: Any) -> Any:
     """A Hedge input typed as text (``--set NAME=VALUE``) as the template stores it.
 
-    Numbers are parsed (``"0.5%"`` -> 0.005), text inputs kept, a text starting with ``=`` is a
-    formula; ``None``, ``""`` or ``"default"`` for an input with a default formula keeps it.
+    Numbers are parsed (``"0.5%"`` -> 0.005), text inputs kept; a formula (text starting with
+    ``=``) is refused unless it is the input's own default formula; ``None``, ``""`` or
+    ``"default"`` for an input with a default formula keeps it.
     """
     if name not in INPUT_NAMES:
         raise WorkbookError(f"unknown Hedge input {name!r}; one of {', '.join(INPUT_NAMES)}")
@@ -51,7 +52,13 @@ def parse_setting(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         return str(value) if name in TEXT_INPUTS else float(value)
     text = value.strip()
-    if _is_formula(text) or name in TEXT_INPUTS:
+    if _is_formula(text):
+        default = DEFAULT_FORMULAS.get(name, "")
+        if "".join(text.split()).upper() != "".join(default.split()).upper():
+            raise WorkbookError(f"Hedge input {name} must be a value, got the formula {text[:40]!r}"
+                                + (f" (its default formula is {default})" if default else ""))
+        return text
+    if name in TEXT_INPUTS:
         return text
     if name in DEFAULT_FORMULAS and text.lower() in ("", "default"):
         return None

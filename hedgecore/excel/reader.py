@@ -8,11 +8,10 @@ the file, sheet and cell. openpyxl is imported inside the functions.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import math
 import os
-import zipfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._text import short_name
 from ..errors import WorkbookError
+from .cells import TABLE_LIMITS, check_count, err as _err, is_blank, number, parse_date, table_bounds, table_rows
+from .container import check_container, find_bad_table, find_bad_value
 from .inputs import InputError, check_settings
 from .layout import DEFAULT_FORMULAS, INPUT_NAMES, OUTPUT_NAMES, SHEETS, TEXT_INPUTS
 
@@ -63,73 +65,92 @@ class WorkbookInputs:
     def where(self, name: str) -> str:
         """``"file.xlsx, sheet Hedge, cell B9"`` for error messages."""
         sheet, _, cell = self.cells[name].partition("!")
-        return f"{Path(self.path).name}, sheet {sheet}, cell {cell}"
-
-
-def _err(path: str, sheet: str, cell: str | None, message: str) -> WorkbookError:
-    where = f"{Path(path).name}, sheet {sheet}" + (f", cell {cell}" if cell else "")
-    return WorkbookError(f"{where}: {message}")
+        return f"{short_name(Path(self.path).name)}, sheet {sheet}, cell {cell}"
 
 
 def _norm_formula(text: str) -> str:
     return "".join(str(text).split()).upper()
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _find_table(path: str, wb, sheet: str, name: str):
     if sheet not in wb.sheetnames:
         visible = ", ".join(s for s in SHEETS if s != "Lists")
-        raise _err(path, sheet, None, f"sheet {sheet} is missing (the template has {visible})")
+        raise WorkbookError(f"{short_name(Path(path).name)}: sheet {sheet} is missing (the template has {visible})")
     ws = wb[sheet]
     for key in ws.tables:
         if key.lower() == name.lower():
-            return ws, ws.tables[key]
+            table = ws.tables[key]
+            return ws, table, table_bounds(path, sheet, table)
     raise _err(path, sheet, None, f"table {name} is missing")
 
 
 def _name_dest(path: str, wb, name: str) -> tuple[str, str]:
+    file = short_name(Path(path).name)
     dn = wb.defined_names.get(name)
     if dn is None:
-        raise WorkbookError(f"{Path(path).name}: defined name {name} is missing (Formulas > Name Manager)")
-    dests = list(dn.destinations)
-    if len(dests) != 1:
-        raise WorkbookError(f"{Path(path).name}: defined name {name} must refer to one cell, got {dn.attr_text!r}")
+        raise WorkbookError(f"{file}: defined name {name} is missing (Formulas > Name Manager)")
+    try:
+        dests = list(dn.destinations)
+    except (TypeError, ValueError, AttributeError):
+        dests = []
+    if len(dests) != 1 or ":" in dests[0][1]:
+        raise WorkbookError(f"{file}: defined name {name} must refer to one cell, got {str(dn.attr_text)[:60]!r}")
     sheet, ref = dests[0]
     if sheet not in wb.sheetnames:
-        raise WorkbookError(f"{Path(path).name}: defined name {name} refers to missing sheet {sheet}")
+        raise WorkbookError(f"{file}: defined name {name} refers to missing sheet {str(sheet)[:40]}")
     return sheet, ref.replace("$", "")
+
+
+def _load(source: Any, **options: Any):
+    """openpyxl's load_workbook, quiet: its warnings (unsupported extensions, dates out of range) are
+    not the user's business here; the reader names bad cells itself."""
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_workbook(source, **options)
+
+
+def _open_error(path: str, data: bytes, exc: Exception) -> WorkbookError:
+    """The one line for a file openpyxl cannot load: the bad cell when a value is at fault."""
+    bad = find_bad_value(data)
+    if bad is not None:
+        sheet, cell, problem = bad
+        return _err(path, sheet, cell, problem)
+    table = find_bad_table(data)
+    if table is not None:
+        return WorkbookError(f"{short_name(Path(path).name)}: {table}")
+    detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return WorkbookError(f"{short_name(Path(path).name)}: cannot open as .xlsx ({detail})")
 
 
 class _CellReader:
     """Formula-aware cell access: cached values from an Excel save, else the formula text.
 
-    Loads the file once (from ``data`` when the caller already holds its bytes); the values
-    Excel cached are read lazily through a read-only view, only when an input holds a formula.
+    Checks the container (:func:`~hedgecore.excel.container.check_container`) and loads the file
+    once; the values Excel cached are read lazily through a read-only view, only when an input
+    holds a formula.
     """
 
     def __init__(self, path: str, data: bytes | None = None):
-        from openpyxl import load_workbook
-
         self.path = path
-        self._data = data
         try:
-            self.wb = load_workbook(self._source(), data_only=False)
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-            raise WorkbookError(f"{Path(path).name}: cannot open as .xlsx ({exc})") from exc
+            self._data = Path(path).read_bytes() if data is None else data
+        except OSError as exc:
+            raise WorkbookError(f"{short_name(Path(path).name)}: cannot read ({exc.strerror})") from None
+        check_container(path, self._data)
+        try:
+            self.wb = _load(io.BytesIO(self._data), data_only=False)
+        except ImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file is a bad input
+            raise _open_error(path, self._data, exc) from None
         self._cached = None
-
-    def _source(self):
-        return io.BytesIO(self._data) if self._data is not None else self.path
 
     @property
     def cached(self):
         if self._cached is None:
-            from openpyxl import load_workbook
-
-            self._cached = load_workbook(self._source(), read_only=True, data_only=True)
+            self._cached = _load(io.BytesIO(self._data), read_only=True, data_only=True)
         return self._cached
 
     def close(self) -> None:
@@ -137,134 +158,173 @@ class _CellReader:
             self._cached.close()
             self._cached = None
 
-    def value(self, sheet: str, coord: str) -> tuple[Any, str | None]:
-        """(value, formula): value is the cached result when the cell holds a formula."""
-        raw = self.wb[sheet][coord].value
-        text = getattr(raw, "text", raw)
-        if isinstance(text, str) and text.startswith("="):
-            return self.cached[sheet][coord].value, text
-        return raw, None
+    def of(self, sheet: str, cell: Any) -> tuple[Any, str | None, bool]:
+        """(value, formula, is_error): value is Excel's cached result when the cell holds a formula."""
+        if cell.data_type == "f":
+            text = str(getattr(cell.value, "text", cell.value))
+            cached = self.cached[sheet][cell.coordinate]
+            if cached.data_type == "e" and cached.value == "#NAME?":  # saved where the add-in was not loaded
+                return None, text, False
+            return cached.value, text, cached.data_type == "e"
+        return cell.value, None, cell.data_type == "e"
+
+    def value(self, sheet: str, coord: str) -> tuple[Any, str | None, bool]:
+        return self.of(sheet, self.wb[sheet][coord])
 
 
-def _number(path: str, sheet: str, cell: str, label: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        shown = repr(value) if not isinstance(value, str) else f"text {value!r}"
-        raise _err(path, sheet, cell, f"{label} must be a number, got {shown}")
-    out = float(value)
-    if not math.isfinite(out):
-        raise _err(path, sheet, cell, f"{label} must be finite, got {value}")
+def _headers(path: str, ws, bounds, sheet: str, table: str) -> dict[int, str]:
+    """Column -> header text of a table's header row (its real cells); blank or duplicated headers refused."""
+    from openpyxl.utils import get_column_letter
+
+    c1, r1, c2, _ = bounds
+    cells = next((cells for row, cells in table_rows(ws, (c1, r1, c2, r1))), {})
+    last = max(cells, default=c1 - 1)
+    check_count(path, sheet, table, last - c1 + 1, TABLE_LIMITS.price_columns + 1, "columns")
+    out: dict[int, str] = {}
+    for col in range(c1, last + 1):
+        where = f"{get_column_letter(col)}{r1}"
+        text = str(cells[col].value).strip() if col in cells else ""
+        if not text:
+            raise _err(path, sheet, where, f"a column of table {table} has no header")
+        if text in out.values():
+            first = get_column_letter(next(c for c, h in out.items() if h == text))
+            raise _err(path, sheet, where, f"column header {text!r} of table {table} is duplicated "
+                                           f"(first in column {first}); each column needs its own name")
+        out[col] = text
     return out
 
 
+def _no_stray_values(path: str, sheet: str, table: str, row: int, cells: dict[int, Any], headers: dict[int, str]):
+    from openpyxl.utils import get_column_letter
+
+    stray = [c for c in cells if c not in headers]
+    if stray:
+        raise _err(path, sheet, f"{get_column_letter(stray[0])}{row}",
+                   f"a value in table {table} below no column header; give the column a header or clear it")
+
+
+def _price_row(r: _CellReader, row: int, cells: dict[int, Any], tickers: dict[int, str], out: np.ndarray) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for col, ticker in tickers.items():
+        cell = cells.get(col)
+        if cell is None:
+            continue
+        where = f"{get_column_letter(col)}{row}"
+        if cell.data_type == "f":
+            raise _err(r.path, "Prices", where, f"close of {ticker} holds a formula; paste the closes as values")
+        x = number(r.path, "Prices", where, f"close of {ticker}", cell.value, error=cell.data_type == "e")
+        if x <= 0:
+            raise _err(r.path, "Prices", where, f"close of {ticker} must be positive, got {cell.value}")
+        out[col] = x
+
+
 def _read_prices(r: _CellReader) -> pd.DataFrame:
-    from openpyxl.utils.cell import range_boundaries
     from openpyxl.utils import get_column_letter
 
     path = r.path
-    ws, table = _find_table(path, r.wb, "Prices", "Prices")
-    c1, r1, c2, r2 = range_boundaries(table.ref)
-    headers = [ws.cell(row=r1, column=c).value for c in range(c1, c2 + 1)]
-    if not headers or str(headers[0]).strip() != "Date":
-        raise _err(path, "Prices", f"{get_column_letter(c1)}{r1}", f"first column of table Prices must be Date, got {headers[0]!r}")
-    tickers = [str(h).strip() for h in headers[1:]]
+    ws, _, bounds = _find_table(path, r.wb, "Prices", "Prices")
+    c1, r1, _, r2 = bounds
+    headers = _headers(path, ws, bounds, "Prices", "Prices")
+    if headers.get(c1) != "Date":
+        raise _err(path, "Prices", f"{get_column_letter(c1)}{r1}",
+                   f"first column of table Prices must be Date, got {headers.get(c1)!r}")
+    tickers = {c: h for c, h in headers.items() if c != c1}
     if not tickers:
         raise _err(path, "Prices", None, "table Prices has no price columns")
     dates: list[pd.Timestamp] = []
-    rows: list[list[float]] = []
-    for rr in range(r1 + 1, r2 + 1):
-        vals = [ws.cell(row=rr, column=c).value for c in range(c1, c2 + 1)]
-        if all(_is_blank(v) for v in vals):
-            continue
-        date_cell = f"{get_column_letter(c1)}{rr}"
-        d = vals[0]
-        if isinstance(d, (_dt.datetime, _dt.date)):
-            ts = pd.Timestamp(d)
-        elif isinstance(d, (int, float)) and not isinstance(d, bool):
-            ts = pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(d))
-        elif isinstance(d, str):
-            try:
-                ts = pd.Timestamp(d.strip())
-            except ValueError:
-                raise _err(path, "Prices", date_cell, f"Date must be a date, got text {d!r}") from None
-        else:
-            raise _err(path, "Prices", date_cell, f"Date must be a date, got {d!r}")
+    rows: list[np.ndarray] = []
+    width, columns = max(headers) + 1, list(tickers)
+    for row, cells in table_rows(ws, (c1, r1 + 1, bounds[2], r2)):
+        _no_stray_values(path, "Prices", "Prices", row, cells, headers)
+        check_count(path, "Prices", "Prices", len(rows) + 1, TABLE_LIMITS.price_rows, "rows of closes")
+        date_cell = f"{get_column_letter(c1)}{row}"
+        d = cells.get(c1)
+        if d is None:
+            raise _err(path, "Prices", date_cell, "Date is blank in a row with closes")
+        ts = parse_date(path, date_cell, d.value, error=d.data_type == "e")
         if dates and ts <= dates[-1]:
             problem = "duplicated" if ts == dates[-1] else "not in increasing order"
             raise _err(path, "Prices", date_cell, f"date {ts.date()} is {problem} (dates must increase, one row per day)")
-        row = []
-        for k, v in enumerate(vals[1:], start=1):
-            cell = f"{get_column_letter(c1 + k)}{rr}"
-            if _is_blank(v):
-                row.append(math.nan)
-            else:
-                x = _number(path, "Prices", cell, f"close of {tickers[k - 1]}", v)
-                if x <= 0:
-                    raise _err(path, "Prices", cell, f"close of {tickers[k - 1]} must be positive, got {v}")
-                row.append(x)
+        values = np.full(width, np.nan)
+        _price_row(r, row, cells, tickers, values)
         dates.append(ts)
-        rows.append(row)
+        rows.append(values[columns])
     if not rows:
         raise _err(path, "Prices", None, "table Prices is empty: paste daily closes under Date and the tickers")
-    return pd.DataFrame(rows, index=pd.DatetimeIndex(dates, name="Date"), columns=tickers, dtype=float)
+    return pd.DataFrame(np.vstack(rows), index=pd.DatetimeIndex(dates, name="Date"),
+                        columns=list(tickers.values()), dtype=float)
+
+
+def _holding(r: _CellReader, row: int, cells: dict[str, Any], prices: pd.DataFrame) -> dict[str, Any]:
+    """One Holdings row: asset text, quantity and price as finite numbers, their value finite."""
+    path = r.path
+    asset, _, _ = cells["Asset"]
+    if is_blank(asset):
+        raise _err(path, "Portfolio", f"{cells['at']['Asset']}", "Asset is blank in a row with a quantity or price")
+    asset = str(asset).strip()
+    if asset not in prices.columns:
+        raise _err(path, "Portfolio", cells["at"]["Asset"], f"asset {asset} has no column in table Prices")
+    out: dict[str, Any] = {"Asset": asset}
+    for k in ("Quantity", "Price"):
+        v, f, error = cells[k]
+        where = cells["at"][k]
+        if v is None and f is not None:
+            raise _err(path, "Portfolio", where, f"{k} holds a formula ({f[:40]}) with no saved value; type a number or save the file in Excel")
+        if is_blank(v):
+            raise _err(path, "Portfolio", where, f"{k} of {asset} is blank")
+        x = number(path, "Portfolio", where, f"{k} of {asset}", v, error=error)
+        if k == "Quantity" and x < 0:
+            raise _err(path, "Portfolio", where, f"Quantity of {asset} is negative ({v}); hedgecore hedges long holdings")
+        if k == "Price" and x <= 0:
+            raise _err(path, "Portfolio", where, f"Price of {asset} must be positive, got {v}")
+        out[k] = x
+    if not math.isfinite(out["Quantity"] * out["Price"]):
+        raise _err(path, "Portfolio", cells["at"]["Quantity"], f"the value of {asset} (Quantity x Price) is beyond "
+                                                                "the range of numbers")
+    return out
 
 
 def _read_holdings(r: _CellReader, prices: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    from openpyxl.utils.cell import range_boundaries
     from openpyxl.utils import get_column_letter
 
     path = r.path
-    ws, table = _find_table(path, r.wb, "Portfolio", "Holdings")
-    c1, r1, c2, r2 = range_boundaries(table.ref)
-    headers = {str(ws.cell(row=r1, column=c).value).strip(): c for c in range(c1, c2 + 1)}
+    ws, table, bounds = _find_table(path, r.wb, "Portfolio", "Holdings")
+    headers = {h: c for c, h in _headers(path, ws, bounds, "Portfolio", "Holdings").items()}
     for col in ("Asset", "Quantity", "Price"):
         if col not in headers:
             raise _err(path, "Portfolio", None, f"table Holdings has no column {col}")
     out = []
-    for rr in range(r1 + 1, r2 + 1):
-        cells = {k: f"{get_column_letter(headers[k])}{rr}" for k in ("Asset", "Quantity", "Price")}
-        vals = {k: r.value("Portfolio", c) for k, c in cells.items()}
-        if all(_is_blank(v) and f is None for v, f in vals.values()):
+    c1, r1, c2, r2 = bounds
+    for row, found in table_rows(ws, (c1, r1 + 1, c2, r2)):
+        at = {k: f"{get_column_letter(headers[k])}{row}" for k in ("Asset", "Quantity", "Price")}
+        cells = {k: r.of("Portfolio", found[headers[k]]) if headers[k] in found else (None, None, False)
+                 for k in at}
+        if all(is_blank(v) and f is None for v, f, _ in cells.values()):
             continue
-        asset, formula = vals["Asset"]
-        if _is_blank(asset):
-            raise _err(path, "Portfolio", cells["Asset"], "Asset is blank in a row with a quantity or price")
-        asset = str(asset).strip()
-        if asset not in prices.columns:
-            raise _err(path, "Portfolio", cells["Asset"], f"asset {asset} has no column in table Prices")
-        row = {"Asset": asset}
-        for k in ("Quantity", "Price"):
-            v, f = vals[k]
-            if v is None and f is not None:
-                raise _err(path, "Portfolio", cells[k], f"{k} holds a formula ({f}) with no saved value; type a number or save the file in Excel")
-            if _is_blank(v):
-                raise _err(path, "Portfolio", cells[k], f"{k} of {asset} is blank")
-            x = _number(path, "Portfolio", cells[k], f"{k} of {asset}", v)
-            if k == "Quantity" and x < 0:
-                raise _err(path, "Portfolio", cells[k], f"Quantity of {asset} is negative ({v}); hedgecore hedges long holdings")
-            if k == "Price" and x <= 0:
-                raise _err(path, "Portfolio", cells[k], f"Price of {asset} must be positive, got {v}")
-            row[k] = x
-        out.append(row)
+        check_count(path, "Portfolio", "Holdings", len(out) + 1, TABLE_LIMITS.holdings, "holdings")
+        out.append(_holding(r, row, {**cells, "at": at}, prices))
     if not out:
         raise _err(path, "Portfolio", None, "table Holdings is empty")
     df = pd.DataFrame(out, columns=["Asset", "Quantity", "Price"])
+    if not math.isfinite(float(df["Quantity"].mul(df["Price"]).sum())):
+        raise _err(path, "Portfolio", None, "the portfolio value (sum of Quantity x Price) is beyond the range of numbers")
     return df, f"Portfolio!{table.ref}"
 
 
 def _read_shocks(r: _CellReader) -> tuple[np.ndarray, str]:
-    from openpyxl.utils.cell import range_boundaries
     from openpyxl.utils import get_column_letter
 
     path = r.path
-    ws, table = _find_table(path, r.wb, "StressTest", "Shocks")
-    c1, r1, c2, r2 = range_boundaries(table.ref)
+    ws, table, (c1, r1, _, r2) = _find_table(path, r.wb, "StressTest", "Shocks")
     values = []
-    for rr in range(r1 + 1, r2 + 1):
-        cell = f"{get_column_letter(c1)}{rr}"
-        v, f = r.value("StressTest", cell)
-        if _is_blank(v) and f is None:
+    for row, found in table_rows(ws, (c1, r1 + 1, c1, r2)):
+        cell = f"{get_column_letter(c1)}{row}"
+        v, f, error = r.of("StressTest", found[c1])
+        if is_blank(v) and f is None:
             continue
-        x = _number(path, "StressTest", cell, "Shock", v)
+        check_count(path, "StressTest", "Shocks", len(values) + 1, TABLE_LIMITS.shocks, "shocks")
+        x = number(path, "StressTest", cell, "Shock", v, error=error)
         if x <= -1:
             raise _err(path, "StressTest", cell, f"Shock must be above -100 %, got {v}")
         values.append(x)
@@ -322,24 +382,39 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
     pending: set[str] = set()
     for name in INPUT_NAMES:
         sheet, coord = locations[name]
-        value, formula = r.value(sheet, coord)
+        value, formula, error = r.value(sheet, coord)
         if formula is not None and value is None:
             if _norm_formula(formula) == _norm_formula(DEFAULT_FORMULAS.get(name, "")):
                 pending.add(name)
                 continue
-            raise _err(r.path, sheet, coord, f"{name} holds the formula {formula} with no saved value; type a value or save the file in Excel")
+            raise _err(r.path, sheet, coord, f"{name} holds the formula {formula[:60]} with no saved value; type a value or save the file in Excel")
         if name in TEXT_INPUTS:
-            if _is_blank(value):
+            if error:
+                raise _err(r.path, sheet, coord, f"{name} holds the Excel error {str(value)[:20]}")
+            if is_blank(value):
                 if name == "Contract":
                     settings[name] = ""
                     continue
                 raise _err(r.path, sheet, coord, f"{name} is blank")
-            settings[name] = str(value).strip()
+            text = str(value).strip()
+            if text.startswith("="):  # a text cell that only looks like a formula (check_settings would skip it)
+                raise _err(r.path, sheet, coord, f"{name} must be a name, got text {text[:40]!r}")
+            settings[name] = text
         else:
-            if _is_blank(value):
+            if is_blank(value):
                 raise _err(r.path, sheet, coord, f"{name} is blank; type a number")
-            settings[name] = _number(r.path, sheet, coord, name, value)
+            settings[name] = number(r.path, sheet, coord, name, value, error=error)
     return settings, pending
+
+
+def _check_hedge_coin_moves(r: _CellReader, prices: pd.DataFrame, coin: str, at: tuple[str, str]) -> None:
+    """Betas to a hedge coin whose daily returns never vary are undefined: say so, not "too few prices"."""
+    closes = prices[coin].dropna().to_numpy(float)
+    if len(closes) >= 3:
+        returns = closes[1:] / closes[:-1]
+        if np.all(returns == returns[0]):
+            raise _err(r.path, *at, f"the closes of {coin} in table Prices move by the same factor every day "
+                                    "(a flat price?), so betas to it are undefined")
 
 
 def _evaluate_defaults(r: _CellReader, settings: dict[str, Any], pending: set[str], holdings: pd.DataFrame,
@@ -364,13 +439,14 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
     prices = _read_prices(r)
     holdings, cells["Holdings"] = _read_holdings(r, prices)
     shocks, cells["Shocks"] = _read_shocks(r)
-    cells["Prices"] = f"Prices!{r.wb['Prices'].tables['Prices'].ref}" if "Prices" in r.wb["Prices"].tables else "Prices"
+    cells["Prices"] = f"Prices!{_find_table(r.path, r.wb, 'Prices', 'Prices')[1].ref}"
     settings, pending = _read_settings(r, locations)
     try:
         settings = check_settings(settings, price_columns=prices.columns)
     except InputError as exc:
         sheet, coord = locations[exc.name]
         raise _err(r.path, sheet, coord, str(exc)) from None
+    _check_hedge_coin_moves(r, prices, settings["HedgeAsset"], locations["HedgeAsset"])
     _evaluate_defaults(r, settings, pending, holdings, prices, locations)
     return WorkbookInputs(
         path=r.path,

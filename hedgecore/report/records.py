@@ -1,6 +1,9 @@
 """The report as records: json (one file per input) and csv (tables per input, one summary row).
 
 Values are made json- and csv-safe here (NaN → null or blank, ±inf → ``"inf"``, dates → ISO).
+Text from the input (file names, tickers, asset and contract names) that a spreadsheet would
+take for a formula — starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — is
+prefixed with ``'`` in csv fields (the usual CSV-injection defence); json keeps it as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import pandas as pd
 from .compute import ReportData
 from .figures import summary_figures
 
-__all__ = ["STRESS_TABLE_COLUMNS", "json_value", "csv_value", "stress_table", "report_json", "write_csv"]
+__all__ = ["STRESS_TABLE_COLUMNS", "json_value", "csv_value", "csv_text", "stress_table", "report_json", "write_csv"]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def json_value(x: Any) -> Any:
@@ -31,8 +36,19 @@ def json_value(x: Any) -> Any:
     return x
 
 
+def csv_text(text: str) -> str:
+    """Text as a csv field that no spreadsheet runs as a formula.
+
+    >>> print(csv_text("=HYPERLINK(1)"), csv_text("-SOL"), csv_text("SOL"))
+    '=HYPERLINK(1) '-SOL SOL
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def csv_value(x: Any) -> Any:
-    """:func:`json_value`, with null as an empty field."""
+    """:func:`json_value`, with null as an empty field and text made safe by :func:`csv_text`."""
+    if isinstance(x, str):
+        return csv_text(x)
     v = json_value(x)
     return "" if v is None else v
 
@@ -64,6 +80,6 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
     """One table as csv (header row, then the rows with :func:`csv_value`)."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(df.columns)
+        w.writerow([csv_value(str(c)) for c in df.columns])
         for row in df.itertuples(index=False):
             w.writerow([csv_value(v) for v in row])

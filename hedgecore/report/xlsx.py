@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._text import escape_controls
 from ..excel import styles
 from ..excel.layout import HOLDINGS_COMPUTED, STRESS_COLUMNS
 from .compute import ReportData
@@ -41,9 +42,41 @@ def _cell_value(x: Any) -> Any:
     return x
 
 
-def _formula_text(value: Any) -> str | None:
-    text = getattr(value, "text", value)
-    return text if isinstance(text, str) and text.startswith("=") else None
+def _formula_text(cell: Any) -> str | None:
+    """The formula of a formula cell; None for any other cell (a text cell may start with ``=``)."""
+    if cell.data_type != "f":
+        return None
+    text = getattr(cell.value, "text", cell.value)
+    return text if isinstance(text, str) else ""
+
+
+def _put(cell: Any, value: Any) -> Any:
+    """Store a value; text always as a string cell (never a formula), control characters escaped."""
+    value = _cell_value(value)
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        cell.value = ILLEGAL_CHARACTERS_RE.sub(lambda m: escape_controls(m.group()), value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
+# --------------------------------------------------------------------------- links from the input
+
+
+def _drop_links(wb: Any) -> None:
+    """Reports carry no links from the input: cell hyperlinks, external workbook links and the
+    defined names that point into other workbooks are dropped (formulas become values anyway)."""
+    for ws in wb.worksheets:
+        for cell in ws._cells.values():  # noqa: SLF001 - the cells the file holds
+            if cell.hyperlink is not None:
+                cell.hyperlink = None
+    wb._external_links = []  # noqa: SLF001 - openpyxl keeps them to write them back
+    for names in [wb.defined_names, *(ws.defined_names for ws in wb.worksheets)]:
+        for key in [k for k, dn in names.items() if "[" in str(dn.attr_text) or "://" in str(dn.attr_text)]:
+            del names[key]
 
 
 def _text(value: Any) -> str:
@@ -82,13 +115,10 @@ class _Filler:
         self._fill_holdings()
         self._fill_stress()
         for ws in self.wb.worksheets:
-            if ws.title == "Prices":  # read_workbook accepts numbers only there
-                continue
-            for row in ws.iter_rows():
-                for cell in row:
-                    text = _formula_text(cell.value)
-                    if text is not None:
-                        cell.value = self._evaluate(ws.title, cell.coordinate, text)
+            for cell in list(ws._cells.values()):  # noqa: SLF001 - the cells the file holds, not a range
+                text = _formula_text(cell)
+                if text is not None:
+                    _put(cell, self._evaluate(ws.title, cell.coordinate, text))
 
     def _fill_names(self) -> None:
         """Every single-cell defined name hedgecore knows (inputs and results) gets its value."""
@@ -99,7 +129,7 @@ class _Filler:
                 continue
             for sheet, ref in dn.destinations:
                 if sheet in wb.sheetnames and ":" not in ref:
-                    wb[sheet][ref.replace("$", "")].value = _cell_value(value)
+                    _put(wb[sheet][ref.replace("$", "")], value)
 
     def _evaluate(self, sheet: str, coord: str, text: str) -> Any:
         m = _SIMPLE_NAME.match(text)
@@ -111,39 +141,46 @@ class _Filler:
         return self.cached(sheet, coord)
 
     def _fill_holdings(self) -> None:
-        from openpyxl.utils.cell import range_boundaries
+        from ..excel.cells import table_rows
 
         ws = self.wb["Portfolio"]
         table = ws.tables[next(k for k in ws.tables if k.lower() == "holdings")]
-        c1, r1, c2, r2 = range_boundaries(table.ref)
-        cols = {_text(ws.cell(row=r1, column=c).value): c for c in range(c1, c2 + 1)}
+        c1, r1, c2, r2 = _bounds(table.ref)
+        cols = {_text(cell.value): c for c, cell in next(table_rows(ws, (c1, r1, c2, r1)), (0, {}))[1].items()}
         rows = iter(self.r.holdings.to_dict(orient="records"))
         for name in HOLDINGS_COMPUTED.values():
             self.ranges[name] = []
-        for rr in range(r1 + 1, r2 + 1):
-            record = None if _text(ws.cell(row=rr, column=cols["Asset"]).value) == "" else next(rows)
+        for rr, _ in table_rows(ws, (cols["Asset"], r1 + 1, cols["Asset"], r2)):  # rows with an asset
+            record = next(rows)
             for col, name in HOLDINGS_COMPUTED.items():
-                if col not in cols:
-                    continue
-                v = None if record is None else _cell_value(record[col])
-                ws.cell(row=rr, column=cols[col]).value = v
-                self.ranges[name].append(v)
+                if col in cols:
+                    v = _cell_value(record[col])
+                    ws.cell(row=rr, column=cols[col]).value = v
+                    self.ranges[name].append(v)
 
     def _fill_stress(self) -> None:
-        from openpyxl.utils.cell import range_boundaries
-
         dn = self.wb.defined_names.get("StressResult")
         if dn is None:
             return
         stress = self.r.stress
         for sheet, ref in dn.destinations:
             ws = self.wb[sheet]
-            c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+            c1, r1, c2, r2 = _bounds(ref.replace("$", ""))
+            last = min(r2, r1 + len(stress))  # a range declared longer than the shocks is not walked
+            for (row, col), cell in list(ws._cells.items()):  # noqa: SLF001 - clear what the range holds
+                if r1 < row <= r2 and c1 <= col <= c2:
+                    cell.value = None
             for j, col in enumerate(STRESS_COLUMNS[: c2 - c1 + 1]):
                 ws.cell(row=r1, column=c1 + j).value = col
                 values = stress[col].to_numpy(dtype=float) if col in stress else []
-                for i in range(r2 - r1):
-                    ws.cell(row=r1 + 1 + i, column=c1 + j).value = _cell_value(values[i]) if i < len(values) else None
+                for i in range(min(len(values), last - r1)):
+                    ws.cell(row=r1 + 1 + i, column=c1 + j).value = _cell_value(values[i])
+
+
+def _bounds(ref: str) -> tuple[int, int, int, int]:
+    from openpyxl.utils.cell import range_boundaries
+
+    return range_boundaries(ref)
 
 
 # --------------------------------------------------------------------------- Summary sheet
@@ -159,7 +196,7 @@ def _write_table(ws: Any, st: dict[str, Any], top: int, title: str, headers: Seq
     r = top + 1
     for r, values in enumerate(rows, start=top + 2):
         for j, (v, fmt) in enumerate(zip(values, formats), start=1):
-            c = ws.cell(row=r, column=j, value=_cell_value(v))
+            c = _put(ws.cell(row=r, column=j), v)
             c.number_format = fmt
             c.border = st["bottom"]
     return top + 2, r
@@ -175,10 +212,10 @@ def _figure_rows(ws: Any, st: dict[str, Any], figures: list[Figure], row: int) -
         row += 1
         for f in figs:
             ws.cell(row=row, column=1, value=f.label).font = st["label"]
-            c = ws.cell(row=row, column=2, value=_cell_value(f.value))
+            c = _put(ws.cell(row=row, column=2), f.value)
             c.font, c.number_format, c.alignment = st["value"], f.number_format, st["right"]
             if f.note:
-                ws.cell(row=row, column=3, value=f.note).font = st["note"]
+                _put(ws.cell(row=row, column=3), f.note).font = st["note"]
             for j in (1, 2):
                 ws.cell(row=row, column=j).border = st["bottom"]
             if f.key in ("sha256", "file"):  # long text runs on into the empty note columns
@@ -290,7 +327,7 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     ws = wb.create_sheet("Summary", 0)
     ws.sheet_view.showGridLines = False
     ws.sheet_properties.tabColor = styles.HEADER_FILL
-    ws["A1"] = f"Hedge report — {r.source_name}"
+    _put(ws["A1"], f"Hedge report — {r.source_name}")
     ws["A1"].font = st["title"]
     ws["A2"] = (f"Computed by hedgecore {__version__} on {r.generated_at} from the inputs of the workbook; "
                 "every figure below and in the sheets is a value, not a formula.")
@@ -359,6 +396,7 @@ def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> 
 
         workbook = load_workbook(source)
     wb = workbook
+    _drop_links(wb)
     filler = _Filler(wb, r, source)
     try:
         filler.fill()
@@ -373,7 +411,7 @@ def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> 
         ws.sheet_view.tabSelected = ws.title == "Summary"
     wb.calculation.fullCalcOnLoad = False
     props = wb.properties
-    props.title = f"hedgecore report — {r.source_name}"
+    props.title = escape_controls(f"hedgecore report — {r.source_name}")
     props.lastModifiedBy = f"hedgecore {__version__}"
     props.modified = datetime.now(timezone.utc).replace(tzinfo=None)
     return wb
