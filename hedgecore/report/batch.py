@@ -14,6 +14,7 @@ is a terminal and ``quiet`` is off; otherwise nothing but the per-file lines is 
 from __future__ import annotations
 
 import contextlib
+import contextlib
 import csv
 import glob
 import multiprocessing
@@ -317,6 +318,30 @@ def _pool_round(queue: deque[Job], workers: int, lost: list[Job]) -> Iterator[Ou
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: Thread-pool sizes of the BLAS libraries numpy may use, for the worker processes: one thread each, so
+#: that N workers on N cores do not start N BLAS pools of N threads that fight over the same cores.
+_ONE_BLAS_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                           "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+
+
+@contextlib.contextmanager
+def _one_blas_thread_in_children() -> Iterator[None]:
+    """While workers start, their environment asks each BLAS library for one thread.
+
+    The variables are read when numpy loads its BLAS, which in a worker (or in the fork server
+    that forks them) happens after this process set them; this process's own BLAS, loaded
+    already, is unchanged. A value the user set is kept.
+    """
+    saved = {k: os.environ.get(k) for k in _ONE_BLAS_THREAD}
+    os.environ.update({k: v for k, v in _ONE_BLAS_THREAD.items() if saved[k] is None})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+
+
 def _run_parallel(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
     """Outcomes in completion order, with a bounded number of jobs in flight.
 
@@ -325,6 +350,12 @@ def _run_parallel(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
     again fails (one line); the others are reported as usual. A pool that breaks before finishing
     any job (workers that cannot start) raises :class:`_PoolFailed` with the jobs not yet done.
     """
+    with _one_blas_thread_in_children():
+        yield from _rounds(jobs, workers)
+
+
+def _rounds(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
+    """The pool rounds of :func:`_run_parallel`: all jobs, then the suspects of a broken pool one by one."""
     todo, suspects = deque(jobs), deque[Job]()
     finished = 0
     while todo or suspects:
