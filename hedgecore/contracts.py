@@ -129,12 +129,17 @@ def get_contract(name: str) -> ContractSpec:
 
 
 def resolve_contract(contract_size: float | str, contract_type: str) -> tuple[float, str]:
-    """Return ``(contract_size, contract_type)``: from the catalog when a name is given."""
+    """Return ``(contract_size, contract_type)``: from the catalog when a name is given.
+
+    ``contract_type`` is checked even when a catalog name then decides the type, so a typo
+    never passes silently.
+    """
+    kind = require_choice("contract_type", contract_type, CONTRACT_TYPES)
     if isinstance(contract_size, str):
         try:
             size = float(contract_size.strip())
         except ValueError:
             spec = get_contract(contract_size)
             return spec.contract_size, spec.contract_type
-        return size, require_choice("contract_type", contract_type, CONTRACT_TYPES)
-    return contract_size, require_choice("contract_type", contract_type, CONTRACT_TYPES)
+        return size, kind
+    return contract_size, kind
