@@ -1,8 +1,10 @@
 """The template's sheets, one writer function per sheet (openpyxl, imported inside the functions).
 
 What each sheet holds — names, inputs, results, formulas, formats — comes from
-:mod:`hedgecore.excel.layout`; this module only places it on the sheets and styles it.
-:func:`hedgecore.excel.writer.write_template` calls the functions in workbook order.
+:mod:`hedgecore.excel.layout`; this module only places it on the sheets and styles it, and
+records each formula's value (computed by hedgecore) in the :class:`~hedgecore.excel.cached.CachedValues`
+it is given, so the workbook opens with its numbers. :func:`hedgecore.excel.writer.write_template`
+calls the functions in workbook order.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from ..contracts import CONTRACT_TYPES, catalog
 from ..errors import WorkbookError
 from ..sizing import ROUNDING_MODES
 from . import layout, styles
+from .addin import CLASSIC_STEPS, INSTALL_STEPS
+from .cached import CachedValues
 from .layout import Input, Validation
 
-__all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress"]
+__all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress",
+           "write_names", "fill_guide", "print_setup", "GUIDE_SECTIONS"]
 
 Styles = Mapping[str, Any]
 
@@ -34,6 +39,26 @@ def _define(wb: Any, name: str, sheet: str, ref: str) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
     wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{ref}")
+
+
+def write_names(wb: Any) -> None:
+    """The table range names of :data:`~hedgecore.excel.layout.TABLE_NAMES` (dynamic ranges)."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    for name, text in layout.TABLE_NAMES.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=text)
+
+
+def _array(ws: Any, cache: CachedValues, ref: str, text: str, values: list[list[Any]]) -> None:
+    """An array formula over ``ref`` (top-left ``ref``'s first cell) and the cached value of each cell."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    c1, r1, c2, r2 = range_boundaries(ref)
+    ws.cell(row=r1, column=c1).value = ArrayFormula(ref, text)
+    for i, r in enumerate(range(r1, r2 + 1)):
+        for j, c in enumerate(range(c1, c2 + 1)):
+            cache.put(ws.title, ws.cell(row=r, column=c).coordinate, values[i][j])
 
 
 def _abs(col: int, row: int) -> str:
@@ -98,18 +123,16 @@ def _title(ws: Any, st: Styles, title: str, note: str) -> None:
 # Guide
 # ---------------------------------------------------------------------------------------------
 
-_GUIDE_FILLED = ("Example: holdings in SOL, AVAX, DOT, LINK, ADA and XRP hedged with Binance ETHUSD_PERP (inverse), "
-                 "ETH collateral.")
 _GUIDE_EMPTY = "Empty template: fill the yellow cells in the order below, or generate a filled copy with `hedgecore template`."
 
 #: The Guide sheet: (section title, [(key, text), ...]).
 GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("What to fill, in order", (
         ("1. Prices", "Table Prices: column Date (oldest first, one row per day), then one column of daily closes per asset, headed by the ticker used in Holdings, including the hedge coin."),
-        ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure and Weight are computed."),
-        ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon. Grey cells are the results."),
-        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %). The P&L table and chart beside it update."),
-        ("More rows", "Add holdings, prices or shocks by inserting rows inside the tables (not below them): the defined names the formulas use (Formulas > Name Manager, e.g. PricesData) then grow with them. Or regenerate: hedgecore template -o my.xlsx --holdings my.csv --prices prices_dir/"),
+        ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure, Weight and the two-leg betas are computed."),
+        ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon, and an optional second coin for a two-leg hedge. Grey cells are the results."),
+        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %). The P&L table beside it spills to one row per shock."),
+        ("More rows", "Type new holdings, closes or shocks in the blank rows of the tables, below them, or in rows inserted anywhere under the header: the defined names (Formulas > Name Manager, e.g. PricesData) end at the last Asset, Date or Shock, so the formulas follow. Keep the rows inside the table (Excel extends it when you type just below), as hedgecore report reads the tables and warns when they differ."),
     )),
     ("Colour legend", (
         ("Input", "Light yellow fill, blue text: type here. Drop-downs and ranges are checked (Data > Data Validation)."),
@@ -117,9 +140,9 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Headers", "Dark blue: table headers."),
     )),
     ("Install the add-in", (
-        ("xlwings Lite", "Excel 365 / web: Home > Add-ins > search 'xlwings Lite' > Add. Open the xlwings Lite pane, paste addin/main.py into main.py and addin/requirements.txt into requirements.txt, then Restart. The formulas calculate."),
-        ("Classic (Windows)", 'pip install "hedgecore[excel]"; xlwings addin install; in the xlwings ribbon set UDF Modules to the add-in module (hedgecore\'s addin/main.py) and click Import Functions.'),
-        ("Without the add-in", "Cells calling HEDGE_CONTRACTS, BETA, HEDGE_PLAN, LIQUIDATION_PRICE, FUNDING_COST or SCENARIO_PNL show #NAME?. Batch mode (hedgecore) reads this file by its names and computes the same numbers in Python."),
+        *((f"xlwings Lite {k}", step) for k, step in enumerate(INSTALL_STEPS, start=1)),
+        *((f"Classic {k}", step) for k, step in enumerate(CLASSIC_STEPS, start=1)),
+        ("Without the add-in", "The file opens with the numbers hedgecore computed when it was written. After an edit, cells calling the add-in's functions show #NAME? until it is installed; hedgecore report recomputes every figure in Python from the inputs, with or without it."),
     )),
     ("Units and signs", (
         ("Money", "USD unless stated. Collateral and inverse margin are in coins of the hedge coin."),
@@ -135,24 +158,53 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Contracts", "Built-in catalog (hedgecore contracts); check the exchange's contract size before trading."),
     )),
 )
+
+
+def _guide_filled(holdings: pd.DataFrame, settings: Mapping[str, Any]) -> str:
+    """The Guide's first line for a filled template: what it holds and how it is hedged."""
+    assets = [str(a) for a in holdings["Asset"]]
+    shown = ", ".join(assets[:8]) + (f" and {len(assets) - 8} more" if len(assets) > 8 else "")
+    contract = str(settings.get("Contract") or "").strip()
+    kind = str(settings.get("ContractType") or "")
+    how = f"{contract} ({kind})" if contract else f"a {kind} {settings.get('HedgeAsset')} perpetual by size"
+    coll = float(settings.get("Collateral") or 0.0)
+    coll_text = f", {coll:g} {settings.get('HedgeAsset')} collateral" if coll and kind == "inverse" else ""
+    second = str(settings.get("SecondAsset") or "").strip()
+    two = f"; two-leg option with {second}" if second else ""
+    return f"This workbook: holdings in {shown} hedged with {how}{coll_text}{two}."
+
+
 _LEGEND_STYLES = {"Input": ("input_fill", "input_font"), "Computed": ("calc_fill", "calc_font"),
                   "Headers": ("head_fill", "head_font")}
 
 
-def write_guide(wb: Any, st: Styles, *, filled: bool) -> None:
-    """The Guide sheet (the workbook's first, active sheet): what to fill, legend, add-in, units, sources."""
+def write_guide(wb: Any, st: Styles, *, holdings: pd.DataFrame | None = None,
+                settings: Mapping[str, Any] | None = None) -> Any:
+    """The Guide sheet (the workbook's first, active sheet): what to fill, legend, add-in, units, sources.
+
+    Its first line describes the workbook's own holdings and hedge, or says it is empty.
+    """
     ws = wb.active
     ws.title = "Guide"
+    filled = holdings is not None and len(holdings)
+    note = _guide_filled(holdings, settings or {}) if filled else _GUIDE_EMPTY
+    fill_guide(ws, st, GUIDE_SECTIONS, title="hedgecore — hedge an altcoin basket with a perpetual future", note=note)
+    return ws
+
+
+def fill_guide(ws: Any, st: Styles, sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], *,
+               title: str, note: str) -> None:
+    """A Guide layout on ``ws``: title, note, then each section's (key, text) rows (the report's Guide too)."""
     ws.sheet_view.showGridLines = False
     for col, width in (("A", 3), ("B", 24), ("C", 92)):
         ws.column_dimensions[col].width = width
-    ws["B1"] = "hedgecore — hedge an altcoin basket with a perpetual future"
+    ws["B1"] = title
     ws["B1"].font = st["title"]
-    ws["B2"] = _GUIDE_FILLED if filled else _GUIDE_EMPTY
+    ws["B2"] = note
     ws["B2"].font = st["note"]
     row = 4
-    for title, items in GUIDE_SECTIONS:
-        ws.cell(row=row, column=2, value=title).font = st["h2"]
+    for section, items in sections:
+        ws.cell(row=row, column=2, value=section).font = st["h2"]
         row += 1
         for key, text in items:
             a = ws.cell(row=row, column=2, value=key)
@@ -211,7 +263,7 @@ def _price_rows(ws: Any, prices: pd.DataFrame) -> None:
 
 
 def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: str) -> None:
-    """The Prices sheet: table ``Prices`` (Date, one close column per ticker) and its range names."""
+    """The Prices sheet: table ``Prices`` (Date, one close column per ticker); its names are dynamic."""
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet("Prices")
@@ -235,9 +287,6 @@ def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: 
     ws.column_dimensions["A"].width = 12
     for j in range(2, len(headers) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 12
-    _define(wb, "PricesDates", "Prices", f"$A$2:$A${n + 1}")
-    _define(wb, "PricesHeader", "Prices", f"$B$1:${last_col}$1")
-    _define(wb, "PricesData", "Prices", f"$B$2:${last_col}${n + 1}")
     print_setup(ws, landscape=len(headers) > 10, title_rows="1:1")
 
 
@@ -246,29 +295,54 @@ def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: 
 # ---------------------------------------------------------------------------------------------
 
 
-def _holding_row(ws: Any, st: Styles, r: int, holding: tuple[str, float, float] | None) -> None:
-    """One Holdings row: the inputs (when given) and the computed columns' formulas."""
+def _holding_row(ws: Any, st: Styles, cache: CachedValues, r: int, i: int,
+                 holding: tuple[str, float, float] | None) -> None:
+    """Holdings row ``r`` (data row ``i``): the inputs (when given), the computed columns' formulas
+    and their cached values."""
+    from openpyxl.utils import get_column_letter
+
     if holding is not None:
         for j, value in enumerate(holding, start=1):
             ws.cell(row=r, column=j, value=value)
-    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
-        if col.formula is not None:
-            ws.cell(row=r, column=j, value=col.formula.format(r=r))
-    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+    columns = layout.HOLDINGS_COLUMNS
+    for j, col in enumerate(columns, start=1):
         cell = ws.cell(row=r, column=j)
         cell.number_format = col.number_format
         if col.is_input:
             cell.fill, cell.font = st["input_fill"], st["input_font"]
         else:
             cell.fill = st["calc_fill"]
+    for j, col in enumerate(columns, start=1):
+        if col.formula is None:
+            continue
+        text = col.formula.format(r=r)
+        spanned = columns[j - 1: j - 1 + col.width]
+        values = [[cache.holding(i, c.header) for c in spanned]]
+        if col.width == 1:
+            ws.cell(row=r, column=j, value=text)
+            cache.put(ws.title, ws.cell(row=r, column=j).coordinate, values[0][0])
+        else:
+            ref = f"{get_column_letter(j)}{r}:{get_column_letter(j + col.width - 1)}{r}"
+            _array(ws, cache, ref, text, values)
 
 
-def _holdings_totals(ws: Any, st: Styles) -> None:
+def _holdings_totals(ws: Any, st: Styles, cache: CachedValues) -> None:
     for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
         if col.header in layout.HOLDINGS_TOTALS:
             formula, fmt = layout.HOLDINGS_TOTALS[col.header]
             c = ws.cell(row=2, column=j, value=formula)
             c.number_format, c.fill, c.font, c.border = fmt, st["calc_fill"], st["calc_font"], st["border"]
+            cache.put(ws.title, c.coordinate, cache.total(col.header))
+
+
+def _calculated_column(formula: str) -> str:
+    """A per-row formula in the structured form Excel keeps for a table's calculated column
+    (``A{r}`` -> ``Holdings[[#This Row],[Asset]]``), so Excel fills it into rows added to the table."""
+    import re
+
+    letters = {chr(64 + j): c.header for j, c in enumerate(layout.HOLDINGS_COLUMNS, start=1)}
+    text = re.sub(r"\b([A-Z])\{r\}", lambda m: f"Holdings[[#This Row],[{letters[m.group(1)]}]]", formula)
+    return text.lstrip("=")
 
 
 def _holdings_validations(ws: Any, first: int, last: int) -> None:
@@ -284,9 +358,11 @@ def _holdings_validations(ws: Any, first: int, last: int) -> None:
         _validation(ws, rule, title, prompt, f"{col}{first}:{col}{last}")
 
 
-def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None) -> None:
-    """The Portfolio sheet: table ``Holdings`` (inputs and per-row formulas), totals above it, range names."""
+def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None, cache: CachedValues) -> None:
+    """The Portfolio sheet: table ``Holdings`` (inputs and per-row formulas) with spare blank rows,
+    totals above it; its range names are dynamic (:func:`write_names`)."""
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import TableFormula
 
     ws = wb.create_sheet("Portfolio", 1)
     ws.sheet_view.showGridLines = False
@@ -295,25 +371,28 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None) -> None:
     ws["A2"] = "Total"
     ws["A2"].font = st["h2"]
     h = layout.HOLDINGS_HEADER_ROW
-    n = len(holdings) if holdings is not None and len(holdings) else layout.HOLDINGS_BLANK_ROWS
+    rows = [] if holdings is None else list(holdings[["Asset", "Quantity", "Price"]].itertuples(index=False))
+    n = len(rows) + layout.HOLDINGS_SPARE_ROWS if rows else layout.HOLDINGS_BLANK_ROWS
     first, last = h + 1, h + n
     for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
         _head(ws.cell(row=h, column=j, value=col.header), st)
-    rows = [] if holdings is None else list(holdings[["Asset", "Quantity", "Price"]].itertuples(index=False))
     for i in range(n):
         holding = (str(rows[i][0]), float(rows[i][1]), float(rows[i][2])) if i < len(rows) else None
-        _holding_row(ws, st, first + i, holding)
+        _holding_row(ws, st, cache, first + i, i, holding)
     last_col = get_column_letter(len(layout.HOLDINGS_COLUMNS))
     _add_table(ws, "Holdings", f"A{h}:{last_col}{last}")
-    _holdings_totals(ws, st)  # above the table, so rows can be added below it
-    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
-        letter = get_column_letter(j)
-        _define(wb, col.name, "Portfolio", f"${letter}${first}:${letter}${last}")
-    ws["A3"] = "Fill Asset (a Prices header), Quantity (coins) and Price (USD). Beta: to the hedge coin (Hedge sheet), simple daily returns."
+    table = ws.tables["Holdings"]
+    table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
+    for tc, col in zip(table.tableColumns, layout.HOLDINGS_COLUMNS):
+        if col.formula is not None and col.width == 1:
+            tc.calculatedColumnFormula = TableFormula(attr_text=_calculated_column(col.formula))
+    _holdings_totals(ws, st, cache)  # above the table, so rows can be added below it
+    ws["A3"] = ("Fill Asset (a Prices header), Quantity (coins) and Price (USD) in the blank rows. Beta: to the "
+                "hedge coin (Hedge sheet), simple daily returns; 2-leg betas: with the second coin.")
     ws["A3"].font = st["note"]
     _holdings_validations(ws, first, last)
     ws.freeze_panes = f"A{first}"
-    for col, w in zip("ABCDEFG", (12, 14, 14, 16, 10, 16, 10)):
+    for col, w in zip("ABCDEFGHI", (12, 14, 14, 16, 10, 16, 10, 12, 12)):
         ws.column_dimensions[col].width = w
     print_setup(ws, landscape=False, title_rows=f"{h}:{h}")
 
@@ -346,8 +425,12 @@ def _input_value(spec: Input, settings: Mapping[str, Any]) -> Any:
     return None if value == "" else value
 
 
-def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any]) -> None:
-    """The Hedge sheet: the named input cells (with validations) and the named result formulas."""
+def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any], cache: CachedValues) -> None:
+    """The Hedge sheet: the named input cells (with validations) and the named results.
+
+    Consecutive results that are fields of the hedge plan are one ``HEDGE_PLAN`` array formula
+    (one call per recalculation), each named cell one of its rows.
+    """
     ws = wb.create_sheet("Hedge")
     _title(ws, st, "Hedge — size the perpetual short",
            "Yellow: inputs (defined names in column C). Grey: results. Hedge ratio and price hold default formulas; "
@@ -356,14 +439,23 @@ def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any]) -> None:
         _head(ws.cell(row=layout.HEDGE_FIRST_INPUT_ROW - 1, column=j, value=text), st, center=False)
     ws.cell(row=layout.HEDGE_FIRST_INPUT_ROW - 2, column=1, value="Inputs").font = st["h2"]
     for r, spec in enumerate(layout.INPUTS, start=layout.HEDGE_FIRST_INPUT_ROW):
-        _named_row(wb, ws, st, r, spec, _input_value(spec, settings), "input")
+        value = _input_value(spec, settings)
+        _named_row(wb, ws, st, r, spec, value, "input")
+        if isinstance(value, str) and value.startswith("="):
+            cache.put(ws.title, f"B{r}", cache.name(spec.name))
         prompt = f"{spec.help} ({spec.unit})" if spec.unit else spec.help
         _validation(ws, spec.validation, spec.label, prompt, f"B{r}")
     top = layout.HEDGE_FIRST_OUTPUT_ROW
     ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
     for r, out in enumerate(layout.OUTPUTS, start=top):
         _named_row(wb, ws, st, r, out, out.formula, "calc")
-    for col, w in zip("ABCDE", (24, 27, 18, 18, 80)):
+        if out.formula is not None:
+            cache.put(ws.title, f"B{r}", cache.name(out.name))
+    for i, block in layout.plan_blocks():
+        r0 = top + i
+        text = layout.plan_block_formula(tuple(o.plan_field for o in block))
+        _array(ws, cache, f"B{r0}:B{r0 + len(block) - 1}", text, [[cache.name(o.name)] for o in block])
+    for col, w in zip("ABCDE", (26, 27, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{layout.HEDGE_FIRST_INPUT_ROW}"
     print_setup(ws, landscape=True)
@@ -383,29 +475,35 @@ def _shocks_table(wb: Any, ws: Any, st: Styles, values: list[float]) -> tuple[in
         c = ws.cell(row=first + i, column=1, value=s)
         c.number_format, c.fill, c.font = styles.PCT, st["input_fill"], st["input_font"]
     _add_table(ws, "Shocks", f"A{h}:A{last}")
-    _define(wb, "ShockValues", "StressTest", f"$A${first}:$A${last}")
     _validation(ws, Validation("decimal", "-0.99", "A shock must be a return between -99 % and +1000 %.", "between", "10"),
                 "Shock", "Return of the hedge coin, e.g. -0.3 = -30 %; above -100 %.", f"A{first}:A{last}",
                 allow_blank=False)
     return first, last
 
 
-def _stress_block(wb: Any, ws: Any, st: Styles, first: int, last: int) -> None:
-    """The ``SCENARIO_PNL`` array formula over its exact output range (header row included)."""
+def _stress_block(wb: Any, ws: Any, st: Styles, cache: CachedValues, first: int, last: int) -> None:
+    """Plain-text headers, then the ``SCENARIO_PNL`` array formula sized to its result (one row
+    per shock; a dynamic array in Excel 365, so it spills when shocks are added)."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.formula import ArrayFormula
 
     h = layout.SHOCK_HEADER_ROW
     c0 = layout.STRESS_FIRST_COL
     c1 = c0 + len(layout.STRESS_COLUMNS) - 1
     a, b = get_column_letter(c0), get_column_letter(c1)
-    ws.cell(row=h, column=c0).value = ArrayFormula(f"{a}{h}:{b}{last}", layout.STRESS_FORMULA)
-    _define(wb, "StressResult", "StressTest", f"${a}${h}:${b}${last}")
-    for j, fmt in zip(range(c0, c1 + 1), layout.STRESS_FORMATS):
-        _head(ws.cell(row=h, column=j), st)
+    stress = cache.stress()
+    if stress is None:  # empty portfolio: the formula gives one blank cell
+        values, ref = [[""]], f"{a}{first}"
+    else:
+        values = [[stress[col].iloc[i] for col in layout.STRESS_COLUMNS] for i in range(len(stress))]
+        ref = f"{a}{first}:{b}{first + len(values) - 1}"
+    for j, (name, fmt) in enumerate(zip(layout.STRESS_COLUMNS, layout.STRESS_FORMATS), start=c0):
+        _head(ws.cell(row=h, column=j, value=name), st)
         for r in range(first, last + 1):
             cell = ws.cell(row=r, column=j)
             cell.number_format, cell.fill = fmt, st["calc_fill"]
+    _array(ws, cache, ref, layout.STRESS_FORMULA, values)
+    cache.dynamic.add((ws.title, f"{a}{first}"))
+    _define(wb, "StressResult", "StressTest", f"${a}${first}:${b}${last}")
     ws.column_dimensions["A"].width = 10
     ws.column_dimensions["B"].width = 8
     for j in range(c0, c1 + 1):
@@ -442,18 +540,19 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
     ws.add_chart(chart, f"C{last + 2}")
 
 
-def write_stress(wb: Any, st: Styles, shocks: Iterable[float]) -> None:
+def write_stress(wb: Any, st: Styles, shocks: Iterable[float], cache: CachedValues) -> None:
     """The StressTest sheet: table ``Shocks``, the ``SCENARIO_PNL`` block beside it, and its chart."""
     ws = wb.create_sheet("StressTest")
     _title(ws, st, "Stress test — P&L for moves of the hedge coin",
            "Edit the yellow shocks (returns of the hedge coin; alts move beta x shock). Columns C:L are one "
-           "SCENARIO_PNL array formula.")
+           "SCENARIO_PNL array formula with a row per shock.")
     ws["A3"] = "Hedge coin:"
     ws["A3"].font = st["name"]
     ws["B3"] = "=HedgeAsset"
     ws["B3"].font = st["calc_font"]
+    cache.put(ws.title, "B3", cache.settings.get("HedgeAsset") or "")
     first, last = _shocks_table(wb, ws, st, [float(s) for s in shocks])
-    _stress_block(wb, ws, st, first, last)
+    _stress_block(wb, ws, st, cache, first, last)
     _stress_chart(ws, first, last)
     ws.freeze_panes = f"A{first}"
     print_setup(ws, landscape=True)

@@ -144,10 +144,12 @@ def process_job(job: Job) -> Outcome:
             source_name=path.name,
             sha256=hashlib.sha256(data).hexdigest(),
             where=lambda name: inputs.where(name).split(", ", 1)[1] if name in inputs.cells else name,
+            warnings=inputs.warnings,
         )
         written = write_report(r, path, Path(job.outdir), job.fmt, overwrite=job.overwrite, workbook=loaded)
         summary = {f.key: json_value(f.value) for f in summary_figures(r)}
-        return Outcome(source=job.source, ok=True, message=f"wrote {', '.join(str(w) for w in written)}",
+        message = f"wrote {', '.join(str(w) for w in written)}" + "".join(f"; warning: {w}" for w in r.warnings)
+        return Outcome(source=job.source, ok=True, message=message,
                        outputs=tuple(str(w) for w in written), summary=summary)
     except Exception as exc:  # noqa: BLE001 - one line per bad input, never a traceback
         return Outcome(source=job.source, ok=False, message=_failure_message(path, exc))

@@ -1,11 +1,14 @@
-"""The report workbook: the input's sheets with values in place of formulas, plus Summary and Rolling beta.
+"""The report workbook: a document of values — Summary, its own Guide, the input's sheets, Rolling beta.
 
 :func:`build_report_workbook` fills every cell hedgecore computes with its value (the Hedge
 results and default-formula inputs by name, the Holdings columns, the StressTest block), replaces
 the remaining formulas by the values Excel cached, and adds a **Summary** sheet (the figures of
 :func:`hedgecore.report.figures.summary_figures`, the per-asset and stress tables, three native
-charts) and a **Rolling beta** sheet with the series behind the rolling-beta chart. openpyxl is
-imported inside the functions.
+charts) and a **Rolling beta** sheet with the series behind the rolling-beta chart. It reads as a
+document (:func:`_as_document`): no input styling, drop-downs or edit prompts, a Guide that says
+what the report is, of which file and how it was computed, and a print layout with headers and
+footers where the raw data sheets print their most recent rows only. openpyxl is imported inside
+the functions.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..excel import styles
-from ..excel.layout import HOLDINGS_COMPUTED, STRESS_COLUMNS
+from ..excel.layout import HOLDINGS_COMPUTED, SHOCK_HEADER_ROW, STRESS_COLUMNS
 from .compute import ReportData
 from .figures import NO_LIQUIDATION, Figure, summary_figures
 
@@ -125,11 +128,12 @@ class _Filler:
             for col, name in HOLDINGS_COMPUTED.items():
                 if col not in cols:
                     continue
-                v = None if record is None else _cell_value(record[col])
+                v = None if record is None or record.get(col, "") == "" else _cell_value(record[col])
                 ws.cell(row=rr, column=cols[col]).value = v
                 self.ranges[name].append(v)
 
     def _fill_stress(self) -> None:
+        """The StressTest block: headers above it (inside it in templates before 0.1 layout 2), values below."""
         from openpyxl.utils.cell import range_boundaries
 
         dn = self.wb.defined_names.get("StressResult")
@@ -139,11 +143,127 @@ class _Filler:
         for sheet, ref in dn.destinations:
             ws = self.wb[sheet]
             c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+            head = r1 if r1 == SHOCK_HEADER_ROW else r1 - 1  # an older template: the header row in the block
             for j, col in enumerate(STRESS_COLUMNS[: c2 - c1 + 1]):
-                ws.cell(row=r1, column=c1 + j).value = col
+                ws.cell(row=head, column=c1 + j).value = col
                 values = stress[col].to_numpy(dtype=float) if col in stress else []
-                for i in range(r2 - r1):
-                    ws.cell(row=r1 + 1 + i, column=c1 + j).value = _cell_value(values[i]) if i < len(values) else None
+                for i in range(r2 - head):
+                    ws.cell(row=head + 1 + i, column=c1 + j).value = _cell_value(values[i]) if i < len(values) else None
+
+
+# --------------------------------------------------------------------------- a document, not a form
+
+#: What the report says at the top of each sheet taken from the template, instead of its edit prompts.
+_SHEET_NOTES = {
+    "Portfolio": ("A3", "Holdings as read from the input; Value, Beta, Beta exposure, Weight and the two-leg betas "
+                        "computed by hedgecore."),
+    "Hedge": ("A2", "Inputs as read from the input workbook (default formulas computed by hedgecore); results "
+                    "computed by hedgecore. Values only."),
+    "StressTest": ("A2", "P&L per move of the hedge coin (alts move beta x shock), computed by hedgecore. Values only."),
+    "Prices": (None, ""),
+}
+#: Raw data sheets print their newest rows only (the sheet keeps them all).
+_PRINTED_DATA_ROWS = 60
+
+
+def _plain_cells(ws: Any) -> None:
+    """Input styling (yellow fill, blue font) becomes plain text: nothing in a report is to be typed."""
+    from openpyxl.styles import Font, PatternFill
+
+    plain_fill, plain_font = PatternFill(fill_type=None), Font(name="Calibri", size=11)
+    for row in ws.iter_rows():
+        for cell in row:
+            rgb = getattr(cell.fill.fgColor, "rgb", None)
+            if isinstance(rgb, str) and rgb.upper().endswith(styles.INPUT_FILL):
+                cell.fill, cell.font = plain_fill, plain_font
+
+
+def _headers_and_footers(ws: Any, r: ReportData) -> None:
+    for part in (ws.oddHeader, ws.evenHeader):
+        part.left.text = f"hedgecore report — {r.source_name}"[:120]
+        part.right.text = "&A"
+    for part in (ws.oddFooter, ws.evenFooter):
+        part.left.text = f"generated {r.generated_at}"
+        part.right.text = "page &P of &N"
+
+
+def _print_newest_rows(ws: Any, header_row: int = 1) -> None:
+    """Print the header and the newest rows of a long data sheet, on one page width."""
+    from openpyxl.utils import get_column_letter
+
+    last = ws.max_row
+    if last - header_row > _PRINTED_DATA_ROWS:
+        ws.print_area = f"A{last - _PRINTED_DATA_ROWS + 1}:{get_column_letter(ws.max_column)}{last}"
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _holdings_print_area(ws: Any, r: ReportData) -> None:
+    """The Portfolio sheet prints its holdings, not the blank rows kept for typing."""
+    from openpyxl.utils.cell import range_boundaries
+
+    if "Holdings" not in ws.tables:
+        return
+    c1, r1, c2, r2 = range_boundaries(ws.tables["Holdings"].ref)
+    last = max((rr for rr in range(r1 + 1, r2 + 1) if ws.cell(row=rr, column=c1).value not in (None, "")), default=r1)
+    ws.print_area = f"A1:{ws.cell(row=1, column=c2).column_letter}{last}"
+
+
+def _as_document(wb: Any, r: ReportData) -> None:
+    """Values only, no input styling, drop-downs or edit prompts; headers, footers, print areas."""
+    from openpyxl.worksheet.datavalidation import DataValidationList
+
+    for ws in wb.worksheets:
+        ws.data_validations = DataValidationList()
+        _plain_cells(ws)
+        cell, note = _SHEET_NOTES.get(ws.title, (None, None))
+        if cell:
+            ws[cell] = note
+        _headers_and_footers(ws, r)
+        if ws.title in ("Prices", "Rolling beta"):
+            _print_newest_rows(ws)
+        elif ws.title == "Portfolio":
+            _holdings_print_area(ws, r)
+
+
+def _guide_sections(r: ReportData) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The report's Guide: what this file is, of which input, how it was computed, what each sheet holds."""
+    from ..excel.sheets import GUIDE_SECTIONS
+
+    units = next(items for title, items in GUIDE_SECTIONS if title == "Units and signs")
+    sources = next(items for title, items in GUIDE_SECTIONS if title == "Data sources")
+    assets = ", ".join(r.holdings["Asset"].astype(str).tolist()[:10])
+    contract = _text(r.settings.get("Contract")) or f"a {r.plan.contract_type} contract by size"
+    about = (
+        ("This report", f"A hedge report of {r.source_name}: holdings in {assets} hedged with {contract} on "
+                        f"{r.hedge_asset}. Every figure is a value, not a formula."),
+        ("Input file", f"{r.source_name}, SHA-256 {r.sha256 or 'not recorded'}; daily closes {r.first_date.date()} to "
+                       f"{r.last_date.date()} ({r.price_rows} rows)."),
+        ("How it was computed", f"hedgecore {__version__} ({r.generated_at}) recomputed every figure in Python from "
+                                "the workbook's inputs (holdings, prices, shocks, Hedge inputs), as the template's "
+                                "formulas define them; values cached in the input were not trusted."),
+    )
+    sheets = (
+        ("Summary", "The figures, the per-asset and stress tables and three charts (first printed pages)."),
+        ("Portfolio, Hedge, StressTest", "The input's sheets with hedgecore's values in place of the formulas."),
+        ("Prices, Rolling beta", "The data behind the figures; printed: the newest rows only."),
+    )
+    sections = [("About this report", about), ("Sheets", sheets)]
+    if r.warnings:
+        sections.append(("Warnings", tuple((f"{k}.", w) for k, w in enumerate(r.warnings, start=1))))
+    return (*sections, ("Units and signs", units), ("Data sources", sources))
+
+
+def _guide_sheet(wb: Any, r: ReportData) -> None:
+    """Replace the template's Guide (how to fill it in) by the report's own."""
+    from ..excel.sheets import fill_guide
+
+    if "Guide" in wb.sheetnames:
+        del wb["Guide"]
+    ws = wb.create_sheet("Guide", 1)
+    fill_guide(ws, styles.template_styles(), _guide_sections(r), title=f"Hedge report — {r.source_name}",
+               note=f"Computed by hedgecore {__version__} on {r.generated_at}.")
 
 
 # --------------------------------------------------------------------------- Summary sheet
@@ -169,7 +289,8 @@ def _figure_rows(ws: Any, st: dict[str, Any], figures: list[Figure], row: int) -
     """The figures by section (label, value, note) from ``row``; returns the row after the last section."""
     sections: dict[str, list[Figure]] = {}
     for f in figures:
-        sections.setdefault(f.section, []).append(f)
+        if f.shown:
+            sections.setdefault(f.section, []).append(f)
     for section, figs in sections.items():
         ws.cell(row=row, column=1, value=section).font = st["section"]
         row += 1
@@ -368,6 +489,8 @@ def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> 
         if name in wb.sheetnames:  # a report fed back in: replace, don't duplicate
             del wb[name]
     _summary_sheet(wb, r)
+    _guide_sheet(wb, r)
+    _as_document(wb, r)
     wb.active = 0
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == "Summary"
