@@ -314,28 +314,23 @@ def plan_blocks(outputs: tuple[Output, ...] = OUTPUTS) -> list[tuple[int, tuple[
 class Column:
     """A column of the Holdings table: an input, or a formula ``formula.format(r=row)``.
 
-    ``name`` is the range name over the column's data cells. A formula with ``width`` > 1 is
-    one array formula per row over this column and the next ``width - 1``, which are
-    ``spilled`` (filled by it). ``source`` is the column of ``ReportData.holdings`` that holds
-    hedgecore's value for it (default: the header).
+    ``name`` is the range name over the column's data cells.
     """
 
     header: str
     name: str
     number_format: str
     formula: str | None = None
-    width: int = 1
-    spilled: bool = False
 
     @property
     def is_input(self) -> bool:
-        return self.formula is None and not self.spilled
+        return self.formula is None
 
 
 _ASSET_CLOSES = "INDEX(PricesData,0,MATCH(A{r},PricesHeader,0))"
 _BETA = '=IF(A{r}="","",BETA(' + _ASSET_CLOSES + ',HedgeCloses,"simple","prices"))'
-_TWO_LEG = ('=IF(OR(A{r}="",SecondAsset=""),"",TWO_LEG_HEDGE(' + _ASSET_CLOSES
-            + ',HedgeCloses,SecondCloses,"simple","prices",{{"beta_1","beta_2"}}))')
+_TWO_LEG = ('=IF(OR(A{{r}}="",SecondAsset=""),"",TWO_LEG_HEDGE(' + _ASSET_CLOSES.replace("{r}", "{{r}}")
+            + ',HedgeCloses,SecondCloses,"simple","prices","{field}"))')
 
 #: Holdings table columns A:I (inputs Asset, Quantity, Price; the rest computed per row).
 HOLDINGS_COLUMNS: tuple[Column, ...] = (
@@ -346,8 +341,8 @@ HOLDINGS_COLUMNS: tuple[Column, ...] = (
     Column("Beta", "HoldingsBeta", styles.BETA, _BETA),
     Column("Beta exposure", "HoldingsBetaExposure", styles.USD, '=IF(A{r}="","",D{r}*E{r})'),
     Column("Weight", "HoldingsWeight", styles.PCT, '=IF(A{r}="","",D{r}/PortfolioValue)'),
-    Column("2-leg beta 1", "HoldingsTwoLegBeta1", styles.BETA, _TWO_LEG, width=2),
-    Column("2-leg beta 2", "HoldingsTwoLegBeta2", styles.BETA, spilled=True),
+    Column("2-leg beta 1", "HoldingsTwoLegBeta1", styles.BETA, _TWO_LEG.format(field="beta_1")),
+    Column("2-leg beta 2", "HoldingsTwoLegBeta2", styles.BETA, _TWO_LEG.format(field="beta_2")),
 )
 #: Computed Holdings columns: header -> range name (the report fills these with values).
 HOLDINGS_COMPUTED = MappingProxyType({c.header: c.name for c in HOLDINGS_COLUMNS if not c.is_input})
@@ -380,9 +375,9 @@ SHOCK_HEADER_ROW = 5
 STRESS_FIRST_COL = 3  # column C: the SCENARIO_PNL block (headers in SHOCK_HEADER_ROW, values below)
 
 # How far the dynamic names look for content, in rows (columns) after the header.
-HOLDINGS_MAX_ROWS = 5_000
-PRICES_MAX_ROWS = 20_000  # 54 years of daily closes
-PRICES_MAX_COLS = 100  # tickers
+HOLDINGS_MAX_ROWS = 2_000
+PRICES_MAX_ROWS = 20_000
+PRICES_MAX_COLS = 50
 SHOCKS_MAX_ROWS = 500
 
 

@@ -299,8 +299,6 @@ def _holding_row(ws: Any, st: Styles, cache: CachedValues, r: int, i: int,
                  holding: tuple[str, float, float] | None) -> None:
     """Holdings row ``r`` (data row ``i``): the inputs (when given), the computed columns' formulas
     and their cached values."""
-    from openpyxl.utils import get_column_letter
-
     if holding is not None:
         for j, value in enumerate(holding, start=1):
             ws.cell(row=r, column=j, value=value)
@@ -313,17 +311,9 @@ def _holding_row(ws: Any, st: Styles, cache: CachedValues, r: int, i: int,
         else:
             cell.fill = st["calc_fill"]
     for j, col in enumerate(columns, start=1):
-        if col.formula is None:
-            continue
-        text = col.formula.format(r=r)
-        spanned = columns[j - 1: j - 1 + col.width]
-        values = [[cache.holding(i, c.header) for c in spanned]]
-        if col.width == 1:
-            ws.cell(row=r, column=j, value=text)
-            cache.put(ws.title, ws.cell(row=r, column=j).coordinate, values[0][0])
-        else:
-            ref = f"{get_column_letter(j)}{r}:{get_column_letter(j + col.width - 1)}{r}"
-            _array(ws, cache, ref, text, values)
+        if col.formula is not None:
+            cell = ws.cell(row=r, column=j, value=col.formula.format(r=r))
+            cache.put(ws.title, cell.coordinate, cache.holding(i, col.header))
 
 
 def _holdings_totals(ws: Any, st: Styles, cache: CachedValues) -> None:
@@ -384,7 +374,7 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None, cache: C
     table = ws.tables["Holdings"]
     table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
     for tc, col in zip(table.tableColumns, layout.HOLDINGS_COLUMNS):
-        if col.formula is not None and col.width == 1:
+        if col.formula is not None:
             tc.calculatedColumnFormula = TableFormula(attr_text=_calculated_column(col.formula))
     _holdings_totals(ws, st, cache)  # above the table, so rows can be added below it
     ws["A3"] = ("Fill Asset (a Prices header), Quantity (coins) and Price (USD) in the blank rows. Beta: to the "
