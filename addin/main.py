@@ -289,7 +289,10 @@ def _fields(name, field, table, nan=_NUM_ERROR):
             return lookup[field.strip().lower()]
         allowed = ", ".join(f'"{key}"' for key, _, _ in table)
         shown = field if isinstance(field, str) and len(field) <= 40 else type(field).__name__
-        raise InvalidInputError(f"{name} must be one of {allowed}, got {shown!r}")
+        message = f"{name} must be one of {allowed}, got {shown!r}"
+        if len(message) > _MAX_MESSAGE:
+            message = f'{name} must be a field name such as "{table[0][0]}" (see the argument help), got {shown!r}'
+        raise InvalidInputError(message)
 
     grid = _grid(name, field)
     if grid is None:
@@ -452,8 +455,7 @@ def _plan_table(plan):
               "maintenance_rate")
 @arg("leverage", doc="Leverage for the initial margin when no collateral is given. Default 1.")
 @arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts. Default 0.")
-@arg("field", doc=f"Blank for the label/value table, or field name(s), one result per cell: {_PLAN_FIELDS}.",
-     **_RANGE)
+@arg("field", doc=f"Blank: the table; or name(s), one result per cell: {_PLAN_FIELDS}.", **_RANGE)
 def hedge_plan(
     exposure,
     price,
@@ -652,7 +654,7 @@ def beta(
 ):
     """Beta of an asset to the hedge coin (minimum-variance hedge ratio); #N/A if too little data."""
     _single(returns=returns, data=data)
-    value, _ = _stats(hedgecore.stats.beta, returns, data, ("asset", asset_prices), ("benchmark", benchmark_prices))
+    value, _ = _stats(hedgecore.stats.beta, returns, data, ("asset_prices", asset_prices), ("benchmark_prices", benchmark_prices))
     return _out(_one(value, nan=_NOT_AVAILABLE))
 
 
@@ -673,8 +675,8 @@ def beta_stats(
 ):
     """Beta, alpha, correlation, R-squared and hedged volatility as a label/value table, or fields."""
     _single(returns=returns, data=data)
-    stats, _ = _stats(hedgecore.stats.beta_stats, returns, data, ("asset", asset_prices),
-                      ("benchmark", benchmark_prices))
+    stats, _ = _stats(hedgecore.stats.beta_stats, returns, data, ("asset_prices", asset_prices),
+                      ("benchmark_prices", benchmark_prices))
     table = [(key, label, value) for key, label, value in
              zip(_STATS_KEYS, hedgecore.stats.BETA_STATS_LABELS, stats.as_dict().values())]
     return _out(_fields("field", field, table, nan=_NOT_AVAILABLE))
@@ -693,8 +695,8 @@ def rolling_beta(
 ):
     """Beta over a moving window, one value per input row; #N/A until the window is full."""
     _single(window=window, returns=returns, data=data)
-    values, orientation = _stats(hedgecore.stats.rolling_beta, returns, data, ("asset", asset_prices),
-                                 ("benchmark", benchmark_prices), extra=(window,))
+    values, orientation = _stats(hedgecore.stats.rolling_beta, returns, data, ("asset_prices", asset_prices),
+                                 ("benchmark_prices", benchmark_prices), extra=(window,))
     return _out(_series(values, orientation))
 
 
@@ -711,8 +713,8 @@ def ewm_beta(
 ):
     """Exponentially weighted beta, one value per input row; #N/A where there is no value."""
     _single(halflife=halflife, returns=returns, data=data)
-    values, orientation = _stats(hedgecore.stats.ewm_beta, returns, data, ("asset", asset_prices),
-                                 ("benchmark", benchmark_prices), extra=(halflife,))
+    values, orientation = _stats(hedgecore.stats.ewm_beta, returns, data, ("asset_prices", asset_prices),
+                                 ("benchmark_prices", benchmark_prices), extra=(halflife,))
     return _out(_series(values, orientation))
 
 
@@ -738,8 +740,8 @@ def two_leg_hedge(
 ):
     """Hedge ratios for hedging with two coins at once (two-factor regression); #N/A if too little data."""
     _single(returns=returns, data=data)
-    result, _ = _stats(hedgecore.stats.two_leg_hedge, returns, data, ("asset", asset_prices),
-                       ("hedge1", hedge1_prices), ("hedge2", hedge2_prices))
+    result, _ = _stats(hedgecore.stats.two_leg_hedge, returns, data, ("asset_prices", asset_prices),
+                       ("hedge1_prices", hedge1_prices), ("hedge2_prices", hedge2_prices))
     values = result.as_dict()
     table = [(key, label, values[key]) for key, label in _TWO_LEG_LABELS]
     return _out(_fields("field", field, table, nan=_NOT_AVAILABLE))

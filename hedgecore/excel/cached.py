@@ -40,14 +40,15 @@ _NO_LIQUIDATION = "none"
 class CachedValues:
     """What each formula cell of a template evaluates to, and the cells recorded so far.
 
-    ``report`` is None for a template without holdings: the formulas then give what Excel gives
-    for empty tables (0 for sums, ``""`` for the guarded results, ``#N/A`` for a hedge price
-    without closes). ``settings`` are the Hedge inputs as written, with the default formulas'
+    ``report`` is None for a template without holdings, or whose holdings are worth 0: the
+    formulas then give what Excel gives (0 for sums, ``""`` for the guarded results, ``#N/A`` for
+    a hedge price without closes, ``#DIV/0!`` for the weights of a portfolio worth 0). ``settings`` are the Hedge inputs as written, with the default formulas'
     values (``HedgePrice``, ``HedgeRatio``) filled in where they can be computed.
     """
 
     report: ReportData | None
     settings: Mapping[str, Any]
+    holdings: pd.DataFrame | None = None  # the computed Holdings columns of a portfolio worth 0 (no report)
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     dynamic: set[tuple[str, str]] = field(default_factory=set)  # (sheet, anchor) of dynamic array formulas
 
@@ -72,9 +73,13 @@ class CachedValues:
 
     def holding(self, row: int, header: str) -> Any:
         """A computed Holdings column at data row ``row`` (0-based); ``""`` for a blank row."""
-        if self.report is None or row >= len(self.report.holdings):
+        table = self.report.holdings if self.report is not None else self.holdings
+        if table is None or row >= len(table):
             return ""
-        return self.report.holdings[header].iloc[row]
+        value = table[header].iloc[row]
+        if header == "Weight" and self.report is None:
+            return "#DIV/0!"  # Value / PortfolioValue with a portfolio worth 0
+        return value
 
     def total(self, header: str) -> Any:
         """The totals row above Holdings (row 2), by column header."""
@@ -82,9 +87,12 @@ class CachedValues:
             return self.name("PortfolioValue")
         if header == "Beta":
             return self.name("PortfolioBeta")
-        if self.report is None:
+        table = self.report.holdings if self.report is not None else self.holdings
+        if table is None:
             return 0.0
-        return float(self.report.holdings[header].sum())
+        if header == "Weight" and self.report is None:
+            return "#DIV/0!"
+        return float(table[header].sum())
 
     def stress(self) -> pd.DataFrame | None:
         """The stress table (rows per shock), or None while the portfolio is empty."""

@@ -29,7 +29,7 @@ from ..scenarios import scenario_pnl
 from ..sizing import hedge_notional
 from ..stats import BetaStats, beta, beta_stats, portfolio_beta, rolling_beta, two_leg_hedge
 
-__all__ = ["ROLLING_WINDOW", "TwoLeg", "ReportData", "compute_report", "evaluate_defaults"]
+__all__ = ["ROLLING_WINDOW", "TwoLeg", "ReportData", "compute_report", "evaluate_defaults", "holdings_table"]
 
 #: Rolling-beta window in daily returns (a third of the data when there are fewer than 180 returns).
 ROLLING_WINDOW = 90
@@ -120,15 +120,19 @@ def _rolling_window(n_returns: int) -> int:
     return ROLLING_WINDOW if n_returns >= 2 * ROLLING_WINDOW else max(2, n_returns // 3)
 
 
-def _holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: str, second: str) -> pd.DataFrame:
+def holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: str, second: str, *,
+                   zero_value_ok: bool = False) -> pd.DataFrame:
     """The Holdings columns hedgecore computes: Value, Beta (to the hedge coin), Beta exposure, Weight,
-    and the two-leg betas to the hedge coin and ``second`` (``""`` without a second coin)."""
+    and the two-leg betas to the hedge coin and ``second`` (``""`` without a second coin).
+
+    A portfolio worth 0 raises unless ``zero_value_ok`` (then Weight is NaN, as Excel's ``#DIV/0!``).
+    """
     assets = [str(a) for a in holdings["Asset"]]
     qty = holdings["Quantity"].to_numpy(dtype=float)
     price = holdings["Price"].to_numpy(dtype=float)
     value = qty * price
     total = float(value.sum())
-    if not total > 0:
+    if not total > 0 and not zero_value_ok:
         raise HedgecoreError("portfolio value is 0: give at least one holding a positive quantity")
     betas = np.array([beta(prices[a], prices[hedge_asset]) for a in assets], dtype=float)
     bad = [a for a, b in zip(assets, betas) if not math.isfinite(b)]
@@ -150,7 +154,7 @@ def _holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: s
         "Value": value,
         "Beta": betas,
         "Beta exposure": value * betas,
-        "Weight": value / total,
+        "Weight": value / total if total > 0 else np.full(len(assets), np.nan),
         "2-leg beta 1": legs[0],
         "2-leg beta 2": legs[1],
     })
@@ -292,7 +296,7 @@ def compute_report(
     except InputError as exc:
         raise HedgecoreError(f"{where(exc.name)}: {exc}" if where else str(exc)) from None
     hedge_asset = _text(s.get("HedgeAsset"))
-    table = _holdings_table(holdings, prices, hedge_asset, _text(s.get("SecondAsset")))
+    table = holdings_table(holdings, prices, hedge_asset, _text(s.get("SecondAsset")))
     total = float(table["Value"].to_numpy().sum())
     pbeta = portfolio_beta(table["Value"].to_numpy(), table["Beta"].to_numpy())
     basket_value = _basket_value(holdings, prices)

@@ -374,6 +374,7 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None, cache: C
     table = ws.tables["Holdings"]
     table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
     for tc, col in zip(table.tableColumns, layout.HOLDINGS_COLUMNS):
+        tc.name = col.header
         if col.formula is not None:
             tc.calculatedColumnFormula = TableFormula(attr_text=_calculated_column(col.formula))
     _holdings_totals(ws, st, cache)  # above the table, so rows can be added below it

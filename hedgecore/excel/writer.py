@@ -28,7 +28,7 @@ from .._atomic import atomic_write
 from ..errors import HedgecoreError, WorkbookError
 from . import sheets
 from .cached import CachedValues, dynamic_array_parts, fill_sheet_xml
-from .compute import compute_report, evaluate_defaults
+from .compute import compute_report, evaluate_defaults, holdings_table
 from .inputs import InputError, check_settings, fill_from_contract, parse_setting
 from .layout import (
     DEFAULT_FORMULAS,
@@ -187,6 +187,11 @@ def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, s
             return CachedValues(None, values)
         if prices is None:
             raise WorkbookError("holdings need prices (--prices) to compute their betas and the hedge")
+        if not float((holdings["Quantity"] * holdings["Price"]).sum()) > 0:  # Excel leaves the results blank
+            checked = check_settings(values, price_columns=prices.columns)
+            table = holdings_table(holdings, prices, str(checked["HedgeAsset"]), str(checked.get("SecondAsset") or ""),
+                                   zero_value_ok=True)
+            return CachedValues(None, values, holdings=table)
         report = compute_report(holdings, prices, shocks, values)
     except InputError as exc:
         raise WorkbookError(f"Hedge input {exc}") from None
@@ -340,7 +345,7 @@ def write_example(path: str | os.PathLike[str], data_dir: str | os.PathLike[str]
 
         hedgecore template -o templates/example_portfolio.xlsx --holdings templates/example_holdings.csv \\
             --prices data/market/prices_daily --assets SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC \\
-            --set Collateral=10 --set Leverage=3 --set HorizonDays=30
+            --set Collateral=10 --set Leverage=3 --set HorizonDays=30 --set SecondAsset=BTC
     """
     root = Path(__file__).resolve().parents[2]
     data = Path(data_dir) if data_dir is not None else root / "data" / "market" / "prices_daily"
