@@ -31,6 +31,7 @@ import math
 import os
 import re
 from itertools import chain
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
@@ -302,6 +303,7 @@ def _fields(name, field, table, nan=_NUM_ERROR):
 
 _SEQUENCES = {list, tuple}
 _NUMBERS_OR_BLANK = {float, int, type(None)}
+_FIRST = itemgetter(0)
 
 
 def _range(name, value):
@@ -319,6 +321,15 @@ def _range(name, value):
     if not value:
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
     kinds = set(map(type, value))  # type checks at C speed: ranges can be 100,000 cells
+    if kinds == {list} and len(value) > 1:  # the common case, a column: one-cell rows
+        try:
+            cells = list(map(_FIRST, value))
+        except IndexError:  # an empty row: the general path reports it
+            cells = None
+        if cells is not None and sum(map(len, value)) == len(value):
+            cell_kinds = set(map(type, cells))
+            if not cell_kinds & _SEQUENCES:
+                return _cells_array(cells, cell_kinds), "column"
     if not kinds & _SEQUENCES:  # a flat list: xlwings hands a one-row range over as its row
         nrows, ncols, cells, cell_kinds = 1, len(value), value, kinds
     elif kinds <= _SEQUENCES:
@@ -336,15 +347,19 @@ def _range(name, value):
         raise InvalidInputError(f"{name} must be a single row or column")
     if not cells:
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
-    orientation = "row" if nrows == 1 and ncols > 1 else "column"
-    if cell_kinds <= _NUMBERS_OR_BLANK:  # the common case: straight to floats, a blank becomes NaN
+    return _cells_array(cells, cell_kinds), "row" if nrows == 1 and ncols > 1 else "column"
+
+
+def _cells_array(cells, kinds):
+    """Plain numbers and blanks straight to floats (a blank becomes NaN); anything else as objects."""
+    if kinds <= _NUMBERS_OR_BLANK:
         try:
-            return np.array(cells, dtype=float), orientation
-        except OverflowError:  # an integer beyond float range: the general path reports it
+            return np.array(cells, dtype=float)
+        except OverflowError:  # an integer beyond float range: hedgecore reports it
             pass
     flat = np.empty(len(cells), dtype=object)
     flat[:] = cells
-    return flat, orientation
+    return flat
 
 
 def _as_number(value):
