@@ -30,6 +30,7 @@ cell by cell.
 import math
 import os
 import re
+from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 from typing import Literal
@@ -450,6 +451,15 @@ _PLAN_NAMES = {
 _PLAN_FIELDS = ", ".join(f for f, _ in hedgecore.plan.PLAN_LABELS)
 
 
+@lru_cache(maxsize=64, typed=True)
+def _plan_of(exposure, price, contract_size, hedge_ratio, contract_type, rounding, collateral, leverage,
+             maintenance_rate, funding_rate):
+    """The hedge plan, computed once per set of inputs: the template asks each of its cells for one field."""
+    return _call(_PLAN_NAMES, hedgecore.hedge_plan, exposure, price, contract_size, hedge_ratio=hedge_ratio,
+                 contract_type=contract_type, rounding=rounding, collateral_coin=collateral, leverage=leverage,
+                 maintenance_rate=maintenance_rate, funding_rate=funding_rate)
+
+
 def _plan_table(plan):
     """(field, label, value) rows of a hedge plan; an unreachable liquidation price is "none"."""
     table = []
@@ -488,19 +498,17 @@ def hedge_plan(
     _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio,
             contract_type=contract_type, rounding=rounding, collateral=collateral, leverage=leverage,
             maintenance_rate=maintenance_rate, funding_rate=funding_rate)
-    plan = _call(
-        _PLAN_NAMES,
-        hedgecore.hedge_plan,
+    plan = _plan_of(
         exposure,
         price,
         contract_size,
-        hedge_ratio=_opt(hedge_ratio, 1.0),
-        contract_type=_choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse"),
-        rounding=_choice("rounding", rounding, _ROUNDINGS, "nearest"),
-        collateral_coin=_opt(collateral, 0.0),
-        leverage=_opt_nonzero(leverage, 1.0),
-        maintenance_rate=_opt(maintenance_rate, 0.005),
-        funding_rate=_opt(funding_rate, 0.0),
+        _opt(hedge_ratio, 1.0),
+        _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse"),
+        _choice("rounding", rounding, _ROUNDINGS, "nearest"),
+        _opt(collateral, 0.0),
+        _opt_nonzero(leverage, 1.0),
+        _opt(maintenance_rate, 0.005),
+        _opt(funding_rate, 0.0),
     )
     return _out(_fields("field", field, _plan_table(plan)))
 
@@ -572,6 +580,39 @@ def funding_cost(
 # --------------------------------------------------------------------------- scenarios
 
 
+_SCENARIO_NAMES = {
+    "exposure_usd": "exposure",
+    "hedge_notional_usd": "hedge_notional",
+    "entry_price_usd": "entry_price",
+    "collateral_coin": "collateral",
+}
+
+
+@lru_cache(maxsize=64, typed=True)
+def _scenarios_of(exposure, beta, hedge_notional, entry_price, shocks, contract_type, collateral, funding_rate, days):
+    """(column names, values) of the stress table, computed once per set of inputs (a table of cells asks)."""
+    frame = _call(_SCENARIO_NAMES, hedgecore.scenario_pnl, exposure, beta, hedge_notional, entry_price, list(shocks),
+                  contract_type=contract_type, collateral_coin=collateral, funding_rate=funding_rate, days=days)
+    values = frame.to_numpy(dtype=float) + 0.0
+    values.flags.writeable = False
+    return tuple(str(c) for c in frame.columns), values
+
+
+def _pick_columns(names, column):
+    """Positions of the ``column`` name(s) among ``names`` (case-insensitive), and their shape."""
+    grid = _grid("column", column) or [[column]]
+    lookup = {n.lower(): k for k, n in enumerate(names)}
+    picked = []
+    for row in grid:
+        for name in row:
+            key = name.strip().lower() if isinstance(name, str) else None
+            if key not in lookup:
+                listed = ", ".join(f'"{n}"' for n in names[1:])
+                raise InvalidInputError(f"column must be one of {listed}, got {name!r}"[:_MAX_MESSAGE])
+            picked.append(lookup[key])
+    return picked, (len(grid), len(grid[0]))
+
+
 @func
 @_cells_result
 @arg("exposure", doc="USD value of the altcoins.")
@@ -584,6 +625,8 @@ def funding_cost(
 @arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts (the short receives). Default 0.")
 @arg("days", doc="Horizon in days for the funding column. Default 0.")
 @arg("header", doc="TRUE (default) for a header row of column names above the rows; FALSE for the rows only.")
+@arg("shock", doc="Optional: one of the shocks; only its row is returned.")
+@arg("column", doc='Optional: a column name (e.g. "Net P&L") or a range of names; only those columns.', **_RANGE)
 def scenario_pnl(
     exposure,
     beta,
@@ -595,44 +638,39 @@ def scenario_pnl(
     funding_rate=0.0,
     days=0.0,
     header=True,
+    shock=None,
+    column=None,
 ):
-    """Stress table: P&L of altcoins, hedge, collateral and funding per price shock."""
+    """Stress table: P&L of altcoins, hedge, collateral and funding per price shock, or one row or cell of it."""
     _single(exposure=exposure, beta=beta, hedge_notional=hedge_notional, entry_price=entry_price,
-            contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days, header=header)
+            contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days, header=header,
+            shock=shock)
     kind = _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
     if isinstance(header, str) and header.strip().upper() in ("TRUE", "FALSE"):
         header = header.strip().upper() == "TRUE"
     if not _is_blank(header) and not isinstance(header, (bool, int, float)):
         raise InvalidInputError(f"header must be TRUE or FALSE, got {header!r}")
     cells, _ = _range("shocks", shocks)
-    numbers = [x for x in map(_as_number, cells) if x is not None]
+    numbers = tuple(x for x in map(_as_number, cells) if x is not None)
     if not numbers:
         raise InvalidInputError("shocks has no numbers: give moves such as -0.15 and 0.15")
-    frame = _call(
-        {
-            "exposure_usd": "exposure",
-            "hedge_notional_usd": "hedge_notional",
-            "entry_price_usd": "entry_price",
-            "collateral_coin": "collateral",
-        },
-        hedgecore.scenario_pnl,
-        exposure,
-        beta,
-        hedge_notional,
-        entry_price,
-        numbers,
-        contract_type=kind,
-        collateral_coin=_opt(collateral, 0.0),
-        funding_rate=_opt(funding_rate, 0.0),
-        days=_opt(days, 0.0),
-    )
-    values = frame.to_numpy(dtype=float) + 0.0
-    if not np.isfinite(values).all():
-        table = _rows(values.tolist())
-    else:
-        table = _Table(values.tolist())
+    names, values = _scenarios_of(exposure, beta, hedge_notional, entry_price, numbers, kind,
+                                  _opt(collateral, 0.0), _opt(funding_rate, 0.0), _opt(days, 0.0))
+    rows = values
+    if not _is_blank(shock):
+        wanted = _as_number(shock)
+        hits = [i for i, x in enumerate(numbers) if x == wanted]
+        if not hits:
+            raise InvalidInputError(f"shock {shock!r} is not one of the shocks")
+        rows = values[hits[0]: hits[0] + 1]
+    if not _is_blank(column):
+        picked, shape = _pick_columns(names, column)
+        if rows.shape[0] == 1:  # one row: the columns in the shape they were asked in
+            return _out(_rows(rows[0, picked].reshape(shape).tolist()))
+        names, rows = tuple(names[k] for k in picked), rows[:, picked]
+    table = _rows(rows.tolist()) if not np.isfinite(rows).all() else _Table(rows.tolist())
     if _is_blank(header) or bool(header):
-        table.rows.insert(0, [str(c) for c in frame.columns])
+        table.rows.insert(0, list(names))
         table.errors = [(i + 1, j, code) for i, j, code in table.errors]
     return _out(table)
 

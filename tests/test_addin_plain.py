@@ -116,7 +116,7 @@ def test_plan_liquidation_funding_spec(addin):
         (lambda a: a.hedge_plan([[1, 2]], 2, 3), "exposure must be a single cell"),
         (lambda a: a.hedge_contracts([[1, 2]], [[1], [2]], 3), "ranges must have the same size"),
         (lambda a: a.hedge_contracts(1, 2, "ETHUSD_PERP", 1, "inverted"), "contract_type must be one of"),
-        (lambda a: a.hedge_plan(1, 2, 3, field="colour"), "field must be one of"),
+        (lambda a: a.hedge_plan(1, 2, 3, field="colour"), "field must be a field name"),
         (lambda a: a.beta([[1], [2, 3]], [[1], [2]]), "rectangular"),
         (lambda a: a.beta([1, 2, 3], [1, 2]), "same length"),
         (lambda a: a.beta([1, -2, 3], [1, 2, 3]), "must not be negative"),

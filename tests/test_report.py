@@ -250,15 +250,15 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
     assert ws["E2"].value == pytest.approx(e["pbeta"], rel=REL)
     assert ws["G2"].value == pytest.approx(1.0, rel=1e-12)
 
-    # StressTest block = scenario_pnl with the template's arguments.
+    # Table Shocks: its stress columns = scenario_pnl with the template's arguments.
     ws = wb["StressTest"]
-    sheet, ref = next(iter(wb.defined_names["StressResult"].destinations))
-    first_row = int(re.search(r"\d+", ref.split(":")[0]).group())
-    block = [[c.value for c in ws[first_row - 1]][2:12]] + [[c.value for c in row] for row in ws[ref.replace("$", "")]]
-    assert tuple(block[0]) == STRESS_BLOCK_COLUMNS  # the header row above the values
+    ref = ws.tables["Shocks"].ref
+    top = int(re.search(r"\d+", ref).group())
+    block = [[c.value for c in row][:10] for row in ws.iter_rows(min_row=top, max_row=int(ref.split(":")[1][1:]))]
+    assert tuple(block[0]) == STRESS_BLOCK_COLUMNS
     stress = e["stress"]
     n = len(stress)
-    assert len(block) - 1 >= n and all(v is None for row in block[1 + n:] for v in row)  # unused rows blank
+    assert len(block) - 1 >= n and all(v is None for row in block[1 + n:] for v in row[1:])  # unused rows blank
     for j, colname in enumerate(STRESS_BLOCK_COLUMNS):
         np.testing.assert_allclose([row[j] for row in block[1:1 + n]], stress[colname].to_numpy(), rtol=REL, atol=1e-9)
     assert ws["B3"].value == e["coin"]

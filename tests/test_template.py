@@ -159,48 +159,35 @@ def test_formulas_use_names_not_structured_references(path):
                 text = getattr(c.value, "text", c.value)
                 if isinstance(text, str) and text.startswith("="):
                     assert "[" not in text, f"{ws.title}!{c.coordinate}: structured reference in {text}"
-                    assert "HEDGE_PLAN(" not in text or text.count("HEDGE_PLAN(") == 1
+                    assert not hasattr(c.value, "ref"), f"{ws.title}!{c.coordinate}: an array formula"
                     seen |= set(re.findall(r"([A-Z_][A-Z0-9_.]*)\(", text))
     assert seen <= ADDIN_FUNCTIONS | EXCEL_FUNCTIONS, seen - ADDIN_FUNCTIONS - EXCEL_FUNCTIONS
     assert ADDIN_FUNCTIONS <= seen
     hedge = wb["Hedge"]
     contracts_ref = wb.defined_names["Contracts"].attr_text.split("!")[1].replace("$", "")
-    plan = hedge[f"B{int(contracts_ref[1:]) - 1}"].value  # the HEDGE_PLAN block starts at HedgeNotional
-    assert plan.text == (
+    assert hedge[contracts_ref].value == (
         '=IF(PortfolioValue=0,"",HEDGE_PLAN(PortfolioValue,HedgePrice,IF(Contract="",ContractSize,Contract),'
-        'HedgeRatio,ContractType,Rounding,Collateral,Leverage,MaintenanceMargin,FundingRate,'
-        '{"hedge_notional_usd";"contracts";"hedged_notional_usd";"residual_usd";"initial_margin";'
-        '"effective_leverage";"liquidation_price_usd"}))')
-    assert plan.ref == f"B{int(contracts_ref[1:]) - 1}:B{int(contracts_ref[1:]) + 5}"
+        'HedgeRatio,ContractType,Rounding,Collateral,Leverage,MaintenanceMargin,FundingRate,"contracts"))')
     ratio_ref = wb.defined_names["HedgeRatio"].attr_text.split("!")[1].replace("$", "")
     assert hedge[ratio_ref].value == "=PortfolioBeta"
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
-def test_stress_result_is_a_dynamic_array_with_plain_text_headers(path):
-    n = len(DEFAULT_SHOCKS)
-    # one row per shock, SCENARIO_COLUMNS + "Alt move"; the empty template's formula gives one blank cell
-    ref = f"C6:L{5 + n}" if path == EXAMPLE else "C6"
-    assert len(hc.SCENARIO_COLUMNS) + 1 == 10
+def test_the_stress_test_is_table_shocks_with_a_column_per_result(path):
+    wb = openpyxl.load_workbook(path)
+    ws = wb["StressTest"]
+    table = ws.tables["Shocks"]
+    assert table.ref == f"A5:J{5 + len(DEFAULT_SHOCKS)}"
+    assert [c.name for c in table.tableColumns] == [*hc.SCENARIO_COLUMNS, "Alt move"]  # plain text headers
+    assert [ws.cell(row=5, column=j).value for j in range(1, 11)] == [*hc.SCENARIO_COLUMNS, "Alt move"]
+    assert ws["C6"].value == (
+        '=IF(OR(PortfolioValue=0,$A6=""),"",SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,'
+        'ShockValues,ContractType,Collateral,FundingRate,HorizonDays,FALSE,$A6,"Spot P&L"))')
+    assert table.tableColumns[3].calculatedColumnFormula.attr_text.startswith(
+        'IF(OR(PortfolioValue=0,Shocks[[#This Row],[Shock]]=""),"",SCENARIO_PNL(')
+    assert len(ws._charts) == 1
     with zipfile.ZipFile(path) as z:
-        wbxml = z.read("xl/workbook.xml").decode()
-        rels = z.read("xl/_rels/workbook.xml.rels").decode()
-        rid = re.search(r'<sheet[^>]*name="StressTest"[^>]*r:id="(rId\d+)"', wbxml).group(1)
-        target = re.search(rf'Id="{rid}"[^>]*Target="/?(?:xl/)?([^"]+)"', rels) or re.search(
-            rf'Target="/?(?:xl/)?([^"]+)"[^>]*Id="{rid}"', rels)
-        sheet_xml = z.read("xl/" + target.group(1)).decode()
-        names = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert "XLDAPR" in z.read("xl/metadata.xml").decode()  # dynamic-array metadata (as XlsxWriter writes)
-        assert "sheetMetadata" in z.read("[Content_Types].xml").decode()
-    m = re.search(r'<c r="C6"[^>]* cm="1"[^>]*>\s*<f t="array" ref="([A-Z0-9:]+)">([^<]*)</f>', sheet_xml)
-    assert m, "StressTest!C6 must hold a dynamic array formula"
-    assert m.group(1) == ref
-    assert "SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues," in m.group(2)
-    assert m.group(2).endswith(",FALSE))")  # no header row: the headers are text above it
-    assert sheet_xml.count('t="array"') == 1
-    assert len(names) == 1
-    ws = openpyxl.load_workbook(path)["StressTest"]
-    assert [ws.cell(row=5, column=3 + j).value for j in range(10)] == [*hc.SCENARIO_COLUMNS, "Alt move"]
+        assert not [n for n in z.namelist() if 't="array"' in z.read(n).decode("utf-8", "ignore")]
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])

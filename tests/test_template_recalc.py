@@ -5,7 +5,7 @@ The add-in's functions are bound to addin/main.py (tests/recalc_harness.py). Che
 * every formula cell of the shipped example recalculates to the value the writer cached in it
   (so the cached values are what Excel with the add-in shows, and equal the report's figures);
 * each layout Output's formula equals the ``ReportData`` value it names;
-* one ``HEDGE_PLAN`` call per recalculation;
+* one hedge-plan computation per recalculation (seven cells ask ``HEDGE_PLAN`` for a field);
 * the sheet and the report still agree after what an Excel user does to the tables: a holding
   typed below the table, a holding inserted above the first, a longer price history pasted below
   (also into the empty template), and a file saved with ``#NAME?`` in every add-in cell.
@@ -140,11 +140,20 @@ def test_the_sheet_and_the_report_agree_on_every_computed_name(example):
         assert _same(cell(values, inputs.cells[out.name]), computed[out.name]), (out.name, out.formula, out.source)
 
 
-def test_one_hedge_plan_call_per_recalculation(example):
+def test_one_hedge_plan_computation_per_recalculation(example):
+    """Each plan result asks HEDGE_PLAN for its field; the add-in computes the plan once for them all."""
     _, calls, inputs = example
-    assert calls.count("hedge_plan") == 1
-    assert calls.count("scenario_pnl") == 1 and calls.count("funding_cost") == 1
+    plan_cells = [o for o in OUTPUTS if o.plan_field]
+    assert calls.count("hedge_plan") == len(plan_cells) == 7
+    assert calls.count("funding_cost") == 1
     assert "hedge_contracts" not in calls and "liquidation_price" not in calls
+    from recalc_harness import ADDIN
+
+    ADDIN._plan_of.cache_clear()
+    ADDIN._scenarios_of.cache_clear()
+    recalculate(EXAMPLE)
+    assert ADDIN._plan_of.cache_info().misses == 1 and ADDIN._plan_of.cache_info().hits == 6
+    assert ADDIN._scenarios_of.cache_info().misses == 1
 
 
 def test_example_numbers_are_realistic(example):
@@ -184,11 +193,11 @@ def test_stress_table_matches_scenario_pnl(example):
                          contract_type=s["ContractType"], collateral_coin=s["Collateral"],
                          funding_rate=s["FundingRate"], days=s["HorizonDays"])
     cols = list(hc.SCENARIO_COLUMNS) + ["Alt move"]
-    got = np.array([[cell(values, f"StressTest!{chr(67 + j)}{6 + i}") for j in range(len(cols))]
+    got = np.array([[cell(values, f"StressTest!{chr(65 + j)}{6 + i}") for j in range(len(cols))]
                     for i in range(len(inputs.shocks))], dtype=float)
     np.testing.assert_allclose(got, df[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
     wb = openpyxl.load_workbook(EXAMPLE)
-    assert [wb["StressTest"].cell(row=5, column=3 + j).value for j in range(len(cols))] == cols  # plain text
+    assert [wb["StressTest"].cell(row=5, column=1 + j).value for j in range(len(cols))] == cols  # plain text
 
 
 # ----------------------------------------------------------------------------- what users do to the tables
@@ -326,7 +335,7 @@ def _with_error_caches(src: Path, dst: Path, error: str = "#NAME?") -> Path:
         items = {i.filename: z.read(i.filename) for i in z.infolist()}
 
     def swap(m):
-        if m.group(1) == hedge_price and "sheet4" in current[0]:
+        if m.group(1) == hedge_price and current[0].endswith("sheet4.xml"):
             return m.group(0)
         attrs = re.sub(r' t="[^"]*"', "", m.group(2))
         return f'<c r="{m.group(1)}"{attrs} t="e">{m.group(3)}<v>{error}</v></c>'

@@ -8,8 +8,8 @@ with an empty one, so :func:`write_template` works in two steps: the sheet write
 the report shows — and :func:`fill_sheet_xml` puts them into openpyxl's sheet XML as ``<v>``
 elements with the matching cell type (number, text, boolean, error).
 
-:func:`dynamic_array_parts` adds the metadata that makes an array formula a dynamic (spilling)
-one in Excel 365, for blocks whose size follows their input (the stress table).
+The template holds no array formulas: LibreOffice recalculates those on open, ignoring their
+cached values, and would show ``#NAME?`` where the add-in is missing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 from .compute import ReportData
 from .layout import OUTPUT_NAMES
 
-__all__ = ["EXCEL_ERRORS", "CachedValues", "fill_sheet_xml", "dynamic_array_parts", "DYNAMIC_ARRAY_CM"]
+__all__ = ["EXCEL_ERRORS", "CachedValues", "fill_sheet_xml", "cell_value"]
 
 #: Excel's error values, as cached in ``<c t="e">`` cells and as openpyxl reads them.
 EXCEL_ERRORS = frozenset({
@@ -50,7 +50,6 @@ class CachedValues:
     settings: Mapping[str, Any]
     holdings: pd.DataFrame | None = None  # the computed Holdings columns of a portfolio worth 0 (no report)
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dynamic: set[tuple[str, str]] = field(default_factory=set)  # (sheet, anchor) of dynamic array formulas
 
     def put(self, sheet: str, coord: str, value: Any) -> None:
         """Record ``value`` as the cached result of the formula in ``sheet!coord``."""
@@ -129,23 +128,20 @@ def _typed(value: Any) -> tuple[bytes, bytes]:
     return b"", repr(float(value)).encode()
 
 
-def fill_sheet_xml(xml: bytes, values: Mapping[str, Any], *, dynamic: frozenset[str] = frozenset()) -> bytes:
+def fill_sheet_xml(xml: bytes, values: Mapping[str, Any]) -> bytes:
     """``xml`` (an openpyxl worksheet part) with ``<v>`` values for the cells in ``values``.
 
-    A formula cell keeps its ``<f>``; the other cells of an array formula get a value only.
-    ``dynamic`` are anchor cells of dynamic array formulas (they get ``cm``, see
-    :func:`dynamic_array_parts`). Every cell named must exist in the XML (the writer styles the
-    cells of array ranges, so openpyxl writes them).
+    A formula cell keeps its ``<f>`` and gets the ``<v>`` and cell type (``t``) of its value.
+    Every cell named must exist in the XML.
     """
     pending = {k.encode(): v for k, v in values.items()}
-    anchors = {k.encode() for k in dynamic}
 
     def replace(m: re.Match[bytes]) -> bytes:
         coord = m.group(1)
         if coord not in pending:
             return m.group(0)
         t, v = _typed(pending.pop(coord))
-        attrs = _TYPE.sub(b"", m.group(2)) + t + (b' cm="1"' if coord in anchors else b"")
+        attrs = _TYPE.sub(b"", m.group(2)) + t
         formula = _FORMULA.search(m.group(4) or b"")
         return b"<c r=\"" + coord + b"\"" + attrs + b">" + (formula.group(0) if formula else b"") + b"<v>" + v + b"</v></c>"
 
@@ -154,31 +150,3 @@ def fill_sheet_xml(xml: bytes, values: Mapping[str, Any], *, dynamic: frozenset[
         missing = ", ".join(sorted(k.decode() for k in pending)[:5])
         raise ValueError(f"cached values for cells that were not written: {missing}")
     return out
-
-
-#: The ``cm`` (cell metadata) index of a dynamic array formula's anchor cell.
-DYNAMIC_ARRAY_CM = 1
-_METADATA = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<metadata xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:xda="http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray">'
-    '<metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion="120000" copy="1" pasteAll="1" '
-    'pasteValues="1" merge="1" splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" '
-    'coerce="1" cellMeta="1"/></metadataTypes><futureMetadata name="XLDAPR" count="1"><bk><extLst>'
-    '<ext uri="{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}"><xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/>'
-    '</ext></extLst></bk></futureMetadata><cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata>'
-    '</metadata>'
-)
-_METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
-_METADATA_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
-
-
-def dynamic_array_parts(content_types: bytes, workbook_rels: bytes) -> tuple[bytes, bytes, bytes]:
-    """(``[Content_Types].xml``, ``xl/_rels/workbook.xml.rels``, ``xl/metadata.xml``) declaring the
-    dynamic-array metadata that ``cm="1"`` cells refer to (as XlsxWriter writes it)."""
-    override = f'<Override PartName="/xl/metadata.xml" ContentType="{_METADATA_TYPE}"/>'.encode()
-    types = content_types.replace(b"</Types>", override + b"</Types>")
-    ids = [int(i) for i in re.findall(rb'Id="rId(\d+)"', workbook_rels)]
-    rel = f'<Relationship Id="rId{max(ids, default=0) + 1}" Type="{_METADATA_REL}" Target="metadata.xml"/>'.encode()
-    rels = workbook_rels.replace(b"</Relationships>", rel + b"</Relationships>")
-    return types, rels, _METADATA.encode()

@@ -6,11 +6,12 @@ This module is the one description of the template that the writer
 here: the Hedge inputs (:data:`INPUTS`), the Hedge results (:data:`OUTPUTS`), the range names
 (:data:`RANGE_NAMES`) and the tables ``Holdings``, ``Prices`` and ``Shocks``.
 
-Each result carries both its Excel formula (or the ``HEDGE_PLAN`` field it shows) and the
-:class:`~hedgecore.excel.compute.ReportData` attribute the report recomputes it as
-(``Output.source``): the sheet, its cached values and the report are generated from the same
-entry, so they cannot drift apart. The results that are fields of the hedge plan share one
-``HEDGE_PLAN`` array formula (one call per recalculation, its ``field`` argument naming each row).
+Each result carries both its Excel formula and the :class:`~hedgecore.excel.compute.ReportData`
+attribute the report recomputes it as (``Output.source``): the sheet, its cached values and the
+report are generated from the same entry, so they cannot drift apart. Every computed cell is a
+single-cell formula — LibreOffice recalculates array formulas on open, ignoring their cached
+values — and the add-in computes a hedge plan or a stress table once per set of inputs, however
+many cells ask for its fields (``HEDGE_PLAN(...,"contracts")``, ``SCENARIO_PNL(...,shock,column)``).
 
 Names that grow with the tables: every table range name is a non-volatile dynamic range,
 ``INDEX(bounded,2,1):INDEX(bounded,<End>,<width>)``, whose end is the last row holding a key
@@ -60,12 +61,12 @@ __all__ = [
     "TABLE_SPANS",
     "TABLE_KEY_NAMES",
     "Span",
-    "plan_block_formula",
-    "plan_blocks",
+    "plan_formula",
+    "stress_formula",
+    "SHOCKS_COLUMNS",
     "dynamic_range",
     "end_formula",
     "STRESS_COLUMNS",
-    "STRESS_FORMULA",
     "TEMPLATE_TIMESTAMP",
     "EXAMPLE_ASSETS",
     "EXAMPLE_PRICE_ASSETS",
@@ -204,17 +205,16 @@ def input_spec(name: str) -> Input:
 class Output:
     """One named result cell of the Hedge sheet.
 
-    ``formula`` is what Excel computes, or ``plan_field`` names the :data:`~hedgecore.plan.PLAN_LABELS`
-    field the cell shows: consecutive plan results are one ``HEDGE_PLAN`` array formula
-    (:func:`plan_block_formula`). ``source`` is the attribute path of
-    :class:`~hedgecore.excel.compute.ReportData` holding the value hedgecore computes for it.
+    ``formula`` is what Excel computes; for a result of the hedge plan it is :func:`plan_formula`
+    of ``plan_field`` (a :data:`~hedgecore.plan.PLAN_LABELS` field). ``source`` is the attribute
+    path of :class:`~hedgecore.excel.compute.ReportData` holding the value hedgecore computes for it.
     """
 
     name: str
     label: str
     unit: str
     help: str
-    formula: str | None
+    formula: str
     source: str
     number_format: str
     plan_field: str | None = None
@@ -231,17 +231,21 @@ _PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS)
 _UNLESS_EMPTY = 'IF(PortfolioValue=0,"",{})'
 
 
-def plan_block_formula(fields: tuple[str, ...]) -> str:
-    """One ``HEDGE_PLAN`` call returning ``fields`` as a column (the array formula of a plan block)."""
-    unknown = set(fields) - _PLAN_FIELDS
-    if unknown:
-        raise ValueError(f"not HEDGE_PLAN fields: {sorted(unknown)}")
-    names = ";".join(f'"{f}"' for f in fields)
-    return "=" + _UNLESS_EMPTY.format(f"HEDGE_PLAN({_PLAN_ARGS},{{{names}}})")
+def plan_formula(field: str) -> str:
+    """``HEDGE_PLAN(...,"field")``: one result of the hedge plan in one cell.
+
+    Every plan result calls ``HEDGE_PLAN`` with the same inputs; the add-in computes the plan
+    once per set of inputs and answers the other cells from it. Single cells, not one array
+    formula, because LibreOffice recalculates array formulas on open (ignoring their cached
+    values), which would show ``#NAME?`` wherever the add-in is missing.
+    """
+    if field not in _PLAN_FIELDS:
+        raise ValueError(f"not a HEDGE_PLAN field: {field!r}")
+    return "=" + _UNLESS_EMPTY.format(f'HEDGE_PLAN({_PLAN_ARGS},"{field}")')
 
 
 def _plan(name: str, label: str, unit: str, help_text: str, field: str, number_format: str) -> Output:
-    return Output(name, label, unit, help_text, None, f"plan.{field}", number_format, plan_field=field)
+    return Output(name, label, unit, help_text, plan_formula(field), f"plan.{field}", number_format, plan_field=field)
 
 
 _TWO_LEG_ON = 'OR(SecondAsset="",PortfolioValue=0)'
@@ -291,18 +295,6 @@ OUTPUTS: tuple[Output, ...] = (
 
 OUTPUT_NAMES: tuple[str, ...] = tuple(o.name for o in OUTPUTS)
 
-
-def plan_blocks(outputs: tuple[Output, ...] = OUTPUTS) -> list[tuple[int, tuple[Output, ...]]]:
-    """Runs of consecutive plan results: (index of the first in ``outputs``, the run)."""
-    blocks: list[tuple[int, tuple[Output, ...]]] = []
-    for i, out in enumerate(outputs):
-        if out.plan_field is None:
-            continue
-        if blocks and blocks[-1][0] + len(blocks[-1][1]) == i:
-            blocks[-1] = (blocks[-1][0], blocks[-1][1] + (out,))
-        else:
-            blocks.append((i, (out,)))
-    return blocks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,13 +346,28 @@ HOLDINGS_TOTALS = MappingProxyType({
     "Weight": ("=SUM(HoldingsWeight)", styles.PCT),
 })
 
-#: Columns of the StressTest block (one ``SCENARIO_PNL`` array formula): the scenario columns, then Alt move.
-#: The headers are plain text in the row above the array.
+#: Columns of the stress test: the scenario columns (the first is the Shock itself), then Alt move.
 STRESS_COLUMNS: tuple[str, ...] = tuple(SCENARIO_COLUMNS) + ("Alt move",)
 STRESS_FORMATS: tuple[str, ...] = (styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT,)
-STRESS_FORMULA = "=" + _UNLESS_EMPTY.format(
-    "SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,"
-    "ContractType,Collateral,FundingRate,HorizonDays,FALSE)"
+_STRESS_ARGS = ("PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,ContractType,Collateral,"
+                "FundingRate,HorizonDays")
+
+
+def stress_formula(column: str) -> str:
+    """The stress cell of ``column`` in the row of shock ``$A{r}`` (``.format(r=row)``).
+
+    ``SCENARIO_PNL`` of all the shocks, answering this row and column: the add-in computes the
+    table once per set of inputs, and single cells keep their cached values in LibreOffice.
+    """
+    if column not in STRESS_COLUMNS[1:]:
+        raise ValueError(f"not a stress column: {column!r}")
+    call = f'SCENARIO_PNL({_STRESS_ARGS},FALSE,$A{{r}},"{column}")'
+    return '=IF(OR(PortfolioValue=0,$A{r}=""),"",' + call + ")"
+
+
+#: Table Shocks: the Shock (input), then one computed column per stress column.
+SHOCKS_COLUMNS: tuple[Column, ...] = (Column("Shock", "ShockValues", styles.PCT),) + tuple(
+    Column(c, "", f, stress_formula(c)) for c, f in zip(STRESS_COLUMNS[1:], STRESS_FORMATS[1:])
 )
 DEFAULT_SHOCKS: tuple[float, ...] = tuple(round(-0.5 + 0.1 * i, 10) for i in range(11))
 
@@ -372,7 +379,6 @@ HOLDINGS_BLANK_ROWS = 30  # data rows in the empty template
 HOLDINGS_SPARE_ROWS = 20  # blank rows under the holdings of a filled template, ready to type into
 PRICES_BLANK_ROWS = 5
 SHOCK_HEADER_ROW = 5
-STRESS_FIRST_COL = 3  # column C: the SCENARIO_PNL block (headers in SHOCK_HEADER_ROW, values below)
 
 # How far the dynamic names look for content, in rows (columns) after the header.
 HOLDINGS_MAX_ROWS = 2_000
@@ -404,7 +410,7 @@ class Span:
 
 HOLDINGS_SPAN = Span("Portfolio", HOLDINGS_HEADER_ROW, 1, len(HOLDINGS_COLUMNS), 1, "text", HOLDINGS_MAX_ROWS)
 PRICES_SPAN = Span("Prices", 1, 1, 1 + PRICES_MAX_COLS, 1, "number", PRICES_MAX_ROWS)
-SHOCKS_SPAN = Span("StressTest", SHOCK_HEADER_ROW, 1, 1, 1, "number", SHOCKS_MAX_ROWS)
+SHOCKS_SPAN = Span("StressTest", SHOCK_HEADER_ROW, 1, len(SHOCKS_COLUMNS), 1, "number", SHOCKS_MAX_ROWS)
 #: Past every key: the largest text (``REPT("z",255)``) or number.
 _BEYOND = {"text": 'REPT("z",255)', "number": "1E+300"}
 
@@ -450,8 +456,8 @@ _PRICES_HEADER = f"Prices!$B$1:${_col(1 + PRICES_MAX_COLS)}$1"
 _SHOCKS_END = end_formula(SHOCKS_SPAN)
 
 #: Range names and their Excel definitions (dynamic, so they grow with the tables). The single
-#: cells of ``INPUTS`` and ``OUTPUTS`` and ``StressResult``/``ContractList`` are defined by the
-#: writer at their positions.
+#: cells of ``INPUTS`` and ``OUTPUTS`` and ``ContractList`` are defined by the writer at their
+#: positions.
 TABLE_NAMES = MappingProxyType({
     "HoldingsEnd": end_formula(HOLDINGS_SPAN),
     **{c.name: _holdings_name(j) for j, c in enumerate(HOLDINGS_COLUMNS, start=1)},
@@ -464,13 +470,14 @@ TABLE_NAMES = MappingProxyType({
     "SecondCloses": "INDEX(PricesData,0,MATCH(SecondAsset,PricesHeader,0))",
     "ShocksEnd": _SHOCKS_END,
     "ShockValues": dynamic_range(SHOCKS_SPAN, 1, end="ShocksEnd"),
+    "StressResult": dynamic_range(SHOCKS_SPAN, 2, len(SHOCKS_COLUMNS), end="ShocksEnd"),
 })
 #: The table each table name belongs to, with the representative name the reader checks.
 TABLE_KEY_NAMES = MappingProxyType({"Holdings": "HoldingsAsset", "Prices": "PricesDates", "Shocks": "ShockValues"})
 TABLE_SPANS = MappingProxyType({"Holdings": HOLDINGS_SPAN, "Prices": PRICES_SPAN, "Shocks": SHOCKS_SPAN})
 
 #: Every range name of the template.
-RANGE_NAMES: tuple[str, ...] = tuple(TABLE_NAMES) + ("StressResult", "ContractList")
+RANGE_NAMES: tuple[str, ...] = tuple(TABLE_NAMES) + ("ContractList",)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,18 +49,6 @@ def write_names(wb: Any) -> None:
         wb.defined_names[name] = DefinedName(name, attr_text=text)
 
 
-def _array(ws: Any, cache: CachedValues, ref: str, text: str, values: list[list[Any]]) -> None:
-    """An array formula over ``ref`` (top-left ``ref``'s first cell) and the cached value of each cell."""
-    from openpyxl.utils.cell import range_boundaries
-    from openpyxl.worksheet.formula import ArrayFormula
-
-    c1, r1, c2, r2 = range_boundaries(ref)
-    ws.cell(row=r1, column=c1).value = ArrayFormula(ref, text)
-    for i, r in enumerate(range(r1, r2 + 1)):
-        for j, c in enumerate(range(c1, c2 + 1)):
-            cache.put(ws.title, ws.cell(row=r, column=c).coordinate, values[i][j])
-
-
 def _abs(col: int, row: int) -> str:
     from openpyxl.utils import get_column_letter
 
@@ -325,13 +313,13 @@ def _holdings_totals(ws: Any, st: Styles, cache: CachedValues) -> None:
             cache.put(ws.title, c.coordinate, cache.total(col.header))
 
 
-def _calculated_column(formula: str) -> str:
+def _calculated_column(formula: str, table: str = "Holdings", columns: tuple[Any, ...] = layout.HOLDINGS_COLUMNS) -> str:
     """A per-row formula in the structured form Excel keeps for a table's calculated column
     (``A{r}`` -> ``Holdings[[#This Row],[Asset]]``), so Excel fills it into rows added to the table."""
     import re
 
-    letters = {chr(64 + j): c.header for j, c in enumerate(layout.HOLDINGS_COLUMNS, start=1)}
-    text = re.sub(r"\b([A-Z])\{r\}", lambda m: f"Holdings[[#This Row],[{letters[m.group(1)]}]]", formula)
+    letters = {chr(64 + j): c.header for j, c in enumerate(columns, start=1)}
+    text = re.sub(r"\$?\b([A-Z])\{r\}", lambda m: f"{table}[[#This Row],[{letters[m.group(1)]}]]", formula)
     return text.lstrip("=")
 
 
@@ -417,11 +405,7 @@ def _input_value(spec: Input, settings: Mapping[str, Any]) -> Any:
 
 
 def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any], cache: CachedValues) -> None:
-    """The Hedge sheet: the named input cells (with validations) and the named results.
-
-    Consecutive results that are fields of the hedge plan are one ``HEDGE_PLAN`` array formula
-    (one call per recalculation), each named cell one of its rows.
-    """
+    """The Hedge sheet: the named input cells (with validations) and the named results."""
     ws = wb.create_sheet("Hedge")
     _title(ws, st, "Hedge — size the perpetual short",
            "Yellow: inputs (defined names in column C). Grey: results. Hedge ratio and price hold default formulas; "
@@ -440,12 +424,7 @@ def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any], cache: CachedV
     ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
     for r, out in enumerate(layout.OUTPUTS, start=top):
         _named_row(wb, ws, st, r, out, out.formula, "calc")
-        if out.formula is not None:
-            cache.put(ws.title, f"B{r}", cache.name(out.name))
-    for i, block in layout.plan_blocks():
-        r0 = top + i
-        text = layout.plan_block_formula(tuple(o.plan_field for o in block))
-        _array(ws, cache, f"B{r0}:B{r0 + len(block) - 1}", text, [[cache.name(o.name)] for o in block])
+        cache.put(ws.title, f"B{r}", cache.name(out.name))
     for col, w in zip("ABCDE", (26, 27, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{layout.HEDGE_FIRST_INPUT_ROW}"
@@ -457,48 +436,38 @@ def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any], cache: CachedV
 # ---------------------------------------------------------------------------------------------
 
 
-def _shocks_table(wb: Any, ws: Any, st: Styles, values: list[float]) -> tuple[int, int]:
-    """Table ``Shocks`` in column A and its validation; returns its first and last data rows."""
+def _shocks_table(ws: Any, st: Styles, cache: CachedValues, values: list[float]) -> tuple[int, int]:
+    """Table ``Shocks``: the shocks (inputs) and, per row, the stress columns computed by
+    ``SCENARIO_PNL`` with their cached values; returns the first and last data rows."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import TableFormula
+
     h = layout.SHOCK_HEADER_ROW
     first, last = h + 1, h + len(values)
-    _head(ws.cell(row=h, column=1, value="Shock"), st)
-    for i, s in enumerate(values):
-        c = ws.cell(row=first + i, column=1, value=s)
-        c.number_format, c.fill, c.font = styles.PCT, st["input_fill"], st["input_font"]
-    _add_table(ws, "Shocks", f"A{h}:A{last}")
+    stress = cache.stress()
+    columns = layout.SHOCKS_COLUMNS
+    for j, col in enumerate(columns, start=1):
+        _head(ws.cell(row=h, column=j, value=col.header), st)
+        ws.column_dimensions[get_column_letter(j)].width = 10 if j == 1 else 14
+    for i, shock in enumerate(values):
+        r = first + i
+        c = ws.cell(row=r, column=1, value=shock)
+        c.number_format, c.fill, c.font = columns[0].number_format, st["input_fill"], st["input_font"]
+        for j, col in enumerate(columns[1:], start=2):
+            cell = ws.cell(row=r, column=j, value=col.formula.format(r=r))
+            cell.number_format, cell.fill = col.number_format, st["calc_fill"]
+            cache.put(ws.title, cell.coordinate, "" if stress is None else stress[col.header].iloc[i])
+    _add_table(ws, "Shocks", f"A{h}:{get_column_letter(len(columns))}{last}")
+    table = ws.tables["Shocks"]
+    table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
+    for tc, col in zip(table.tableColumns, columns):
+        tc.name = col.header
+        if col.formula is not None:
+            tc.calculatedColumnFormula = TableFormula(attr_text=_calculated_column(col.formula, "Shocks", columns))
     _validation(ws, Validation("decimal", "-0.99", "A shock must be a return between -99 % and +1000 %.", "between", "10"),
                 "Shock", "Return of the hedge coin, e.g. -0.3 = -30 %; above -100 %.", f"A{first}:A{last}",
                 allow_blank=False)
     return first, last
-
-
-def _stress_block(wb: Any, ws: Any, st: Styles, cache: CachedValues, first: int, last: int) -> None:
-    """Plain-text headers, then the ``SCENARIO_PNL`` array formula sized to its result (one row
-    per shock; a dynamic array in Excel 365, so it spills when shocks are added)."""
-    from openpyxl.utils import get_column_letter
-
-    h = layout.SHOCK_HEADER_ROW
-    c0 = layout.STRESS_FIRST_COL
-    c1 = c0 + len(layout.STRESS_COLUMNS) - 1
-    a, b = get_column_letter(c0), get_column_letter(c1)
-    stress = cache.stress()
-    if stress is None:  # empty portfolio: the formula gives one blank cell
-        values, ref = [[""]], f"{a}{first}"
-    else:
-        values = [[stress[col].iloc[i] for col in layout.STRESS_COLUMNS] for i in range(len(stress))]
-        ref = f"{a}{first}:{b}{first + len(values) - 1}"
-    for j, (name, fmt) in enumerate(zip(layout.STRESS_COLUMNS, layout.STRESS_FORMATS), start=c0):
-        _head(ws.cell(row=h, column=j, value=name), st)
-        for r in range(first, last + 1):
-            cell = ws.cell(row=r, column=j)
-            cell.number_format, cell.fill = fmt, st["calc_fill"]
-    _array(ws, cache, ref, layout.STRESS_FORMULA, values)
-    cache.dynamic.add((ws.title, f"{a}{first}"))
-    _define(wb, "StressResult", "StressTest", f"${a}${first}:${b}${last}")
-    ws.column_dimensions["A"].width = 10
-    ws.column_dimensions["B"].width = 8
-    for j in range(c0, c1 + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 14
 
 
 def _stress_chart(ws: Any, first: int, last: int) -> None:
@@ -519,8 +488,9 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
     chart.x_axis.crosses = "min"
     chart.legend.position = "b"
     xref = Reference(ws, min_col=1, min_row=first, max_row=last)
+    headers = [c.header for c in layout.SHOCKS_COLUMNS]
     for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):
-        col = layout.STRESS_FIRST_COL + layout.STRESS_COLUMNS.index(colname)
+        col = 1 + headers.index(colname)
         series = Series(Reference(ws, min_col=col, min_row=first, max_row=last), xref, title=colname)
         series.marker.symbol = "circle"
         series.graphicalProperties.line.solidFill = color
@@ -528,22 +498,21 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
         series.marker.graphicalProperties.solidFill = color
         series.smooth = False
         chart.series.append(series)
-    ws.add_chart(chart, f"C{last + 2}")
+    ws.add_chart(chart, f"B{last + 2}")
 
 
 def write_stress(wb: Any, st: Styles, shocks: Iterable[float], cache: CachedValues) -> None:
-    """The StressTest sheet: table ``Shocks``, the ``SCENARIO_PNL`` block beside it, and its chart."""
+    """The StressTest sheet: table ``Shocks`` (shocks and their P&L columns) and its chart."""
     ws = wb.create_sheet("StressTest")
     _title(ws, st, "Stress test — P&L for moves of the hedge coin",
-           "Edit the yellow shocks (returns of the hedge coin; alts move beta x shock). Columns C:L are one "
-           "SCENARIO_PNL array formula with a row per shock.")
+           "Edit the yellow shocks or add rows to the table (returns of the hedge coin; alts move beta x shock); "
+           "the grey columns are SCENARIO_PNL.")
     ws["A3"] = "Hedge coin:"
     ws["A3"].font = st["name"]
     ws["B3"] = "=HedgeAsset"
     ws["B3"].font = st["calc_font"]
     cache.put(ws.title, "B3", cache.settings.get("HedgeAsset") or "")
-    first, last = _shocks_table(wb, ws, st, [float(s) for s in shocks])
-    _stress_block(wb, ws, st, cache, first, last)
+    first, last = _shocks_table(ws, st, cache, [float(s) for s in shocks])
     _stress_chart(ws, first, last)
     ws.freeze_panes = f"A{first}"
     print_setup(ws, landscape=True)

@@ -27,7 +27,7 @@ import pandas as pd
 from .._atomic import atomic_write
 from ..errors import HedgecoreError, WorkbookError
 from . import sheets
-from .cached import CachedValues, dynamic_array_parts, fill_sheet_xml
+from .cached import CachedValues, fill_sheet_xml
 from .compute import compute_report, evaluate_defaults, holdings_table
 from .inputs import InputError, check_settings, fill_from_contract, parse_setting
 from .layout import (
@@ -248,15 +248,10 @@ def _sheet_parts(files: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def _with_cached_values(files: dict[str, bytes], cache: CachedValues) -> dict[str, bytes]:
-    """The workbook's parts with every recorded value in its sheet's XML (and dynamic-array metadata)."""
+    """The workbook's parts with every recorded value in its sheet's XML."""
     parts = _sheet_parts(files)
     for title, values in cache.cells.items():
-        anchors = frozenset(coord for sheet, coord in cache.dynamic if sheet == title)
-        files[parts[title]] = fill_sheet_xml(files[parts[title]], values, dynamic=anchors)
-    if cache.dynamic:
-        types, rels, metadata = dynamic_array_parts(files["[Content_Types].xml"], files["xl/_rels/workbook.xml.rels"])
-        files["[Content_Types].xml"], files["xl/_rels/workbook.xml.rels"] = types, rels
-        files["xl/metadata.xml"] = metadata
+        files[parts[title]] = fill_sheet_xml(files[parts[title]], values)
     return files
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..excel import styles
-from ..excel.layout import HOLDINGS_COMPUTED, SHOCK_HEADER_ROW, STRESS_COLUMNS
+from ..excel.layout import HOLDINGS_COMPUTED, STRESS_COLUMNS
 from .compute import ReportData
 from .figures import NO_LIQUIDATION, Figure, summary_figures
 
@@ -133,7 +133,27 @@ class _Filler:
                 self.ranges[name].append(v)
 
     def _fill_stress(self) -> None:
-        """The StressTest block: headers above it (inside it in templates before 0.1 layout 2), values below."""
+        """The stress columns of table Shocks, row by shock (an older template: the StressResult block)."""
+        from openpyxl.utils.cell import range_boundaries
+
+        ws = self.wb["StressTest"] if "StressTest" in self.wb.sheetnames else None
+        table = next((ws.tables[k] for k in ws.tables if k.lower() == "shocks"), None) if ws is not None else None
+        stress = self.r.stress
+        if table is None:
+            return
+        c1, r1, c2, r2 = range_boundaries(table.ref)
+        cols = {_text(ws.cell(row=r1, column=c).value): c for c in range(c1, c2 + 1)}
+        if len(cols) == 1:
+            return self._fill_stress_block()
+        rows = iter(range(len(stress)))
+        for rr in range(r1 + 1, r2 + 1):
+            i = None if ws.cell(row=rr, column=c1).value in (None, "") else next(rows, None)
+            for col in STRESS_COLUMNS[1:]:
+                if col in cols:
+                    ws.cell(row=rr, column=cols[col]).value = None if i is None else _cell_value(stress[col].iloc[i])
+
+    def _fill_stress_block(self) -> None:
+        """Templates before the stress columns joined table Shocks: one block, headers in its first row."""
         from openpyxl.utils.cell import range_boundaries
 
         dn = self.wb.defined_names.get("StressResult")
@@ -143,12 +163,11 @@ class _Filler:
         for sheet, ref in dn.destinations:
             ws = self.wb[sheet]
             c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
-            head = r1 if r1 == SHOCK_HEADER_ROW else r1 - 1  # an older template: the header row in the block
             for j, col in enumerate(STRESS_COLUMNS[: c2 - c1 + 1]):
-                ws.cell(row=head, column=c1 + j).value = col
+                ws.cell(row=r1, column=c1 + j).value = col
                 values = stress[col].to_numpy(dtype=float) if col in stress else []
-                for i in range(r2 - head):
-                    ws.cell(row=head + 1 + i, column=c1 + j).value = _cell_value(values[i]) if i < len(values) else None
+                for i in range(r2 - r1):
+                    ws.cell(row=r1 + 1 + i, column=c1 + j).value = _cell_value(values[i]) if i < len(values) else None
 
 
 # --------------------------------------------------------------------------- a document, not a form

@@ -17,7 +17,7 @@ FUNCTIONS = {
     # name: (number of required args, total args)
     "hedge_contracts": (3, 7),
     "beta": (2, 4),
-    "scenario_pnl": (5, 10),
+    "scenario_pnl": (5, 12),
     "hedge_plan": (3, 11),
     "beta_stats": (2, 5),
     "rolling_beta": (3, 5),

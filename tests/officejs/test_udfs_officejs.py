@@ -25,7 +25,7 @@ EXPECTED = {
     "BETA": (["asset_prices", "benchmark_prices"], ["returns", "data"]),
     "SCENARIO_PNL": (
         ["exposure", "beta", "hedge_notional", "entry_price", "shocks"],
-        ["contract_type", "collateral", "funding_rate", "days", "header"],
+        ["contract_type", "collateral", "funding_rate", "days", "header", "shock", "column"],
     ),
     "HEDGE_PLAN": (
         ["exposure", "price", "contract_size"],
@@ -412,3 +412,17 @@ def test_results_are_built_cells_not_converted_per_cell(main_module):
     assert run_udf(main_module, "rolling_beta", *short)[0] == [NOT_AVAILABLE]
     assert run_udf(main_module, "rolling_beta", *short, runtime="1.1")[0] == ["#N/A"]
     assert main_module.hedge_contracts.__xlfunc__["ret"]["options"]["convert"] is main_module._Cells
+
+
+def test_scenario_pnl_one_row_or_cell(main_module):
+    """The template's stress cells: SCENARIO_PNL(..., FALSE, shock, column) (seed article: -150 / +150)."""
+    args = (50000, 1, 49000, 3500, [[-0.15], [0.15]], "linear", None, None, None, False)
+    assert run_udf(main_module, "scenario_pnl", *args, 0.15, "Net P&L") == [[pytest.approx(150.0)]]
+    assert run_udf(main_module, "scenario_pnl", *args, -0.15, [["Spot P&L", "Hedge P&L"]]) == [
+        [pytest.approx(-7500.0), pytest.approx(7350.0)]]
+    full = run_udf(main_module, "scenario_pnl", *args)
+    assert run_udf(main_module, "scenario_pnl", *args, 0.15) == [full[1]]
+    with pytest.raises(ValueError, match="shock 0.3 is not one of the shocks"):
+        run_udf(main_module, "scenario_pnl", *args, 0.3, "Net P&L")
+    with pytest.raises(ValueError, match='column must be one of "Hedge price"'):
+        run_udf(main_module, "scenario_pnl", *args, 0.15, "Profit")
