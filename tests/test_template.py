@@ -238,7 +238,7 @@ def test_example_content():
     values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 18)}
     assert values["Contract"] == "binance:ETHUSD_PERP" and values["ContractType"] == "inverse"
     assert values["Collateral"] == 10 and values["HedgeRatio"] == "=PortfolioBeta"
-    assert values["HedgePrice"] == "=INDEX(HedgeCloses,MATCH(1E+300,HedgeCloses))"  # the last non-blank close
+    assert values["HedgePrice"] == '=IFERROR(INDEX(HedgeCloses,MATCH(1E+300,HedgeCloses)),"")'  # last non-blank close
     assert values["SecondAsset"] == "BTC"
     assert [port.cell(row=r, column=1).value for r in range(11, 31)] == [None] * 20  # rows to type into
     assert port.tables["Holdings"].ref == "A4:I30"

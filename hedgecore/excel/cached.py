@@ -68,7 +68,7 @@ class CachedValues:
         if name in OUTPUT_NAMES or name == "HedgeRatio":
             return ""
         value = self.settings.get(name)
-        return "#N/A" if value is None else value
+        return "" if value is None else value  # the hedge price without closes: IFERROR(..., "")
 
     def holding(self, row: int, header: str) -> Any:
         """A computed Holdings column at data row ``row`` (0-based); ``""`` for a blank row."""

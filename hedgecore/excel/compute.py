@@ -95,7 +95,8 @@ def evaluate_defaults(settings: dict[str, Any], names: Sequence[str] | set[str],
     """Compute the template's default formulas in ``settings`` (in place) for ``names``.
 
     ``HedgePrice`` = the last non-blank close of the hedge coin (``INDEX(HedgeCloses,
-    MATCH(1E+300,HedgeCloses))``); ``HedgeRatio`` = the portfolio beta. A name that cannot be
+    MATCH(1E+300,HedgeCloses))``: Excel's ``MATCH`` of a number beyond every close finds the last
+    one); ``HedgeRatio`` = the portfolio beta. A name that cannot be
     computed (no closes, no holdings) is left as None when ``holdings``/``prices`` are missing, and
     raises :class:`~hedgecore.excel.inputs.InputError` naming it when they are there but do not
     allow it.

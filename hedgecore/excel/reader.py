@@ -358,11 +358,11 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
     for name in INPUT_NAMES:
         sheet, coord = locations[name]
         value, formula = r.value(sheet, coord)
-        if formula is not None and (value is None or isinstance(value, ExcelError)):
+        if formula is not None and (_is_blank(value) or isinstance(value, ExcelError)):
             if _norm_formula(formula) == _norm_formula(DEFAULT_FORMULAS.get(name, "")):
                 pending.add(name)
                 continue
-            if value is None:
+            if not isinstance(value, ExcelError):
                 raise _err(r.path, sheet, coord, f"{name} holds the formula {formula} with no saved value; type a "
                                                  "value or save the file in Excel")
         if isinstance(value, ExcelError):

@@ -130,7 +130,7 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Install the add-in", (
         *((f"xlwings Lite {k}", step) for k, step in enumerate(INSTALL_STEPS, start=1)),
         *((f"Classic {k}", step) for k, step in enumerate(CLASSIC_STEPS, start=1)),
-        ("Without the add-in", "The file opens with the numbers hedgecore computed when it was written. After an edit, cells calling the add-in's functions show #NAME? until it is installed; hedgecore report recomputes every figure in Python from the inputs, with or without it."),
+        ("Without the add-in", "The file opens with the numbers hedgecore computed when it was written. After an edit, cells calling the add-in's functions show a name error until it is installed; hedgecore report recomputes every figure in Python from the inputs, with or without it."),
     )),
     ("Units and signs", (
         ("Money", "USD unless stated. Collateral and inverse margin are in coins of the hedge coin."),

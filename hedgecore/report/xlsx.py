@@ -182,7 +182,7 @@ _SHEET_NOTES = {
     "Prices": (None, ""),
 }
 #: Raw data sheets print their newest rows only (the sheet keeps them all).
-_PRINTED_DATA_ROWS = 60
+_PRINTED_DATA_ROWS = 45
 
 
 def _plain_cells(ws: Any) -> None:
@@ -198,12 +198,15 @@ def _plain_cells(ws: Any) -> None:
 
 
 def _headers_and_footers(ws: Any, r: ReportData) -> None:
-    for part in (ws.oddHeader, ws.evenHeader):
-        part.left.text = f"hedgecore report — {r.source_name}"[:120]
-        part.right.text = "&A"
-    for part in (ws.oddFooter, ws.evenFooter):
-        part.left.text = f"generated {r.generated_at}"
-        part.right.text = "page &P of &N"
+    """Every printed page says which report it belongs to, which sheet, and which page it is."""
+    ws.oddHeader.left.text = f"hedgecore report — {r.source_name}"[:120]
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.left.text = f"generated {r.generated_at}"
+    ws.oddFooter.center.text = ""
+    ws.oddFooter.right.text = "page &P of &N"
+    margins = ws.page_margins
+    margins.header = margins.footer = 0.25
+    margins.top, margins.bottom = max(margins.top or 0, 0.75), max(margins.bottom or 0, 0.7)
 
 
 def _print_newest_rows(ws: Any, header_row: int = 1) -> None:
@@ -414,18 +417,15 @@ def _summary_print_layout(ws: Any) -> None:
     ws.print_title_rows = "1:2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 2  # figures and charts, then the tables
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "&F — &A — page &P of &N"
 
 
 def _summary_sheet(wb: Any, r: ReportData) -> None:
     """The Summary sheet: title, figures by section, Holdings and stress tables, three charts."""
-    from openpyxl.worksheet.pagebreak import Break
-
     st = styles.report_styles()
     ws = wb.create_sheet("Summary", 0)
     ws.sheet_view.showGridLines = False
@@ -436,7 +436,6 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
                 "every figure below and in the sheets is a value, not a formula.")
     ws["A2"].font = st["subtitle"]
     row = _figure_rows(ws, st, summary_figures(r), 4)
-    ws.row_breaks.append(Break(id=row - 1))  # the tables start a printed page
     h = r.holdings
     a_first, a_last = _write_table(
         ws, st, row, "Holdings", ("Asset", "Value (USD)", "Weight", "Beta", "Beta exposure (USD)"),
