@@ -451,6 +451,16 @@ _PLAN_NAMES = {
 _PLAN_FIELDS = ", ".join(f for f, _ in hedgecore.plan.PLAN_LABELS)
 
 
+def _once(cached, *args):
+    """``cached(*args)`` through its cache, or computed directly for arguments that cannot be keys
+    (an error cell arrives as a dict); hedgecore then reports them."""
+    try:
+        hash(args)
+    except TypeError:
+        return cached.__wrapped__(*args)
+    return cached(*args)
+
+
 @lru_cache(maxsize=64, typed=True)
 def _plan_of(exposure, price, contract_size, hedge_ratio, contract_type, rounding, collateral, leverage,
              maintenance_rate, funding_rate):
@@ -498,7 +508,8 @@ def hedge_plan(
     _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio,
             contract_type=contract_type, rounding=rounding, collateral=collateral, leverage=leverage,
             maintenance_rate=maintenance_rate, funding_rate=funding_rate)
-    plan = _plan_of(
+    plan = _once(
+        _plan_of,
         exposure,
         price,
         contract_size,
@@ -654,8 +665,8 @@ def scenario_pnl(
     numbers = tuple(x for x in map(_as_number, cells) if x is not None)
     if not numbers:
         raise InvalidInputError("shocks has no numbers: give moves such as -0.15 and 0.15")
-    names, values = _scenarios_of(exposure, beta, hedge_notional, entry_price, numbers, kind,
-                                  _opt(collateral, 0.0), _opt(funding_rate, 0.0), _opt(days, 0.0))
+    names, values = _once(_scenarios_of, exposure, beta, hedge_notional, entry_price, numbers, kind,
+                          _opt(collateral, 0.0), _opt(funding_rate, 0.0), _opt(days, 0.0))
     rows = values
     if not _is_blank(shock):
         wanted = _as_number(shock)
@@ -766,8 +777,9 @@ def ewm_beta(
 ):
     """Exponentially weighted beta, one value per input row; #N/A where there is no value."""
     _single(halflife=halflife, returns=returns, data=data)
-    values, orientation = _stats(hedgecore.stats.ewm_beta, returns, data, ("asset_prices", asset_prices),
-                                 ("benchmark_prices", benchmark_prices), extra=(halflife,))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow from extreme prices: #NUM! in its cells
+        values, orientation = _stats(hedgecore.stats.ewm_beta, returns, data, ("asset_prices", asset_prices),
+                                     ("benchmark_prices", benchmark_prices), extra=(halflife,))
     return _out(_series(values, orientation))
 
 

@@ -4,8 +4,12 @@
 
 The calls are the template's own (templates/example_portfolio.xlsx, read with hedgecore): one
 ``BETA`` and two ``TWO_LEG_HEDGE`` per holding (Excel's ``IF`` skips the blank rows), one
-``HEDGE_PLAN`` for the whole plan block, one ``FUNDING_COST``, one ``SCENARIO_PNL`` — each with its
-ranges shaped as Office.js sends them (a column of 1,193 closes is 1,193 one-cell rows). Variants,
+``HEDGE_PLAN`` per plan result (seven cells, one plan computation: the add-in caches it per set of
+inputs), one ``FUNDING_COST``, one ``SCENARIO_PNL`` per cell of table Shocks (one stress
+computation) — each with its ranges shaped as Office.js sends them (a column of 1,193 closes is
+1,193 one-cell rows). The template has no array formulas because LibreOffice recalculates those
+on open; the add-in's caches keep the repeated calls cheap. Between rounds the caches are cleared,
+so each round pays one plan and one stress computation, as a recalculation after an input change. Variants,
 interleaved round by round (A B C D, A B C D, ...), each round timing one whole recalculation:
 
 * ``core``     -- the same work as plain Python: the hedgecore functions on float arrays;
@@ -51,7 +55,7 @@ from xlwings.server import custom_functions_call  # noqa: E402
 import hedgecore as hc  # noqa: E402
 import main  # noqa: E402  (addin/main.py)
 from hedgecore.excel import read_workbook  # noqa: E402
-from hedgecore.excel.layout import OUTPUTS  # noqa: E402
+from hedgecore.excel.layout import OUTPUTS, STRESS_COLUMNS  # noqa: E402
 
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
 
@@ -79,11 +83,11 @@ def template_calls(path: Path) -> tuple[list[tuple[str, list]], list]:
                 core.append(lambda a=asset: hc.two_leg_hedge(prices[a].to_numpy(), prices[hedge].to_numpy(),
                                                              prices[second].to_numpy()))
     value = float((h["Quantity"] * h["Price"]).sum())
-    fields = [[o.plan_field] for o in OUTPUTS if o.plan_field]
     contract = s["Contract"] or s["ContractSize"]
     plan_args = [value, s["HedgePrice"], contract, s["HedgeRatio"], s["ContractType"], s["Rounding"], s["Collateral"],
                  s["Leverage"], s["MaintenanceMargin"], s["FundingRate"]]
-    calls.append(("hedge_plan", [[[v]] for v in plan_args] + [fields]))
+    for field in (o.plan_field for o in OUTPUTS if o.plan_field):  # one cell per plan result
+        calls.append(("hedge_plan", [[[v]] for v in plan_args] + [[[field]]]))
     plan_kw = dict(hedge_ratio=s["HedgeRatio"], contract_type=s["ContractType"], rounding=s["Rounding"],
                    collateral_coin=s["Collateral"], leverage=s["Leverage"], maintenance_rate=s["MaintenanceMargin"],
                    funding_rate=s["FundingRate"])
@@ -94,8 +98,11 @@ def template_calls(path: Path) -> tuple[list[tuple[str, list]], list]:
     core.append(lambda: hc.funding_cost_usd(abs(plan.hedged_notional_usd), s["FundingRate"], s["HorizonDays"]))
     pbeta = float(np.dot(h["Quantity"] * h["Price"], [hc.beta(prices[a], prices[hedge]) for a in h["Asset"]]) / value)
     stress = [value, pbeta, plan.hedged_notional_usd, s["HedgePrice"]]
-    calls.append(("scenario_pnl", [[[v]] for v in stress] + [[[x] for x in w.shocks.tolist()]]
-                  + [[[s["ContractType"]]], [[s["Collateral"]]], [[s["FundingRate"]]], [[s["HorizonDays"]]], [[False]]]))
+    options = [[[s["ContractType"]]], [[s["Collateral"]]], [[s["FundingRate"]]], [[s["HorizonDays"]]], [[False]]]
+    shocks = [[x] for x in w.shocks.tolist()]
+    for shock in w.shocks.tolist():  # table Shocks: one cell per shock and stress column
+        for column in STRESS_COLUMNS[1:]:
+            calls.append(("scenario_pnl", [[[v]] for v in stress] + [shocks] + options + [[[shock]], [[column]]]))
     core.append(lambda: hc.scenario_pnl(*stress, w.shocks, contract_type=s["ContractType"],
                                         collateral_coin=s["Collateral"], funding_rate=s["FundingRate"],
                                         days=s["HorizonDays"]))
@@ -153,8 +160,8 @@ def check(calls, results) -> None:
     """The dispatch results are the add-in's: the plan block and the betas equal the core's."""
     for (name, args), out in zip(calls, results):
         assert isinstance(out, list) and out and all(isinstance(r, list) for r in out), name
-    plan_out = results[[n for n, _ in calls].index("hedge_plan")]
-    assert len(plan_out) == len([o for o in OUTPUTS if o.plan_field])
+    assert sum(n == "hedge_plan" for n, _ in calls) == len([o for o in OUTPUTS if o.plan_field])
+    assert all(len(out) == 1 and len(out[0]) == 1 for (n, _), out in zip(calls, results) if n == "scenario_pnl")
 
 
 def main_bench() -> None:
@@ -174,6 +181,8 @@ def main_bench() -> None:
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
         for name, run in runs.items():  # interleaved: A B C D, A B C D, ...
+            main._plan_of.cache_clear()
+            main._scenarios_of.cache_clear()
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
