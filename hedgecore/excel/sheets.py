@@ -330,7 +330,7 @@ def _holdings_validations(ws: Any, first: int, last: int) -> None:
         ("B", Validation("decimal", "0", "Quantity must be a number >= 0.", "greaterThanOrEqual"),
          "Quantity", "Coins held, 0 or more."),
         ("C", Validation("decimal", "0", "Price must be a number > 0 (USD).", "greaterThan"),
-         "Price", "USD per coin now (default: the last close in Prices)."),
+         "Price", "USD per coin now; type it (hedgecore template fills it with the last close in Prices)."),
     )
     for col, rule, title, prompt in rules:
         _validation(ws, rule, title, prompt, f"{col}{first}:{col}{last}")
