@@ -1,30 +1,43 @@
 """hedgecore custom functions for Excel (xlwings Lite and classic xlwings).
 
-Paste this file into the ``main.py`` tab of xlwings Lite (and ``requirements.txt`` into its
-tab), or name it in the classic add-in's ``UDF Modules`` setting. It is the only hedgecore
-code that imports xlwings; every function is a thin wrapper: cells -> one hedgecore call ->
-cells. The maths lives in the ``hedgecore`` package.
+``hedgecore addin -o FOLDER`` writes this file as ``personal/hedgecore_excel.py`` beside the
+pure-Python ``hedgecore`` package: a folder of xlwings Lite personal modules (or a classic
+``UDF Modules`` entry). It is the only hedgecore code that imports xlwings; every function is
+a thin wrapper: cells -> one hedgecore call -> cells. The maths lives in ``hedgecore``.
 
 Cell conventions (see docs/excel-addin.md):
 
 * blank optional arguments (``None``, ``""``; ``0`` for option text) mean the default;
+* option texts are checked whatever else is given (a catalog contract does not excuse a bad
+  ``contract_type``);
 * in price ranges blanks, text (a header cell), booleans and ``0`` are missing data and are
   dropped pairwise (hedgecore.stats policy); in ``shocks`` blanks and text are skipped but
   ``0`` is a real scenario;
-* a statistic that cannot be estimated (too little data) is the error value ``#N/A``;
+* a statistic that cannot be estimated, and a series row without a value (the warm-up of a
+  rolling beta), is the error value ``#N/A`` (Excel charts leave a gap);
 * a liquidation price no adverse move can reach is the text ``none``;
 * any other non-finite number (overflow) is ``#NUM!`` (``inf`` is not valid JSON for Office.js);
+* the numeric arguments of HEDGE_CONTRACTS, FUNDING_COST and LIQUIDATION_PRICE, and ``field``
+  of HEDGE_PLAN, BETA_STATS, TWO_LEG_HEDGE and CONTRACT_SPEC, accept a range: one result per
+  cell, a failed cell is ``#VALUE!``;
 * bad input raises a short message (``#VALUE!`` with hover text in Lite, the text in classic).
+
+Results are built here as the cells Office.js receives (numbers, text and error objects) and
+passed through xlwings unconverted (the ``_Cells`` return converter), instead of being cleaned
+cell by cell.
 """
 
 import math
 import os
 import re
+from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
-from xlwings import arg, func
+from xlwings import arg, func, ret
+from xlwings.conversion import Converter, RawValueAccessor
 
 import hedgecore
 import hedgecore.contracts
@@ -32,33 +45,134 @@ import hedgecore.plan
 import hedgecore.stats
 from hedgecore.errors import HedgecoreError, InvalidInputError
 
+_OFFICE_JS = os.environ.get("XLWINGS_ON_SERVER") == "true"
+
 # --------------------------------------------------------------------------- option hints
 # Literal gives Lite a dropdown, but classic xlwings treats it as a converter and fails
 # ("AttributeError: reader"), so it is used only under Office.js (EXCEL.md section 2, rule 2).
-# The values are validated by hedgecore either way (case-insensitive).
-_CONTRACT_FIELDS = tuple(field for field, _ in hedgecore.contracts.CONTRACT_SPEC_LABELS)
+# The values are validated here either way (case-insensitive).
+_CONTRACT_TYPES = ("inverse", "linear")
+_ROUNDINGS = ("none", "down", "nearest", "up")
+_RETURNS = ("simple", "log")
+_DATA = ("prices", "returns")
+_SIDES = ("long", "short")
 
-if os.environ.get("XLWINGS_ON_SERVER") == "true":
+if _OFFICE_JS:
     ContractTypeOption = Literal["inverse", "linear"]
     RoundingOption = Literal["nearest", "down", "up", "none"]
     ReturnsOption = Literal["simple", "log"]
     DataOption = Literal["prices", "returns"]
     SideOption = Literal["short", "long"]
-    FieldOption = Literal[_CONTRACT_FIELDS]  # type: ignore[valid-type]
 else:
-    ContractTypeOption = RoundingOption = ReturnsOption = DataOption = SideOption = FieldOption = str
+    ContractTypeOption = RoundingOption = ReturnsOption = DataOption = SideOption = str
 
-# --------------------------------------------------------------------------- cell helpers
-_NOT_AVAILABLE = "#N/A"  # becomes a real #N/A error in Lite (CustomFunctionsRuntime >= 1.4)
+# --------------------------------------------------------------------------- result cells
+_NOT_AVAILABLE = "#N/A"  # a real #N/A error in Lite (CustomFunctionsRuntime >= 1.4)
 _NUM_ERROR = "#NUM!"
+_VALUE_ERROR = "#VALUE!"
 _NO_LIQUIDATION = "none"
+_ERROR_TYPES = {_NOT_AVAILABLE: "NotAvailable", _NUM_ERROR: "Num", _VALUE_ERROR: "Value"}
 # Ranges are read raw: xlwings would otherwise clean every cell in a Python loop (about 6 ms per
 # 1,000 cells in Lite); hedgecore parses the raw cells vectorised with the same rules.
 _RANGE = {"convert": "raw"}
 
 
+class _Table:
+    """Result rows (lists of numbers and text) plus the error values to put at (row, column)."""
+
+    __slots__ = ("rows", "errors")
+
+    def __init__(self, rows, errors=()):
+        self.rows, self.errors = rows, list(errors)
+
+
+class _Cells(Converter):
+    """Office.js return converter: the rows as they are, error values as Office.js error objects.
+
+    One pass over the few error cells, instead of xlwings' per-cell cleaning of every result.
+    """
+
+    base = RawValueAccessor
+
+    @staticmethod
+    def write_value(value, options):
+        rows = value.rows
+        if value.errors:
+            objects = float(options.get("runtime") or 1.4) >= 1.4  # older runtimes take "#N/A" text
+            for i, j, code in value.errors:
+                rows[i][j] = {"type": "Error", "errorType": _ERROR_TYPES[code]} if objects else code
+        return rows
+
+
+def _out(table):
+    """What a function returns: the table for ``_Cells`` (Office.js), plain cells for classic."""
+    if _OFFICE_JS:
+        return table
+    rows = table.rows
+    for i, j, code in table.errors:
+        rows[i][j] = code  # classic shows the text; a 1x1 result is one cell
+    return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+
+
+_cells_result = ret(_Cells) if _OFFICE_JS else (lambda f: f)
+
+
+def _cell(value, nan=_NUM_ERROR):
+    """One result cell as (value, error code or None): floats, text; NaN as ``nan``, +-inf as #NUM!."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value), None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return None, nan
+        if math.isinf(value):
+            return None, _NUM_ERROR
+        return value + 0.0, None  # -0.0 -> 0.0
+    return value, None
+
+
+def _one(value, nan=_NUM_ERROR):
+    """A one-cell result."""
+    cell, error = _cell(value, nan)
+    return _Table([[cell]], [(0, 0, error)] if error else ())
+
+
+def _rows(rows, nan=_NUM_ERROR):
+    """A table of values (lists), each cell through :func:`_cell`."""
+    out, errors = [], []
+    for i, row in enumerate(rows):
+        cells = []
+        for j, value in enumerate(row):
+            cell, error = _cell(value, nan)
+            if error:
+                errors.append((i, j, error))
+            cells.append(cell)
+        out.append(cells)
+    return _Table(out, errors)
+
+
+def _series(values, orientation):
+    """A float series as a column (or row): NaN -> #N/A (no value there), +-inf -> #NUM!.
+
+    Vectorised: numbers go to Python floats in one ``tolist``; only the missing cells are visited.
+    """
+    values = np.asarray(values, dtype=float) + 0.0
+    nan = np.isnan(values)
+    bad = ~np.isfinite(values)
+    cells = np.where(bad, 0.0, values)
+    if orientation == "row":
+        rows, where = [cells.tolist()], lambda k: (0, k)
+    else:
+        rows, where = cells.reshape(-1, 1).tolist(), lambda k: (k, 0)
+    errors = [(*where(k), _NOT_AVAILABLE if nan[k] else _NUM_ERROR) for k in np.flatnonzero(bad).tolist()]
+    return _Table(rows, errors)
+
+
+# --------------------------------------------------------------------------- argument helpers
+
+
 def _is_blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or type(value).__name__ == "JsNull" or (isinstance(value, str) and not value.strip())
 
 
 def _opt(value, default):
@@ -74,18 +188,14 @@ def _opt_nonzero(value, default):
     return value
 
 
-def _cell(value, nan=_NUM_ERROR):
-    """One result cell: numbers as float, NaN as ``nan``, +-inf as #NUM!, text unchanged."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        value = float(value)
-        if math.isnan(value):
-            return nan
-        if math.isinf(value):
-            return _NUM_ERROR
-        return value + 0.0  # -0.0 -> 0.0
-    return value
+def _choice(name, value, allowed, default):
+    """An option text among ``allowed`` (case-insensitive), blank or 0 = ``default``; else a clear error."""
+    value = _opt_nonzero(value, default)
+    if isinstance(value, str) and value.strip().lower() in allowed:
+        return value.strip().lower()
+    listed = ", ".join(f'"{a}"' for a in allowed)
+    shown = value if isinstance(value, str) and len(value) <= 40 else type(value).__name__
+    raise InvalidInputError(f"{name} must be one of {listed}, got {shown!r}")
 
 
 def _single(**cells):
@@ -121,8 +231,80 @@ def _call(names, function, *args, **kwargs):
         raise InvalidInputError("numbers too large or too small to compute") from None
 
 
+def _grid(name, value):
+    """A range argument as a list of rows; None when it is one cell."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist() if value.ndim else value.item()
+    if not isinstance(value, (list, tuple)):
+        return None
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value] if value else []
+    if rows and not any(isinstance(r, (list, tuple)) for r in value):
+        rows = [list(value)]  # a flat list: one row
+    if not rows or len(set(map(len, rows))) != 1 or not rows[0]:
+        raise InvalidInputError(f"{name} must be a rectangular range")
+    return rows
+
+
+def _each_cell(names, function, cells):
+    """``function(**arguments)`` once per cell when some arguments are ranges (Excel's habit).
+
+    ``cells`` maps argument names to values; ranges must all have the same shape. A single call
+    returns its result (errors raise); over ranges a failed cell is ``#VALUE!``.
+    """
+    grids = {n: g for n, g in ((n, _grid(n, v)) for n, v in cells.items()) if g is not None}
+    if not grids:
+        return _one(function(**cells))
+    shapes = {n: (len(g), len(g[0])) for n, g in grids.items()}
+    if len(set(shapes.values())) > 1:
+        shown = ", ".join(f"{n} {r}x{c}" for n, (r, c) in shapes.items())
+        raise InvalidInputError(f"ranges must have the same size, got {shown}")
+    n_rows, n_cols = next(iter(shapes.values()))
+    rows, errors = [], []
+    for i in range(n_rows):
+        out = []
+        for j in range(n_cols):
+            here = {n: (grids[n][i][j] if n in grids else v) for n, v in cells.items()}
+            try:
+                cell, error = _cell(function(**here))
+            except (HedgecoreError, ArithmeticError, TypeError, ValueError):
+                cell, error = None, _VALUE_ERROR
+            if error:
+                errors.append((i, j, error))
+            out.append(cell)
+        rows.append(out)
+    return _Table(rows, errors)
+
+
+def _fields(name, field, table, nan=_NUM_ERROR):
+    """``field`` blank: the label/value table; a name (key or label): its value; a range: one per cell.
+
+    ``table`` is a list of (key, label, value).
+    """
+    if _is_blank(field) or (not isinstance(field, (str, list, tuple, np.ndarray)) and field == 0):
+        return _rows([[label, value] for _, label, value in table], nan)
+    lookup = {}
+    for key, label, value in table:
+        lookup[key.lower()] = lookup[label.lower()] = value
+
+    def one(field):
+        if isinstance(field, str) and field.strip().lower() in lookup:
+            return lookup[field.strip().lower()]
+        allowed = ", ".join(f'"{key}"' for key, _, _ in table)
+        shown = field if isinstance(field, str) and len(field) <= 40 else type(field).__name__
+        message = f"{name} must be one of {allowed}, got {shown!r}"
+        if len(message) > _MAX_MESSAGE:
+            message = f'{name} must be a field name such as "{table[0][0]}" (see the argument help), got {shown!r}'
+        raise InvalidInputError(message)
+
+    grid = _grid(name, field)
+    if grid is None:
+        return _one(one(field), nan)
+    return _rows([[one(f) for f in row] for row in grid], nan)
+
+
 _SEQUENCES = {list, tuple}
 _NUMBERS_OR_BLANK = {float, int, type(None)}
+_FIRST = itemgetter(0)
 
 
 def _range(name, value):
@@ -140,6 +322,15 @@ def _range(name, value):
     if not value:
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
     kinds = set(map(type, value))  # type checks at C speed: ranges can be 100,000 cells
+    if kinds == {list} and len(value) > 1:  # the common case, a column: one-cell rows
+        try:
+            cells = list(map(_FIRST, value))
+        except IndexError:  # an empty row: the general path reports it
+            cells = None
+        if cells is not None and sum(map(len, value)) == len(value):
+            cell_kinds = set(map(type, cells))
+            if not cell_kinds & _SEQUENCES:
+                return _cells_array(cells, cell_kinds), "column"
     if not kinds & _SEQUENCES:  # a flat list: xlwings hands a one-row range over as its row
         nrows, ncols, cells, cell_kinds = 1, len(value), value, kinds
     elif kinds <= _SEQUENCES:
@@ -157,15 +348,19 @@ def _range(name, value):
         raise InvalidInputError(f"{name} must be a single row or column")
     if not cells:
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
-    orientation = "row" if nrows == 1 and ncols > 1 else "column"
-    if cell_kinds <= _NUMBERS_OR_BLANK:  # the common case: straight to floats, a blank becomes NaN
+    return _cells_array(cells, cell_kinds), "row" if nrows == 1 and ncols > 1 else "column"
+
+
+def _cells_array(cells, kinds):
+    """Plain numbers and blanks straight to floats (a blank becomes NaN); anything else as objects."""
+    if kinds <= _NUMBERS_OR_BLANK:
         try:
-            return np.array(cells, dtype=float), orientation
-        except OverflowError:  # an integer beyond float range: the general path reports it
+            return np.array(cells, dtype=float)
+        except OverflowError:  # an integer beyond float range: hedgecore reports it
             pass
     flat = np.empty(len(cells), dtype=object)
     flat[:] = cells
-    return flat, orientation
+    return flat
 
 
 def _as_number(value):
@@ -179,21 +374,23 @@ def _as_number(value):
     return None if math.isnan(out) else out
 
 
-_STATS_NAMES = {"asset": "asset_prices", "benchmark": "benchmark_prices"}
+_STATS_NAMES = {"asset": "asset_prices", "benchmark": "benchmark_prices", "hedge1": "hedge1_prices",
+                "hedge2": "hedge2_prices"}
 
 
 # Argument docs (Lite tooltips, classic Function Wizard) of arguments several functions share.
 _SHARED_ARGS = {
-    "exposure": {"doc": "USD value of the altcoins to hedge, e.g. 50000."},
-    "price": {"doc": "Price of the hedge coin in USD, e.g. 3500."},
+    "exposure": {"doc": "USD value of the altcoins to hedge, e.g. 50000 (a range: one result per cell).", **_RANGE},
+    "price": {"doc": "Price of the hedge coin in USD, e.g. 3500.", **_RANGE},
     "contract_size": {
-        "doc": 'USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".'
+        "doc": 'USD per contract (inverse) or coins per contract (linear), or a catalog name such as "ETHUSD_PERP".',
+        **_RANGE,
     },
-    "hedge_ratio": {"doc": "Hedge ratio, usually the basket's beta to the hedge coin. Default 1."},
+    "hedge_ratio": {"doc": "Hedge ratio, usually the basket's beta to the hedge coin. Default 1.", **_RANGE},
     "contract_type": {"doc": '"inverse" (coin-margined, default) or "linear"; a catalog name sets it.'},
     "rounding": {"doc": '"nearest" (default), "down", "up" or "none".'},
-    "collateral": {"doc": "Coins of the hedge coin posted as margin (inverse only). Default 0."},
-    "maintenance_rate": {"doc": "Maintenance-margin rate, 0.005 = 0.5 % (default)."},
+    "collateral": {"doc": "Coins of the hedge coin posted as margin (inverse only). Default 0.", **_RANGE},
+    "maintenance_rate": {"doc": "Maintenance-margin rate, 0.005 = 0.5 % (default).", **_RANGE},
     "asset_prices": {
         "doc": "Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.",
         **_RANGE,
@@ -219,6 +416,7 @@ def _shared_args(*names):
 
 
 @func
+@_cells_result
 @_shared_args("exposure", "price", "contract_size", "hedge_ratio", "contract_type", "rounding", "collateral")
 def hedge_contracts(
     exposure,
@@ -230,20 +428,18 @@ def hedge_contracts(
     collateral=0.0,
 ):
     """Number of perpetual contracts to short to hedge a USD exposure."""
-    _single(**locals())  # every argument is one cell
-    return _cell(
-        _call(
-            {"exposure_usd": "exposure", "price_usd": "price", "collateral_coin": "collateral"},
-            hedgecore.hedge_contracts,
-            exposure,
-            price,
-            contract_size,
-            hedge_ratio=_opt(hedge_ratio, 1.0),
-            contract_type=_opt_nonzero(contract_type, "inverse"),
-            rounding=_opt_nonzero(rounding, "nearest"),
-            collateral_coin=_opt(collateral, 0.0),
-        )
-    )
+    _single(contract_type=contract_type, rounding=rounding)
+    kind = _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
+    mode = _choice("rounding", rounding, _ROUNDINGS, "nearest")
+    names = {"exposure_usd": "exposure", "price_usd": "price", "collateral_coin": "collateral"}
+
+    def one(exposure, price, contract_size, hedge_ratio, collateral):
+        return _call(names, hedgecore.hedge_contracts, exposure, price, contract_size,
+                     hedge_ratio=_opt(hedge_ratio, 1.0), contract_type=kind, rounding=mode,
+                     collateral_coin=_opt(collateral, 0.0))
+
+    return _out(_each_cell(names, one, dict(exposure=exposure, price=price, contract_size=contract_size,
+                                            hedge_ratio=hedge_ratio, collateral=collateral)))
 
 
 _PLAN_NAMES = {
@@ -252,13 +448,49 @@ _PLAN_NAMES = {
     "collateral_coin": "collateral",
     "notional_usd": "notional",
 }
+_PLAN_FIELDS = ", ".join(f for f, _ in hedgecore.plan.PLAN_LABELS)
+
+
+def _once(cached, *args):
+    """``cached(*args)`` through its cache, or computed directly for arguments that cannot be keys
+    (an error cell arrives as a dict); hedgecore then reports them."""
+    try:
+        hash(args)
+    except TypeError:
+        return cached.__wrapped__(*args)
+    return cached(*args)
+
+
+@lru_cache(maxsize=64, typed=True)
+def _plan_of(exposure, price, contract_size, hedge_ratio, contract_type, rounding, collateral, leverage,
+             maintenance_rate, funding_rate):
+    """The hedge plan, computed once per set of inputs: the template asks each of its cells for one field."""
+    return _call(_PLAN_NAMES, hedgecore.hedge_plan, exposure, price, contract_size, hedge_ratio=hedge_ratio,
+                 contract_type=contract_type, rounding=rounding, collateral_coin=collateral, leverage=leverage,
+                 maintenance_rate=maintenance_rate, funding_rate=funding_rate)
+
+
+def _plan_table(plan):
+    """(field, label, value) rows of a hedge plan; an unreachable liquidation price is "none"."""
+    table = []
+    for field, label in hedgecore.plan.PLAN_LABELS:
+        value = getattr(plan, field)
+        label = label.replace("coin for inverse, USD for linear", plan.margin_unit)
+        if field in ("liquidation_price_usd", "liquidation_distance") and (
+            math.isinf(value) or (field == "liquidation_price_usd" and value == 0)
+        ):
+            value = _NO_LIQUIDATION
+        table.append((field, label, value))
+    return table
 
 
 @func
+@_cells_result
 @_shared_args("exposure", "price", "contract_size", "hedge_ratio", "contract_type", "rounding", "collateral",
               "maintenance_rate")
 @arg("leverage", doc="Leverage for the initial margin when no collateral is given. Default 1.")
 @arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts. Default 0.")
+@arg("field", doc=f"Blank: the table; or name(s), one result per cell: {_PLAN_FIELDS}.", **_RANGE)
 def hedge_plan(
     exposure,
     price,
@@ -270,46 +502,40 @@ def hedge_plan(
     leverage=1.0,
     maintenance_rate=0.005,
     funding_rate=0.0,
+    field="",
 ):
-    """Hedge plan as a label/value table: size, margin, liquidation price, funding, net delta."""
-    _single(**locals())  # every argument is one cell
-    plan = _call(
-        _PLAN_NAMES,
-        hedgecore.hedge_plan,
+    """Hedge plan (size, margin, liquidation price, funding, net delta) as a label/value table, or fields."""
+    _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio,
+            contract_type=contract_type, rounding=rounding, collateral=collateral, leverage=leverage,
+            maintenance_rate=maintenance_rate, funding_rate=funding_rate)
+    plan = _once(
+        _plan_of,
         exposure,
         price,
         contract_size,
-        hedge_ratio=_opt(hedge_ratio, 1.0),
-        contract_type=_opt_nonzero(contract_type, "inverse"),
-        rounding=_opt_nonzero(rounding, "nearest"),
-        collateral_coin=_opt(collateral, 0.0),
-        leverage=_opt_nonzero(leverage, 1.0),
-        maintenance_rate=_opt(maintenance_rate, 0.005),
-        funding_rate=_opt(funding_rate, 0.0),
+        _opt(hedge_ratio, 1.0),
+        _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse"),
+        _choice("rounding", rounding, _ROUNDINGS, "nearest"),
+        _opt(collateral, 0.0),
+        _opt_nonzero(leverage, 1.0),
+        _opt(maintenance_rate, 0.005),
+        _opt(funding_rate, 0.0),
     )
-    table = []
-    for field, label in hedgecore.plan.PLAN_LABELS:
-        value = getattr(plan, field)
-        label = label.replace("coin for inverse, USD for linear", plan.margin_unit)
-        if field in ("liquidation_price_usd", "liquidation_distance") and (
-            math.isinf(value) or (field == "liquidation_price_usd" and value == 0)
-        ):
-            value = _NO_LIQUIDATION
-        table.append([label, _cell(value)])
-    return table
+    return _out(_fields("field", field, _plan_table(plan)))
 
 
 # --------------------------------------------------------------------------- margin and funding
 
 
 @func
-@arg("entry_price", doc="Entry price of the position in USD.")
-@arg("contracts", doc="Number of contracts (absolute).")
-@arg("wallet_balance", doc="Margin behind the position: coins for inverse, USD(T) for linear.")
+@_cells_result
+@arg("entry_price", doc="Entry price of the position in USD (a range: one result per cell).", **_RANGE)
+@arg("contracts", doc="Number of contracts (absolute).", **_RANGE)
+@arg("wallet_balance", doc="Margin behind the position: coins for inverse, USD(T) for linear.", **_RANGE)
 @arg("side", doc='"short" or "long".')
 @_shared_args("contract_size", "maintenance_rate")
 @arg("contract_type", doc='"inverse" (default) or "linear"; a catalog name sets it.')
-@arg("maintenance_amount", doc="Maintenance amount (Binance cum) of the tier, in margin units. Default 0.")
+@arg("maintenance_amount", doc="Maintenance amount (Binance cum) of the tier, in margin units. Default 0.", **_RANGE)
 def liquidation_price(
     entry_price,
     contracts,
@@ -321,30 +547,28 @@ def liquidation_price(
     maintenance_amount=0.0,
 ):
     """Liquidation price in USD; "none" when no adverse move can liquidate the position."""
-    _single(**locals())  # every argument is one cell
-    price = _call(
-        {},
-        hedgecore.liquidation_price,
-        entry_price,
-        contracts,
-        wallet_balance,
-        side=side,
-        contract_type=_opt_nonzero(contract_type, "inverse"),
-        contract_size=contract_size,
-        maintenance_rate=_opt(maintenance_rate, 0.005),
-        maintenance_amount=_opt(maintenance_amount, 0.0),
-    )
-    if math.isinf(price) or price == 0:
-        return _NO_LIQUIDATION
-    return _cell(price)
+    _single(side=side, contract_type=contract_type)
+    position = _choice("side", side, _SIDES, None)
+    kind = _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
+
+    def one(entry_price, contracts, wallet_balance, contract_size, maintenance_rate, maintenance_amount):
+        price = _call({}, hedgecore.liquidation_price, entry_price, contracts, wallet_balance, side=position,
+                      contract_type=kind, contract_size=contract_size,
+                      maintenance_rate=_opt(maintenance_rate, 0.005), maintenance_amount=_opt(maintenance_amount, 0.0))
+        return _NO_LIQUIDATION if math.isinf(price) or price == 0 else price
+
+    return _out(_each_cell({}, one, dict(entry_price=entry_price, contracts=contracts, wallet_balance=wallet_balance,
+                                         contract_size=contract_size, maintenance_rate=maintenance_rate,
+                                         maintenance_amount=maintenance_amount)))
 
 
 @func
-@arg("notional", doc="USD notional of the position.")
-@arg("funding_rate", doc="Funding rate per interval, 0.0001 = 0.01 %; positive = longs pay shorts.")
-@arg("days", doc="Number of days.")
+@_cells_result
+@arg("notional", doc="USD notional of the position (a range: one result per cell).", **_RANGE)
+@arg("funding_rate", doc="Funding rate per interval, 0.0001 = 0.01 %; positive = longs pay shorts.", **_RANGE)
+@arg("days", doc="Number of days.", **_RANGE)
 @arg("side", doc='"short" (default) or "long".')
-@arg("interval_hours", doc="Hours between funding payments. Default 8.")
+@arg("interval_hours", doc="Hours between funding payments. Default 8.", **_RANGE)
 def funding_cost(
     notional,
     funding_rate,
@@ -353,24 +577,55 @@ def funding_cost(
     interval_hours=8.0,
 ):
     """USD funding paid over a number of days (negative = received)."""
-    _single(**locals())  # every argument is one cell
-    return _cell(
-        _call(
-            {"notional_usd": "notional"},
-            hedgecore.funding_cost_usd,
-            notional,
-            funding_rate,
-            days,
-            side=_opt_nonzero(side, "short"),
-            interval_hours=_opt_nonzero(interval_hours, 8.0),
-        )
-    )
+    _single(side=side)
+    position = _choice("side", side, _SIDES, "short")
+
+    def one(notional, funding_rate, days, interval_hours):
+        return _call({"notional_usd": "notional"}, hedgecore.funding_cost_usd, notional, funding_rate, days,
+                     side=position, interval_hours=_opt_nonzero(interval_hours, 8.0))
+
+    return _out(_each_cell({}, one, dict(notional=notional, funding_rate=funding_rate, days=days,
+                                         interval_hours=interval_hours)))
 
 
 # --------------------------------------------------------------------------- scenarios
 
 
+_SCENARIO_NAMES = {
+    "exposure_usd": "exposure",
+    "hedge_notional_usd": "hedge_notional",
+    "entry_price_usd": "entry_price",
+    "collateral_coin": "collateral",
+}
+
+
+@lru_cache(maxsize=64, typed=True)
+def _scenarios_of(exposure, beta, hedge_notional, entry_price, shocks, contract_type, collateral, funding_rate, days):
+    """(column names, values) of the stress table, computed once per set of inputs (a table of cells asks)."""
+    frame = _call(_SCENARIO_NAMES, hedgecore.scenario_pnl, exposure, beta, hedge_notional, entry_price, list(shocks),
+                  contract_type=contract_type, collateral_coin=collateral, funding_rate=funding_rate, days=days)
+    values = frame.to_numpy(dtype=float) + 0.0
+    values.flags.writeable = False
+    return tuple(str(c) for c in frame.columns), values
+
+
+def _pick_columns(names, column):
+    """Positions of the ``column`` name(s) among ``names`` (case-insensitive), and their shape."""
+    grid = _grid("column", column) or [[column]]
+    lookup = {n.lower(): k for k, n in enumerate(names)}
+    picked = []
+    for row in grid:
+        for name in row:
+            key = name.strip().lower() if isinstance(name, str) else None
+            if key not in lookup:
+                listed = ", ".join(f'"{n}"' for n in names[1:])
+                raise InvalidInputError(f"column must be one of {listed}, got {name!r}"[:_MAX_MESSAGE])
+            picked.append(lookup[key])
+    return picked, (len(grid), len(grid[0]))
+
+
 @func
+@_cells_result
 @arg("exposure", doc="USD value of the altcoins.")
 @arg("beta", doc="Beta of the altcoins to the hedge coin.")
 @arg("hedge_notional", doc="USD notional of the short hedge.")
@@ -380,6 +635,9 @@ def funding_cost(
 @_shared_args("collateral")
 @arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts (the short receives). Default 0.")
 @arg("days", doc="Horizon in days for the funding column. Default 0.")
+@arg("header", doc="TRUE (default) for a header row of column names above the rows; FALSE for the rows only.")
+@arg("shock", doc="Optional: one of the shocks; only its row is returned.")
+@arg("column", doc='Optional: a column name (e.g. "Net P&L") or a range of names; only those columns.', **_RANGE)
 def scenario_pnl(
     exposure,
     beta,
@@ -390,57 +648,67 @@ def scenario_pnl(
     collateral=0.0,
     funding_rate=0.0,
     days=0.0,
+    header=True,
+    shock=None,
+    column=None,
 ):
-    """Stress table: P&L of altcoins, hedge, collateral and funding per price shock."""
+    """Stress table: P&L of altcoins, hedge, collateral and funding per price shock, or one row or cell of it."""
     _single(exposure=exposure, beta=beta, hedge_notional=hedge_notional, entry_price=entry_price,
-            contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days)
+            contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days, header=header,
+            shock=shock)
+    kind = _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
+    if isinstance(header, str) and header.strip().upper() in ("TRUE", "FALSE"):
+        header = header.strip().upper() == "TRUE"
+    if not _is_blank(header) and not isinstance(header, (bool, int, float)):
+        raise InvalidInputError(f"header must be TRUE or FALSE, got {header!r}")
     cells, _ = _range("shocks", shocks)
-    numbers = [x for x in map(_as_number, cells) if x is not None]
+    numbers = tuple(x for x in map(_as_number, cells) if x is not None)
     if not numbers:
         raise InvalidInputError("shocks has no numbers: give moves such as -0.15 and 0.15")
-    frame = _call(
-        {
-            "exposure_usd": "exposure",
-            "hedge_notional_usd": "hedge_notional",
-            "entry_price_usd": "entry_price",
-            "collateral_coin": "collateral",
-        },
-        hedgecore.scenario_pnl,
-        exposure,
-        beta,
-        hedge_notional,
-        entry_price,
-        numbers,
-        contract_type=_opt_nonzero(contract_type, "inverse"),
-        collateral_coin=_opt(collateral, 0.0),
-        funding_rate=_opt(funding_rate, 0.0),
-        days=_opt(days, 0.0),
-    )
-    header = [str(c) for c in frame.columns]
-    return [header] + [[_cell(v) for v in row] for row in frame.to_numpy(dtype=float).tolist()]
+    names, values = _once(_scenarios_of, exposure, beta, hedge_notional, entry_price, numbers, kind,
+                          _opt(collateral, 0.0), _opt(funding_rate, 0.0), _opt(days, 0.0))
+    rows = values
+    if not _is_blank(shock):
+        wanted = _as_number(shock)
+        hits = [i for i, x in enumerate(numbers) if x == wanted]
+        if not hits:
+            raise InvalidInputError(f"shock {shock!r} is not one of the shocks")
+        rows = values[hits[0]: hits[0] + 1]
+    if not _is_blank(column):
+        picked, shape = _pick_columns(names, column)
+        if rows.shape[0] == 1:  # one row: the columns in the shape they were asked in
+            return _out(_rows(rows[0, picked].reshape(shape).tolist()))
+        names, rows = tuple(names[k] for k in picked), rows[:, picked]
+    table = _rows(rows.tolist()) if not np.isfinite(rows).all() else _Table(rows.tolist())
+    if _is_blank(header) or bool(header):
+        table.rows.insert(0, list(names))
+        table.errors = [(i + 1, j, code) for i, j, code in table.errors]
+    return _out(table)
 
 
 # --------------------------------------------------------------------------- statistics
 
 
-
-def _stats(function, asset_prices, benchmark_prices, returns, data, *args):
-    """Two price ranges -> one hedgecore.stats call; also the orientation of the asset range."""
-    asset, orientation = _range("asset_prices", asset_prices)
-    benchmark, _ = _range("benchmark_prices", benchmark_prices)
+def _stats(function, returns, data, *series, extra=()):
+    """Price ranges -> one hedgecore.stats call; also the orientation of the first range."""
+    arrays, orientation = [], None
+    for name, value in series:
+        values, how = _range(name, value)
+        arrays.append(values)
+        orientation = orientation or how
     result = _call(
         _STATS_NAMES,
         function,
-        asset,
-        benchmark,
-        *args,
-        returns=_opt_nonzero(returns, "simple"),
-        data=_opt_nonzero(data, "prices"),
+        *arrays,
+        *extra,
+        returns=_choice("returns", returns, _RETURNS, "simple"),
+        data=_choice("data", data, _DATA, "prices"),
     )
     return result, orientation
 
 
 @func
+@_cells_result
 @_shared_args("asset_prices", "benchmark_prices", "returns", "data")
 def beta(
     asset_prices,
@@ -450,26 +718,36 @@ def beta(
 ):
     """Beta of an asset to the hedge coin (minimum-variance hedge ratio); #N/A if too little data."""
     _single(returns=returns, data=data)
-    value, _ = _stats(hedgecore.stats.beta, asset_prices, benchmark_prices, returns, data)
-    return _cell(value, nan=_NOT_AVAILABLE)
+    value, _ = _stats(hedgecore.stats.beta, returns, data, ("asset_prices", asset_prices), ("benchmark_prices", benchmark_prices))
+    return _out(_one(value, nan=_NOT_AVAILABLE))
+
+
+_STATS_KEYS = tuple(hedgecore.stats.BetaStats.__dataclass_fields__)
 
 
 @func
+@_cells_result
 @_shared_args("asset_prices", "benchmark_prices", "returns", "data")
+@arg("field", doc=f"Blank for the label/value table, or field name(s), one result per cell: {', '.join(_STATS_KEYS)}.",
+     **_RANGE)
 def beta_stats(
     asset_prices,
     benchmark_prices,
     returns: ReturnsOption = "simple",
     data: DataOption = "prices",
+    field="",
 ):
-    """Beta, alpha, correlation, R-squared and hedged volatility as a label/value table."""
+    """Beta, alpha, correlation, R-squared and hedged volatility as a label/value table, or fields."""
     _single(returns=returns, data=data)
-    stats, _ = _stats(hedgecore.stats.beta_stats, asset_prices, benchmark_prices, returns, data)
-    values = stats.as_dict().values()
-    return [[label, _cell(v, nan=_NOT_AVAILABLE)] for label, v in zip(hedgecore.stats.BETA_STATS_LABELS, values)]
+    stats, _ = _stats(hedgecore.stats.beta_stats, returns, data, ("asset_prices", asset_prices),
+                      ("benchmark_prices", benchmark_prices))
+    table = [(key, label, value) for key, label, value in
+             zip(_STATS_KEYS, hedgecore.stats.BETA_STATS_LABELS, stats.as_dict().values())]
+    return _out(_fields("field", field, table, nan=_NOT_AVAILABLE))
 
 
 @func
+@_cells_result
 @_shared_args("asset_prices", "benchmark_prices", "returns", "data")
 @arg("window", doc="Number of returns per window, a whole number >= 2.")
 def rolling_beta(
@@ -479,30 +757,104 @@ def rolling_beta(
     returns: ReturnsOption = "simple",
     data: DataOption = "prices",
 ):
-    """Beta over a moving window, one value per input row; blank until the window is full."""
+    """Beta over a moving window, one value per input row; #N/A until the window is full."""
     _single(window=window, returns=returns, data=data)
-    values, orientation = _stats(hedgecore.stats.rolling_beta, asset_prices, benchmark_prices, returns, data, window)
-    cells = [_cell(v) if math.isfinite(v) else ("" if math.isnan(v) else _NUM_ERROR) for v in np.asarray(values, dtype=float).tolist()]
-    return [cells] if orientation == "row" else [[c] for c in cells]
+    values, orientation = _stats(hedgecore.stats.rolling_beta, returns, data, ("asset_prices", asset_prices),
+                                 ("benchmark_prices", benchmark_prices), extra=(window,))
+    return _out(_series(values, orientation))
+
+
+@func
+@_cells_result
+@_shared_args("asset_prices", "benchmark_prices", "returns", "data")
+@arg("halflife", doc="Half-life of the weights in returns (> 0), e.g. 30: a return 30 rows old weighs half.")
+def ewm_beta(
+    asset_prices,
+    benchmark_prices,
+    halflife,
+    returns: ReturnsOption = "simple",
+    data: DataOption = "prices",
+):
+    """Exponentially weighted beta, one value per input row; #N/A where there is no value."""
+    _single(halflife=halflife, returns=returns, data=data)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow from extreme prices: #NUM! in its cells
+        values, orientation = _stats(hedgecore.stats.ewm_beta, returns, data, ("asset_prices", asset_prices),
+                                     ("benchmark_prices", benchmark_prices), extra=(halflife,))
+    return _out(_series(values, orientation))
+
+
+_TWO_LEG_LABELS = (("beta_1", "Hedge ratio, leg 1"), ("beta_2", "Hedge ratio, leg 2"),
+                   ("alpha", "Alpha (per period)"), ("r_squared", "R-squared (both legs)"),
+                   ("n", "Observations (n)"))
+
+
+@func
+@_cells_result
+@_shared_args("asset_prices", "returns", "data")
+@arg("hedge1_prices", doc="Prices (or returns) of the first hedge coin, e.g. ETH; same length.", **_RANGE)
+@arg("hedge2_prices", doc="Prices (or returns) of the second hedge coin, e.g. BTC; same length.", **_RANGE)
+@arg("field", doc="Blank for the label/value table, or field name(s), one result per cell: "
+     "beta_1, beta_2, alpha, r_squared, n.", **_RANGE)
+def two_leg_hedge(
+    asset_prices,
+    hedge1_prices,
+    hedge2_prices,
+    returns: ReturnsOption = "simple",
+    data: DataOption = "prices",
+    field="",
+):
+    """Hedge ratios for hedging with two coins at once (two-factor regression); #N/A if too little data."""
+    _single(returns=returns, data=data)
+    result, _ = _stats(hedgecore.stats.two_leg_hedge, returns, data, ("asset_prices", asset_prices),
+                       ("hedge1_prices", hedge1_prices), ("hedge2_prices", hedge2_prices))
+    values = result.as_dict()
+    table = [(key, label, values[key]) for key, label in _TWO_LEG_LABELS]
+    return _out(_fields("field", field, table, nan=_NOT_AVAILABLE))
+
+
+@func
+@_cells_result
+@_shared_args("asset_prices", "returns", "data")
+@arg("candidates", doc="Price columns of the candidate hedge coins, first row their names (e.g. Prices!B1:I1194).",
+     **_RANGE)
+def best_hedge(
+    asset_prices,
+    candidates,
+    returns: ReturnsOption = "simple",
+    data: DataOption = "prices",
+):
+    """Candidate hedge coins ranked by hedge effectiveness (R-squared): name, beta, R-squared, correlation, n."""
+    _single(returns=returns, data=data)
+    grid = _grid("candidates", candidates)
+    if grid is None or len(grid) < 2:
+        raise InvalidInputError("candidates must be a range: a row of names above one price column per coin")
+    names = [str(n).strip() if not _is_blank(n) else f"column {k + 1}" for k, n in enumerate(grid[0])]
+    if len(set(names)) != len(names):
+        raise InvalidInputError("candidates must have a different name above each column")
+    asset, _ = _range("asset_prices", asset_prices)
+    if asset.size == len(grid):  # the asset range includes its header cell, as the candidates do
+        asset = asset[1:]
+    columns = {name: [row[k] for row in grid[1:]] for k, name in enumerate(names)}
+    ranked = _call(_STATS_NAMES, hedgecore.best_hedge, asset, columns,
+                   returns=_choice("returns", returns, _RETURNS, "simple"),
+                   data=_choice("data", data, _DATA, "prices"))
+    table = _rows(ranked.to_numpy(dtype=object).tolist(), nan=_NOT_AVAILABLE)
+    table.rows.insert(0, [str(c) for c in ranked.columns])
+    table.errors = [(i + 1, j, code) for i, j, code in table.errors]
+    return _out(table)
 
 
 # --------------------------------------------------------------------------- catalog
 
 
 @func
+@_cells_result
 @arg("name", doc='Catalog name, e.g. "ETHUSD_PERP" or "binance:ETHUSD_PERP".')
-@arg("field", doc='One field to return, e.g. "contract_size"; blank for the whole table.')
-def contract_spec(name, field: FieldOption = ""):
-    """Catalog entry of a perpetual contract as a label/value table, or one field of it."""
-    _single(**locals())  # every argument is one cell
+@arg("field", doc="Blank for the label/value table, or field name(s), one result per cell: "
+     + ", ".join(key for key, _ in hedgecore.contracts.CONTRACT_SPEC_LABELS) + ".", **_RANGE)
+def contract_spec(name, field=""):
+    """Catalog entry of a perpetual contract as a label/value table, or fields of it."""
+    _single(name=name)
     spec = _call({}, hedgecore.get_contract, name)
-    if _is_blank(field) or (not isinstance(field, str) and field == 0):
-        return [[label, _cell(getattr(spec, key))] for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS]
-    if isinstance(field, str):
-        wanted = field.strip().lower()
-        for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS:
-            if wanted in (key.lower(), label.lower()):
-                return _cell(getattr(spec, key))
-    allowed = ", ".join(f'"{key}"' for key in _CONTRACT_FIELDS)
-    shown = field if isinstance(field, str) and len(field) <= 40 else type(field).__name__
-    raise InvalidInputError(f"field must be one of {allowed}, got {shown!r}")
+    table = [(key, label, getattr(spec, key)) for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS]
+    return _out(_fields("field", field, table))

@@ -128,6 +128,8 @@ def _trusted(o: np.ndarray, var: np.ndarray, sx: np.ndarray, weight: float | np.
     rounded by at most half a unit, so each of the four window sums is off by at most ``W / 2``
     units and ``var = weight*Sxx - Sx**2`` by at most ``W * (weight/2 + |Sx|)``.
     """
+    if not (ratio * _PRECISION > 0.0 and math.isfinite(ratio) and np.all(np.isfinite(weight))):
+        return False  # scales beyond float range (hostile data): the float path decides
     bound = np.abs(sx, out=scratch)
     bound += 0.5 * weight
     bound *= weight

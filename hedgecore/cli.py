@@ -220,20 +220,27 @@ def template(output, holdings, prices, assets, sets):
 
 
 @main.command()
-@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), callback=_output_path, help="Folder to write main.py and requirements.txt into.")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False), callback=_output_path,
+              help="Folder to write the add-in into (personal/, requirements.txt, README.txt).")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def addin(folder, force):
-    """Write the Excel add-in files: main.py and requirements.txt for xlwings Lite (or classic).
+    """Write the Excel add-in: a personal/ folder for xlwings Lite (or classic xlwings) and its steps.
 
     \b
     Example:
       hedgecore addin -o hedgecore-addin
-    Then paste them into the main.py and requirements.txt tabs of the xlwings Lite pane.
+    Then follow the steps it prints (also in hedgecore-addin/README.txt).
     """
-    from .excel.addin import write_addin_files
+    from .excel.addin import CLASSIC_STEPS, INSTALL_STEPS, write_addin_files
 
     for path in write_addin_files(folder, overwrite=force):
         click.echo(f"wrote {path}")
+    click.echo("xlwings Lite:")
+    for k, step in enumerate(INSTALL_STEPS, start=1):
+        click.echo(f"  {k}. {step}")
+    click.echo("Classic xlwings:")
+    for k, step in enumerate(CLASSIC_STEPS, start=1):
+        click.echo(f"  {k}. {step}")
 
 
 @main.command()

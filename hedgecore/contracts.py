@@ -388,15 +388,20 @@ def get_contract(name: str) -> ContractSpec:
 
 
 def resolve_spec(contract_size: float | str, contract_type: str) -> tuple[float, str, ContractSpec | None]:
-    """``(contract_size, contract_type, spec)``: from the catalog when a name is given (else spec None)."""
+    """``(contract_size, contract_type, spec)``: from the catalog when a name is given (else spec None).
+
+    ``contract_type`` is checked even when a catalog name then decides the type, so a typo
+    never passes silently.
+    """
+    kind = require_choice("contract_type", contract_type, CONTRACT_TYPES)
     if isinstance(contract_size, str):
         try:
             size = float(contract_size.strip())
         except ValueError:
             spec = get_contract(contract_size)
             return spec.contract_size, spec.contract_type, spec
-        return size, require_choice("contract_type", contract_type, CONTRACT_TYPES), None
-    return contract_size, require_choice("contract_type", contract_type, CONTRACT_TYPES), None
+        return size, kind, None
+    return contract_size, kind, None
 
 
 def resolve_contract(contract_size: float | str, contract_type: str) -> tuple[float, str]:

@@ -92,7 +92,7 @@ def test_stats_tables(addin, eth_btc):
     assert [r[1] for r in table] == [pytest.approx(v, rel=1e-12) for v in expected.values()]
     rolling = strict(addin.rolling_beta([[x] for x in eth], [[x] for x in btc], 20, None, None))
     core = hedgecore.stats.rolling_beta(eth, btc, 20)
-    assert [r[0] for r in rolling] == ["" if math.isnan(v) else pytest.approx(v, rel=1e-12) for v in core]
+    assert [r[0] for r in rolling] == ["#N/A" if math.isnan(v) else pytest.approx(v, rel=1e-12) for v in core]
     # a flat list is how xlwings hands over a one-row range: the result is a row too
     assert strict(addin.rolling_beta(eth.tolist(), btc.tolist(), 20, None, None)) == [[r[0] for r in rolling]]
 
@@ -113,7 +113,10 @@ def test_plan_liquidation_funding_spec(addin):
     "call, match",
     [
         (lambda a: a.hedge_contracts(1, 2, 3, 1, "swap"), "contract_type must be one of"),
-        (lambda a: a.hedge_contracts([[1, 2]], 2, 3), "exposure must be a single cell"),
+        (lambda a: a.hedge_plan([[1, 2]], 2, 3), "exposure must be a single cell"),
+        (lambda a: a.hedge_contracts([[1, 2]], [[1], [2]], 3), "ranges must have the same size"),
+        (lambda a: a.hedge_contracts(1, 2, "ETHUSD_PERP", 1, "inverted"), "contract_type must be one of"),
+        (lambda a: a.hedge_plan(1, 2, 3, field="colour"), "field must be a field name"),
         (lambda a: a.beta([[1], [2, 3]], [[1], [2]]), "rectangular"),
         (lambda a: a.beta([1, 2, 3], [1, 2]), "same length"),
         (lambda a: a.beta([1, -2, 3], [1, 2, 3]), "must not be negative"),
@@ -141,21 +144,46 @@ def test_packaged_template_is_identical_to_addin():
 def test_requirements_pins():
     text = (ADDIN / "requirements.txt").read_text()
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert "xlwings==0.37.8" in lines
-    assert f"hedgecore=={hedgecore.__version__}" in lines
-    assert "numpy" in lines and "pandas" in lines  # unpinned: Pyodide provides them
+    assert lines == ["xlwings==0.37.8", "numpy", "pandas"]  # numpy, pandas unpinned: Pyodide provides them
+    assert not any("hedgecore" in line for line in lines)  # not on PyPI: it comes from the personal folder
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"xlwings==0.37.8"' in pyproject
 
 
 def test_write_addin_files(tmp_path):
+    from hedgecore.excel.addin import CORE_FILES, FUNCTIONS_MODULE
+
     paths = write_addin_files(tmp_path / "lite")
-    assert [p.name for p in paths] == ["main.py", "requirements.txt"]
-    assert paths[0].read_bytes() == (ADDIN / "main.py").read_bytes()
+    assert [p.name for p in paths] == ["personal", "requirements.txt", "README.txt"]
+    personal = paths[0]
+    assert (personal / f"{FUNCTIONS_MODULE}.py").read_bytes() == (ADDIN / "main.py").read_bytes()
+    assert sorted(p.name for p in (personal / "hedgecore").iterdir()) == sorted(CORE_FILES)
+    assert {"__init__.py", "plan.py", "stats.py", "contracts.csv", "errors.py"} <= set(CORE_FILES)
+    assert not {"cli.py", "_atomic.py"} & set(CORE_FILES)
+    assert not [p for p in (personal / "hedgecore").iterdir() if p.is_dir()]  # no edges (files, workbooks, reports)
     assert paths[1].read_text() == addin_requirements_text()
     with pytest.raises(hedgecore.HedgecoreError, match="already exist"):
         write_addin_files(tmp_path / "lite")
     assert write_addin_files(tmp_path / "lite", overwrite=True) == paths
+
+
+def test_the_install_steps_are_the_same_everywhere():
+    """README, docs/excel-addin.md, the folder's README.txt and the Guide sheet give the same steps, word for word."""
+    from hedgecore.excel.addin import CLASSIC_STEPS, INSTALL_STEPS
+    from hedgecore.excel.sheets import GUIDE_SECTIONS
+
+    steps = (*INSTALL_STEPS, *CLASSIC_STEPS)
+    docs = {name: (ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "docs/excel-addin.md")}
+    for name, text in docs.items():
+        for k, step in enumerate(INSTALL_STEPS, start=1):
+            assert f"{k}. {step}" in text, (name, step)
+        for step in CLASSIC_STEPS:
+            assert step in text, (name, step)
+    guide = dict(next(items for title, items in GUIDE_SECTIONS if title == "Install the add-in"))
+    assert [guide[f"xlwings Lite {k}"] for k in range(1, len(INSTALL_STEPS) + 1)] == list(INSTALL_STEPS)
+    assert [guide[f"Classic {k}"] for k in range(1, len(CLASSIC_STEPS) + 1)] == list(CLASSIC_STEPS)
+    for text in docs.values():  # nothing that does not exist is installed from an index
+        assert "pip install hedgecore" not in text and "hedgecore==0.1.0\n" not in text
 
 
 def test_main_is_the_only_xlwings_importer():
@@ -170,6 +198,7 @@ def test_cli_addin_command(tmp_path):
 
     result = CliRunner().invoke(main, ["addin", "-o", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "x" / "main.py").read_bytes() == (ADDIN / "main.py").read_bytes()
+    assert (tmp_path / "x" / "personal" / "hedgecore_excel.py").read_bytes() == (ADDIN / "main.py").read_bytes()
+    assert "Menu > Restart" in result.output  # the steps follow
     again = CliRunner().invoke(main, ["addin", "-o", str(tmp_path / "x")])
     assert again.exit_code == 2 and "already exist" in again.output

@@ -66,7 +66,7 @@ def test_vba_wrappers_for_every_function():
     vba, functions = result["vba"], result["functions"]
     assert set(functions) == {
         "hedge_contracts", "beta", "scenario_pnl", "hedge_plan", "beta_stats", "rolling_beta",
-        "liquidation_price", "funding_cost", "contract_spec",
+        "liquidation_price", "funding_cost", "contract_spec", "ewm_beta", "two_leg_hedge", "best_hedge",
     }
     assert (
         "Function hedge_contracts(exposure, price, contract_size, Optional hedge_ratio, Optional contract_type, "
@@ -74,6 +74,7 @@ def test_vba_wrappers_for_every_function():
     )
     assert "Function beta(asset_prices, benchmark_prices, Optional returns, Optional data)" in vba
     assert "Function contract_spec(name, Optional field)" in vba
+    assert "Function hedge_plan(exposure, price, contract_size, Optional hedge_ratio, Optional contract_type, " in vba
     for name, info in functions.items():
         signature = ", ".join(("Optional " if optional else "") + arg for arg, optional, _ in info["args"])
         assert f"Function {name}({signature})" in vba

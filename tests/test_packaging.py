@@ -24,6 +24,22 @@ def test_wheel_is_pure_python(tmp_path):
     assert "Root-Is-Purelib: true" in wheel_meta
 
 
+def test_the_distribution_builds_and_passes_twine_check(tmp_path):
+    """``python -m build`` + ``twine check``: the wheel and sdist stay publishable on PyPI (not published yet)."""
+    proc = subprocess.run([sys.executable, "-m", "build", "--outdir", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+    dists = sorted(p.name for p in tmp_path.iterdir())
+    assert len(dists) == 2 and dists[0].endswith("-py3-none-any.whl") and dists[1].endswith(".tar.gz"), dists
+    check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, tmp_path.iterdir())],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0 and check.stdout.count("PASSED") == 2, check.stdout + check.stderr
+    wheel = zipfile.ZipFile(next(tmp_path.glob("*.whl")))
+    names = wheel.namelist()
+    assert "hedgecore/excel/addin_template/main.py.txt" in names and "hedgecore/examples/example_portfolio.xlsx" in names
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".dll", ".dylib"))]
+
+
 def readme_commands():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     return [ln.strip() for ln in lines[:12] if ln.startswith("    ")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,11 +36,11 @@ REL = 1e-12
 CASES = {
     # inverse ETHUSD_PERP with coin collateral, default formulas for HedgeRatio and HedgePrice
     "eth_inverse": dict(
-        assets=["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP", "ETH"],
+        assets=["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP", "ETH", "BTC"],
         holdings={"SOL": 120.0, "AVAX": 350.0, "DOT": 1600.0, "LINK": 800.0, "ADA": 22_000.0, "XRP": 20_000.0},
         settings={"HedgeAsset": "ETH", "Contract": "binance:ETHUSD_PERP", "ContractType": "inverse",
                   "ContractSize": 10.0, "Collateral": 10.0, "Leverage": 3.0, "MaintenanceMargin": 0.005,
-                  "FundingRate": 0.0001, "HorizonDays": 30.0, "Rounding": "nearest"},
+                  "FundingRate": 0.0001, "HorizonDays": 30.0, "Rounding": "nearest", "SecondAsset": "BTC"},
     ),
     # linear BTC contract by size (no catalog name), typed hedge ratio and price, rounding down, 1x
     "btc_linear": dict(
@@ -110,7 +111,14 @@ def expected(case: dict) -> dict:
     start = total + (s["Collateral"] * hedge_price if s["ContractType"] == "inverse" else 0.0)
     unhedged = stress["Unhedged value"] - start
     window = ROLLING_WINDOW if stats.n >= 2 * ROLLING_WINDOW else max(2, stats.n // 3)
-    return dict(prices=prices, assets=assets, qty=qty, price=price, value=value, betas=betas, pbeta=pbeta,
+    two_leg = {"TwoLegBeta1": "", "TwoLegBeta2": "", "TwoLegNotional1": "", "TwoLegNotional2": ""}
+    if s.get("SecondAsset"):  # value-weighted two-leg betas (hc.two_leg_hedge per asset)
+        fits = [hc.two_leg_hedge(prices[a], prices[coin], prices[s["SecondAsset"]]) for a in assets]
+        b1 = float(np.dot(value, [f.beta_1 for f in fits]) / total)
+        b2 = float(np.dot(value, [f.beta_2 for f in fits]) / total)
+        two_leg = {"TwoLegBeta1": b1, "TwoLegBeta2": b2, "TwoLegNotional2": total * b2,
+                   "TwoLegNotional1": total * b1 + (s["Collateral"] * hedge_price if s["ContractType"] == "inverse" else 0)}
+    return dict(two_leg=two_leg, prices=prices, assets=assets, qty=qty, price=price, value=value, betas=betas, pbeta=pbeta,
                 total=total, hedge_price=hedge_price, ratio=ratio, plan=plan, funding=funding, stress=stress,
                 stats=stats, unhedged=unhedged, basket_value=basket_value, coin=coin,
                 rolling=np.asarray(hc.rolling_beta(basket_value.to_numpy(), prices[coin].to_numpy(), window)),
@@ -209,18 +217,20 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
         "PortfolioValue": e["total"], "PortfolioBeta": e["pbeta"], "HedgeNotional": p.hedge_notional_usd,
         "Contracts": p.contracts, "HedgedNotional": p.hedged_notional_usd, "ResidualExposure": p.residual_usd,
         "InitialMargin": p.initial_margin, "EffectiveLeverage": p.effective_leverage,
-        "LiquidationPrice": p.liquidation_price_usd, "FundingCost": e["funding"],
+        "LiquidationPrice": p.liquidation_price_usd, "FundingCost": e["funding"], **e["two_leg"],
     }
     assert set(computed) == set(OUTPUT_NAMES)
     for n, v in computed.items():
         got = _name_value(wb, n)
-        if math.isinf(v):
+        if v == "":
+            assert got in ("", None), n
+        elif math.isinf(v):
             assert got == "none", n
         else:
             assert got == pytest.approx(v, rel=REL, abs=1e-9), n
     assert _name_value(wb, "Contracts") == p.contracts and float(p.contracts).is_integer()
     for n in INPUT_NAMES:
-        assert _name_value(wb, n) is not None or n == "Contract"
+        assert _name_value(wb, n) is not None or n in ("Contract", "SecondAsset")
 
     # Holdings table: Value, Beta, Beta exposure, Weight.
     ws = wb["Portfolio"]
@@ -240,14 +250,15 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
     assert ws["E2"].value == pytest.approx(e["pbeta"], rel=REL)
     assert ws["G2"].value == pytest.approx(1.0, rel=1e-12)
 
-    # StressTest block = scenario_pnl with the template's arguments.
+    # Table Shocks: its stress columns = scenario_pnl with the template's arguments.
     ws = wb["StressTest"]
-    sheet, ref = next(iter(wb.defined_names["StressResult"].destinations))
-    block = [[c.value for c in row] for row in ws[ref.replace("$", "")]]
+    ref = ws.tables["Shocks"].ref
+    top = int(re.search(r"\d+", ref).group())
+    block = [[c.value for c in row][:10] for row in ws.iter_rows(min_row=top, max_row=int(ref.split(":")[1][1:]))]
     assert tuple(block[0]) == STRESS_BLOCK_COLUMNS
     stress = e["stress"]
     n = len(stress)
-    assert len(block) - 1 >= n and all(v is None for row in block[1 + n:] for v in row)  # unused rows blank
+    assert len(block) - 1 >= n and all(v is None for row in block[1 + n:] for v in row[1:])  # unused rows blank
     for j, colname in enumerate(STRESS_BLOCK_COLUMNS):
         np.testing.assert_allclose([row[j] for row in block[1:1 + n]], stress[colname].to_numpy(), rtol=REL, atol=1e-9)
     assert ws["B3"].value == e["coin"]

@@ -36,9 +36,11 @@ def rendered(tmp_path_factory):
     pdf = root / "pdf" / "eth-report.pdf"
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(root / "pdf" / "page")],
                    check=True, timeout=120)
-    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+    everything = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True,
+                                timeout=120).stdout
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "2", str(pdf), "-"], check=True,
                           capture_output=True, text=True, timeout=120).stdout
-    return dict(root=root, pdf=pdf, page1=text, pngs=sorted((root / "pdf").glob("page-*.png")))
+    return dict(root=root, pdf=pdf, page1=text, pngs=sorted((root / "pdf").glob("page-*.png")), text=everything)
 
 
 def test_summary_page_reads_well(rendered):
@@ -53,13 +55,29 @@ def test_summary_page_reads_well(rendered):
     assert f"${e['plan'].liquidation_price_usd:,.2f}" in text
     assert "###" not in text  # no column too narrow for its number
     assert not re.search(r"\d\.\d{7,}", text)  # no unformatted floats
-    # Fit to width: the charts are on the same page as the figures.
+    # Fit to two pages: the figures, the charts and the tables.
     for title in ("Stress test: P&L unhedged vs hedged", "Rolling 90-day beta to ETH"):
         assert title in text
 
 
 def test_png_pages_exist(rendered):
     assert len(rendered["pngs"]) == 2 and all(p.stat().st_size > 10_000 for p in rendered["pngs"])
-    page2 = subprocess.run(["pdftotext", "-layout", "-f", "2", "-l", "2", str(rendered["pdf"]), "-"],
+    page2 = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "2", str(rendered["pdf"]), "-"],
                            capture_output=True, text=True, check=True).stdout
     assert "Beta to ETH per asset" in page2 and "Stress test (ETH shock" in page2
+
+
+def test_the_report_reads_as_a_document(rendered):
+    from test_template_render import ERRORS, colour_pixels
+
+    text = rendered["text"]
+    assert not [e for e in ERRORS if e in text]
+    pages = text.count("\f")
+    assert pages <= 12, pages  # the daily prices print their newest rows only (was 51-58 pages)
+    assert "A hedge report of eth.xlsx" in text and "SHA-256" in text  # its own Guide
+    for prompt in ("Edit the yellow", "Yellow: inputs", "Fill Asset", "What to fill"):
+        assert prompt not in text, prompt
+    assert "hedgecore report — eth.xlsx" in text and "page 1 of" in text  # header and footer
+    # the stress chart of the Summary is drawn: unhedged (dark red) and hedged (blue) columns
+    assert colour_pixels(rendered["pdf"], 1, (0xC0, 0x00, 0x00)) > 100
+    assert colour_pixels(rendered["pdf"], 1, (0x1F, 0x4E, 0x9E)) > 20

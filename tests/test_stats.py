@@ -555,3 +555,14 @@ def test_sums_beyond_float_range_give_nan_not_a_wrong_number():
     assert math.isnan(beta(list(small), list(huge), data="returns"))
     stats = beta_stats(small, huge, data="returns")
     assert math.isnan(stats.beta) and stats.n == 5
+
+
+def test_rolling_beta_on_prices_at_the_edges_of_float_range_gives_nan_not_an_exception():
+    """Closes of 1.7e308 and 1e-300 (a hostile workbook): the fixed-point scales leave float range;
+    the result is NaN where nothing can be estimated, never a ZeroDivisionError."""
+    bench = np.array([1.7e308, 1.7e308, 1e-300, 100.0, 101.0, 99.0, 102.0, 103.0, 101.0, 104.0])
+    asset = np.array([1e300, 1e300, 2.0, 5.0, 5.1, 4.9, 5.2, 5.3, 5.0, 5.4]) * 1e8
+    from hedgecore.stats import rolling_beta as rb
+
+    out = rb(asset, bench, 3)
+    assert out.shape == bench.shape and not np.isinf(out).any()

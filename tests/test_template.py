@@ -28,8 +28,8 @@ TEMPLATE = ROOT / "templates" / "hedge_template.xlsx"
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
 PACKAGED = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
 SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Lists"]
-ADDIN_FUNCTIONS = {"BETA", "HEDGE_CONTRACTS", "HEDGE_PLAN", "LIQUIDATION_PRICE", "FUNDING_COST", "SCENARIO_PNL"}
-EXCEL_FUNCTIONS = {"IF", "AND", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ROWS", "ABS"}
+ADDIN_FUNCTIONS = {"BETA", "HEDGE_PLAN", "FUNDING_COST", "SCENARIO_PNL", "TWO_LEG_HEDGE"}
+EXCEL_FUNCTIONS = {"IF", "OR", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ABS", "MAX", "IFERROR", "REPT"}
 
 
 def _snapshot(path: Path) -> dict:
@@ -97,7 +97,7 @@ def test_cli_writes_the_same_example(tmp_path, regenerated):
         "--prices", str(ROOT / "data" / "market" / "prices_daily"),
         "--assets", "SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC",
         "--set", "HedgeAsset=ETH", "--set", "Contract=binance:ETHUSD_PERP",
-        "--set", "Collateral=10", "--set", "Leverage=3",
+        "--set", "Collateral=10", "--set", "Leverage=3", "--set", "SecondAsset=BTC",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -124,7 +124,7 @@ def test_structure_is_well_formed(path):
             assert r2 > r1, f"table {t.displayName} needs a data row"
     assert sorted(table_names) == ["Holdings", "Prices", "Shocks"]
     assert [c.name for c in wb["Portfolio"].tables["Holdings"].tableColumns] == [
-        "Asset", "Quantity", "Price", "Value", "Beta", "Beta exposure", "Weight"]
+        "Asset", "Quantity", "Price", "Value", "Beta", "Beta exposure", "Weight", "2-leg beta 1", "2-leg beta 2"]
     names = set(wb.defined_names)
     assert set(INPUT_NAMES) | set(OUTPUT_NAMES) | set(RANGE_NAMES) <= names
     assert not names & {n.lower() for n in table_names} and not names & set(table_names)
@@ -136,11 +136,17 @@ def test_structure_is_well_formed(path):
         (sheet, ref), = wb.defined_names[name].destinations
         assert sheet == "Hedge" and ":" not in ref
         assert wb["Hedge"][ref.replace("$", "")].offset(column=1).value == name  # name shown beside the cell
-    # Holdings column names cover exactly the table's data rows; Prices names cover the Prices table.
+    # Table names are dynamic ranges anchored at the header row, reaching far below the table.
+    assert wb.defined_names["HoldingsValue"].attr_text == (
+        "INDEX(Portfolio!$D$4:$D$2004,2,1):INDEX(Portfolio!$D$4:$D$2004,HoldingsEnd,1)")
+    assert wb.defined_names["HoldingsEnd"].attr_text == 'MAX(2,IFERROR(MATCH(REPT("z",255),Portfolio!$A$4:$A$2004),1))'
+    assert wb.defined_names["PricesData"].attr_text.startswith("INDEX(Prices!$B$1:$AY$20001,2,1):")
     c1, r1, c2, r2 = range_boundaries(wb["Portfolio"].tables["Holdings"].ref)
-    assert wb.defined_names["HoldingsValue"].attr_text == f"Portfolio!$D${r1 + 1}:$D${r2}"
-    c1, r1, c2, r2 = range_boundaries(wb["Prices"].tables["Prices"].ref)
-    assert wb.defined_names["PricesData"].attr_text.endswith(f"${r2}")
+    assert r2 < 2004
+    # Excel fills a calculated column into rows added to the table
+    value = wb["Portfolio"].tables["Holdings"].tableColumns[3]
+    assert value.calculatedColumnFormula.attr_text == (
+        'IF(Holdings[[#This Row],[Asset]]="","",Holdings[[#This Row],[Quantity]]*Holdings[[#This Row],[Price]])')
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
@@ -153,38 +159,35 @@ def test_formulas_use_names_not_structured_references(path):
                 text = getattr(c.value, "text", c.value)
                 if isinstance(text, str) and text.startswith("="):
                     assert "[" not in text, f"{ws.title}!{c.coordinate}: structured reference in {text}"
+                    assert not hasattr(c.value, "ref"), f"{ws.title}!{c.coordinate}: an array formula"
                     seen |= set(re.findall(r"([A-Z_][A-Z0-9_.]*)\(", text))
     assert seen <= ADDIN_FUNCTIONS | EXCEL_FUNCTIONS, seen - ADDIN_FUNCTIONS - EXCEL_FUNCTIONS
     assert ADDIN_FUNCTIONS <= seen
     hedge = wb["Hedge"]
     contracts_ref = wb.defined_names["Contracts"].attr_text.split("!")[1].replace("$", "")
     assert hedge[contracts_ref].value == (
-        '=HEDGE_CONTRACTS(PortfolioValue,HedgePrice,IF(Contract="",ContractSize,Contract),'
-        "HedgeRatio,ContractType,Rounding,Collateral)"
-    )
+        '=IF(PortfolioValue=0,"",HEDGE_PLAN(PortfolioValue,HedgePrice,IF(Contract="",ContractSize,Contract),'
+        'HedgeRatio,ContractType,Rounding,Collateral,Leverage,MaintenanceMargin,FundingRate,"contracts"))')
     ratio_ref = wb.defined_names["HedgeRatio"].attr_text.split("!")[1].replace("$", "")
     assert hedge[ratio_ref].value == "=PortfolioBeta"
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
-def test_stress_result_is_an_array_formula_over_its_exact_range(path):
-    n = len(DEFAULT_SHOCKS)
-    ref = f"C5:L{5 + n}"  # header + one row per shock, SCENARIO_COLUMNS + "Alt move"
-    assert len(hc.SCENARIO_COLUMNS) + 1 == 10
+def test_the_stress_test_is_table_shocks_with_a_column_per_result(path):
+    wb = openpyxl.load_workbook(path)
+    ws = wb["StressTest"]
+    table = ws.tables["Shocks"]
+    assert table.ref == f"A5:J{5 + len(DEFAULT_SHOCKS)}"
+    assert [c.name for c in table.tableColumns] == [*hc.SCENARIO_COLUMNS, "Alt move"]  # plain text headers
+    assert [ws.cell(row=5, column=j).value for j in range(1, 11)] == [*hc.SCENARIO_COLUMNS, "Alt move"]
+    assert ws["C6"].value == (
+        '=IF(OR(PortfolioValue=0,$A6=""),"",SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,'
+        'ShockValues,ContractType,Collateral,FundingRate,HorizonDays,FALSE,$A6,"Spot P&L"))')
+    assert table.tableColumns[3].calculatedColumnFormula.attr_text.startswith(
+        'IF(OR(PortfolioValue=0,Shocks[[#This Row],[Shock]]=""),"",SCENARIO_PNL(')
+    assert len(ws._charts) == 1
     with zipfile.ZipFile(path) as z:
-        wbxml = z.read("xl/workbook.xml").decode()
-        rels = z.read("xl/_rels/workbook.xml.rels").decode()
-        rid = re.search(r'<sheet[^>]*name="StressTest"[^>]*r:id="(rId\d+)"', wbxml).group(1)
-        target = re.search(rf'Id="{rid}"[^>]*Target="/?(?:xl/)?([^"]+)"', rels) or re.search(
-            rf'Target="/?(?:xl/)?([^"]+)"[^>]*Id="{rid}"', rels)
-        sheet_xml = z.read("xl/" + target.group(1)).decode()
-        names = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    m = re.search(r'<c r="C5"[^>]*>\s*<f t="array" ref="([A-Z0-9:]+)">([^<]*)</f>', sheet_xml)
-    assert m, "StressTest!C5 must hold an array formula"
-    assert m.group(1) == ref
-    assert m.group(2).startswith("SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,")
-    assert sheet_xml.count('t="array"') == 1
-    assert len(names) == 1
+        assert not [n for n in z.namelist() if 't="array"' in z.read(n).decode("utf-8", "ignore")]
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, EXAMPLE], ids=["empty", "example"])
@@ -232,10 +235,13 @@ def test_example_content():
     assert prices["H1194"].value == pytest.approx(3505.16333)  # ETH close 2024-04-09 (data/market/prices_daily)
     assert port["C5"].value == pytest.approx(172.41362)  # SOL last close, the default price
     hedge = wb["Hedge"]
-    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 17)}
+    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 18)}
     assert values["Contract"] == "binance:ETHUSD_PERP" and values["ContractType"] == "inverse"
     assert values["Collateral"] == 10 and values["HedgeRatio"] == "=PortfolioBeta"
-    assert values["HedgePrice"] == "=INDEX(PricesData,ROWS(PricesData),MATCH(HedgeAsset,PricesHeader,0))"
+    assert values["HedgePrice"] == '=IFERROR(INDEX(HedgeCloses,MATCH(1E+300,HedgeCloses)),"")'  # last non-blank close
+    assert values["SecondAsset"] == "BTC"
+    assert [port.cell(row=r, column=1).value for r in range(11, 31)] == [None] * 20  # rows to type into
+    assert port.tables["Holdings"].ref == "A4:I30"
     shocks = [wb["StressTest"].cell(row=r, column=1).value for r in range(6, 17)]
     assert shocks == pytest.approx([-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
 
@@ -244,7 +250,7 @@ def test_empty_template_is_ready_to_fill():
     wb = openpyxl.load_workbook(TEMPLATE)
     port = wb["Portfolio"]
     c1, r1, c2, r2 = range_boundaries(port.tables["Holdings"].ref)
-    assert r2 - r1 == 10
+    assert r2 - r1 == 30
     assert all(port.cell(row=r, column=1).value is None for r in range(r1 + 1, r2 + 1))
     assert [c.value for c in wb["Prices"][1]] == ["Date", "ETH"]
 

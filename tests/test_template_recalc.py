@@ -1,256 +1,364 @@
-"""Recompute the example workbook headlessly with ``formulas`` and compare with hedgecore.
+"""Recompute template workbooks headlessly with ``formulas`` and compare with hedgecore and the report.
 
-The add-in's Excel function names are bound to the real add-in functions of addin/main.py
-(called as plain Python, with the cells shaped as Excel sends them), which call hedgecore; so a
-wiring mistake in a template formula — wrong argument order, wrong range, wrong name — or a
-mismatch between the template and the add-in changes a number and fails a test.
+The add-in's functions are bound to addin/main.py (tests/recalc_harness.py). Checked:
 
-One limitation of formulas 1.3.4 is patched: ``INDEX(range, 0, k)`` (Excel: the whole k-th
-column) returns only the first row there; the wrapper below implements Excel's meaning.
+* every formula cell of the shipped example recalculates to the value the writer cached in it
+  (so the cached values are what Excel with the add-in shows, and equal the report's figures);
+* each layout Output's formula equals the ``ReportData`` value it names;
+* one hedge-plan computation per recalculation (seven cells ask ``HEDGE_PLAN`` for a field);
+* the sheet and the report still agree after what an Excel user does to the tables: a holding
+  typed below the table, a holding inserted above the first, a longer price history pasted below
+  (also into the empty template), and a file saved with ``#NAME?`` in every add-in cell.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import warnings
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 formulas = pytest.importorskip("formulas")
+openpyxl = pytest.importorskip("openpyxl")
 
 import hedgecore as hc  # noqa: E402
-from hedgecore.stats import beta as hc_beta  # noqa: E402
-from hedgecore.excel import read_workbook  # noqa: E402
-from hedgecore.excel.layout import OUTPUT_NAMES, OUTPUTS  # noqa: E402
+from hedgecore.excel import read_workbook, write_template  # noqa: E402
+from hedgecore.excel.layout import HOLDINGS_COLUMNS, OUTPUTS  # noqa: E402
 from hedgecore.report import compute_report  # noqa: E402
+from recalc_harness import cell, insert_rows, recalculate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
-
-
-# ----------------------------------------------------------------------------- bindings
-
-
-def _scalar(x):
-    import schedula as sh
-
-    while isinstance(x, np.ndarray):
-        x = x.ravel()[0] if x.size else None
-    if x is sh.EMPTY:
-        return None
-    if isinstance(x, np.generic):
-        x = x.item()
-    return x
-
-
-def _cell_value(v):
-    import schedula as sh
-
-    if v is sh.EMPTY:
-        return None
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _as_excel_sends(x):
-    """A formulas argument as Excel hands it to the add-in: one cell as a scalar, a one-row
-    range as its row (as xlwings passes it), any other range as a list of rows."""
-    arr = np.asarray(x, dtype=object)
-    if arr.ndim < 2:
-        arr = arr.reshape(1, -1)
-    rows = [[_cell_value(v) for v in row] for row in arr.tolist()]
-    if arr.size == 1:
-        return rows[0][0]
-    return rows[0] if len(rows) == 1 else rows
-
-
-def _bind(udf):
-    """Call the real add-in function (addin/main.py, plain Python) from a formulas model."""
-
-    def call(*args):
-        out = udf(*(_as_excel_sends(a) for a in args))
-        return np.array(out, dtype=object) if isinstance(out, list) else out
-
-    return call
-
-
-def _addin():
-    spec = importlib.util.spec_from_file_location("hedgecore_addin_main_recalc", ROOT / "addin" / "main.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _excel_index():
-    """INDEX with Excel's row_num = 0 (whole column); otherwise formulas' own INDEX."""
-    from formulas.functions import Array, wrap_func, wrap_impure_func
-    from formulas.functions.look import FUNCTIONS, xindex
-    from formulas.ranges import Ranges
-
-    def index(array, row_num, col_num=None, area_num=1):
-        r, c = _scalar(row_num), _scalar(col_num)
-        if r == 0 and c is not None and not isinstance(r, bool):
-            values = array.value if isinstance(array, Ranges) else np.asarray(array, dtype=object)
-            return np.asarray(values[:, int(c) - 1 : int(c)], dtype=object).view(Array)
-        return xindex(array, row_num, col_num, area_num)
-
-    spec = dict(FUNCTIONS["INDEX"])
-    spec["function"] = wrap_impure_func(wrap_func(index, ranges=True))
-    return spec
-
-
-ADDIN = _addin()
-BINDINGS = {name.upper(): _bind(getattr(ADDIN, name)) for name in (
-    "beta", "hedge_contracts", "hedge_plan", "liquidation_price", "funding_cost", "scenario_pnl")}
+EMPTY = ROOT / "templates" / "hedge_template.xlsx"
+DATA = ROOT / "data" / "market" / "prices_daily"
+#: The figures compared between the sheet and the report in the scenarios.
+KEY_NAMES = ("PortfolioValue", "PortfolioBeta", "HedgePrice", "HedgeRatio", "Contracts", "HedgedNotional",
+             "LiquidationPrice", "FundingCost", "TwoLegBeta1", "TwoLegNotional2")
 
 
 @pytest.fixture(scope="module")
-def recalc():
-    funcs = formulas.get_functions()
-    saved = {k: funcs.get(k) for k in [*BINDINGS, "INDEX"]}
-    try:
-        for name, fn in BINDINGS.items():
-            funcs[name] = formulas.functions.wrap_func(fn)
-        funcs["INDEX"] = _excel_index()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = formulas.ExcelModel().loads(str(EXAMPLE)).finish()
-            solution = model.calculate()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                funcs.pop(k, None)
-            else:
-                funcs[k] = v
-    values = {}
-    for key, val in solution.items():
-        key = str(key)
-        if "]" not in key or ":" in key:
-            values[key.upper()] = val
-            continue
-        sheet, _, cell = key.split("]", 1)[1].partition("!")
-        values[f"{sheet.strip(chr(39)).upper()}!{cell.upper()}"] = val
-    return values
+def example():
+    values, calls = recalculate(EXAMPLE)
+    return values, calls, read_workbook(EXAMPLE)
 
 
-@pytest.fixture(scope="module")
-def inputs():
-    return read_workbook(EXAMPLE)
+def _report(path: Path):
+    w = read_workbook(path)
+    return w, compute_report(w.holdings, w.prices, w.shocks, dict(w.settings), warnings=w.warnings)
 
 
-def _cell(values, address):
-    sheet, _, cell = address.partition("!")
-    v = values[f"{sheet.upper()}!{cell.upper()}"]
-    return _scalar(getattr(v, "value", v))
+def _figure(r, name):
+    if name in r.computed_names:
+        return r.computed_names[name]
+    return r.settings[name]
 
 
-def _block(values, sheet, ref):
-    for key, v in values.items():
-        if key.endswith(f"{sheet.upper()}'!{ref}") or key.endswith(f"{sheet.upper()}!{ref}"):
-            return np.asarray(getattr(v, "value", v), dtype=object)
-    raise KeyError(ref)
+def _same(got, want):
+    if isinstance(want, float) and math.isinf(want):
+        return got == "none"  # LIQUIDATION_PRICE: no adverse move reaches it
+    if isinstance(want, str) or isinstance(got, str):
+        return got == want or (want == "" and got is None)
+    return got == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
-def _expected(inputs):
-    s = inputs.settings
-    h = inputs.holdings
-    value = (h["Quantity"] * h["Price"]).to_numpy(float)
-    betas = np.array([hc_beta(inputs.prices[a], inputs.prices[s["HedgeAsset"]]) for a in h["Asset"]])
-    pv = float(value.sum())
-    pbeta = float(np.dot(value, betas) / pv)
-    plan = hc.hedge_plan(
-        pv,
-        s["HedgePrice"],
-        s["Contract"] or s["ContractSize"],
-        hedge_ratio=pbeta,
-        contract_type=s["ContractType"],
-        rounding=s["Rounding"],
-        collateral_coin=s["Collateral"],
-        leverage=s["Leverage"],
-        maintenance_rate=s["MaintenanceMargin"],
-        funding_rate=s["FundingRate"],
-    )
-    return pv, pbeta, betas, plan
+def assert_sheet_equals_report(path: Path, names=KEY_NAMES):
+    """Recalculate ``path`` and compare the named cells with the report computed from it."""
+    values, _ = recalculate(path)
+    w, r = _report(path)
+    for name in names:
+        got, want = cell(values, w.cells[name]), _figure(r, name)
+        assert _same(got, want), (name, got, want)
+    return w, r
 
 
-def test_every_computed_name_matches_hedge_plan(recalc, inputs):
-    pv, pbeta, _, plan = _expected(inputs)
-    want = {
-        "PortfolioValue": pv,
-        "PortfolioBeta": pbeta,
-        "HedgeNotional": plan.hedge_notional_usd,
-        "Contracts": plan.contracts,
-        "HedgedNotional": plan.hedged_notional_usd,
-        "ResidualExposure": plan.residual_usd,
-        "InitialMargin": plan.initial_margin,
-        "EffectiveLeverage": plan.effective_leverage,
-        "LiquidationPrice": plan.liquidation_price_usd,
-        "FundingCost": plan.funding_per_day_usd * inputs.settings["HorizonDays"],
-    }
-    assert set(want) == set(OUTPUT_NAMES)
-    for name, expected in want.items():
-        got = _cell(recalc, inputs.cells[name])
-        assert isinstance(got, (int, float)), f"{name} = {got!r}"
-        assert got == pytest.approx(expected, rel=1e-9, abs=1e-9), name
+# ----------------------------------------------------------------------------- the shipped example
 
 
-def test_the_sheet_and_the_report_agree_on_every_computed_name(recalc, inputs):
+def _formula_cells(path: Path) -> dict[str, tuple[str, str]]:
+    """``"Sheet!A1"`` -> (formula text, cached ``<v>``) of every formula cell and array-range cell."""
+    from openpyxl.utils.cell import range_boundaries
+
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        names = {ws.title: f"xl/worksheets/sheet{i}.xml" for i, ws in enumerate(wb.worksheets, start=1)}
+        for ws in wb.worksheets:
+            xml = z.read(names[ws.title]).decode()
+            cached = dict(re.findall(r'<c r="([A-Z]+\d+)"[^>]*>(?:<f[^>]*>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v></c>', xml))
+            for row in ws.iter_rows():
+                for c in row:
+                    text = getattr(c.value, "text", c.value)
+                    if not (isinstance(text, str) and text.startswith("=")):
+                        continue
+                    ref = getattr(c.value, "ref", None) or c.coordinate
+                    c1, r1, c2, r2 = range_boundaries(ref)
+                    for rr in range(r1, r2 + 1):
+                        for cc in range(c1, c2 + 1):
+                            coord = ws.cell(row=rr, column=cc).coordinate
+                            out[f"{ws.title}!{coord}"] = (text, cached.get(coord))
+    return out
+
+
+@pytest.mark.parametrize("path", [EXAMPLE, EMPTY], ids=["example", "empty"])
+def test_every_formula_cell_has_a_cached_value(path):
+    cells = _formula_cells(path)
+    assert len(cells) > 100
+    missing = [k for k, (_, v) in cells.items() if v is None]
+    assert not missing, missing[:10]
+    assert not [k for k, (_, v) in cells.items() if v.startswith("#NAME")]
+
+
+def test_every_formula_cell_recalculates_to_its_cached_value(example):
+    values, _, _ = example
+    cached_wb = openpyxl.load_workbook(EXAMPLE, data_only=True)
+    checked = 0
+    for address, (formula, _) in _formula_cells(EXAMPLE).items():
+        sheet, coord = address.split("!")
+        want = cached_wb[sheet][coord].value
+        got = cell(values, address)
+        if want is None:  # an empty text result ("")
+            assert got in ("", None), (address, formula, got)
+        elif isinstance(want, str):
+            assert got == want, (address, formula, got, want)
+        else:
+            assert isinstance(got, (int, float)) and got == pytest.approx(want, rel=1e-9, abs=1e-12), (
+                address, formula, got, want)
+        checked += 1
+    assert checked > 150
+
+
+def test_the_sheet_and_the_report_agree_on_every_computed_name(example):
     """Each layout Output: its Excel formula (recalculated) equals the ReportData value it names."""
+    values, _, inputs = example
     report = compute_report(inputs.holdings, inputs.prices, inputs.shocks, dict(inputs.settings))
     computed = report.computed_names
     assert list(computed) == [o.name for o in OUTPUTS]
     for out in OUTPUTS:
-        got = _cell(recalc, inputs.cells[out.name])
-        assert got == pytest.approx(computed[out.name], rel=1e-9, abs=1e-9), (out.name, out.formula, out.source)
+        assert _same(cell(values, inputs.cells[out.name]), computed[out.name]), (out.name, out.formula, out.source)
 
 
-def test_example_numbers_are_realistic(recalc, inputs):
-    """Pin the example: ~$90k of alts, beta ~0.92 to ETH, 10 ETH collateral, ETHUSD_PERP."""
-    pv, pbeta, _, plan = _expected(inputs)
+def test_one_hedge_plan_computation_per_recalculation(example):
+    """Each plan result asks HEDGE_PLAN for its field; the add-in computes the plan once for them all."""
+    _, calls, inputs = example
+    plan_cells = [o for o in OUTPUTS if o.plan_field]
+    assert calls.count("hedge_plan") == len(plan_cells) == 7
+    assert calls.count("funding_cost") == 1
+    assert "hedge_contracts" not in calls and "liquidation_price" not in calls
+    from recalc_harness import ADDIN
+
+    ADDIN._plan_of.cache_clear()
+    ADDIN._scenarios_of.cache_clear()
+    recalculate(EXAMPLE)
+    assert ADDIN._plan_of.cache_info().misses == 1 and ADDIN._plan_of.cache_info().hits == 6
+    assert ADDIN._scenarios_of.cache_info().misses == 1
+
+
+def test_example_numbers_are_realistic(example):
+    """Pin the example: ~$90k of alts, beta ~0.92 to ETH, 10 ETH collateral, ETHUSD_PERP; BTC as second leg."""
+    values, _, inputs = example
+    pv, pbeta = cell(values, inputs.cells["PortfolioValue"]), cell(values, inputs.cells["PortfolioBeta"])
     assert pv == pytest.approx(89_998.46, abs=0.01)
     assert 0.8 < pbeta < 1.05
     # Inverse: notional = value*beta + collateral*price, contracts of 10 USD.
-    assert plan.hedge_notional_usd == pytest.approx(pv * pbeta + 10 * 3505.16333, rel=1e-9)
-    assert _cell(recalc, inputs.cells["Contracts"]) == round(plan.hedge_notional_usd / 10)
-    assert math.isfinite(plan.liquidation_price_usd) and plan.liquidation_price_usd > 3505.16333
+    notional = pv * pbeta + 10 * 3505.16333
+    assert cell(values, inputs.cells["HedgeNotional"]) == pytest.approx(notional, rel=1e-9)
+    assert cell(values, inputs.cells["Contracts"]) == round(notional / 10)
+    assert cell(values, inputs.cells["LiquidationPrice"]) > 3505.16333
+    b1, b2 = cell(values, inputs.cells["TwoLegBeta1"]), cell(values, inputs.cells["TwoLegBeta2"])
+    assert 0 < b2 < b1 < pbeta  # part of the ETH hedge moves to BTC
 
 
-def test_holdings_columns_match_hedgecore(recalc, inputs):
-    pv, _, betas, _ = _expected(inputs)
-    h = inputs.holdings
-    for i in range(len(h)):
-        r = 5 + i
-        value = h["Quantity"][i] * h["Price"][i]
-        assert _cell(recalc, f"Portfolio!D{r}") == pytest.approx(value, rel=1e-12)
-        assert _cell(recalc, f"Portfolio!E{r}") == pytest.approx(betas[i], rel=1e-9)
-        assert _cell(recalc, f"Portfolio!F{r}") == pytest.approx(value * betas[i], rel=1e-9)
-        assert _cell(recalc, f"Portfolio!G{r}") == pytest.approx(value / pv, rel=1e-9)
-    assert _cell(recalc, "Portfolio!G2") == pytest.approx(1.0)
+def test_holdings_columns_match_hedgecore(example):
+    values, _, inputs = example
+    r = compute_report(inputs.holdings, inputs.prices, inputs.shocks, dict(inputs.settings))
+    for i in range(len(inputs.holdings)):
+        for j, col in enumerate(HOLDINGS_COLUMNS, start=1):
+            if col.formula is None:
+                continue
+            address = f"Portfolio!{chr(64 + j)}{5 + i}"
+            assert cell(values, address) == pytest.approx(r.holdings[col.header].iloc[i], rel=1e-9), address
+    # hedgecore.stats.beta directly, for one asset
+    assert cell(values, "Portfolio!E5") == pytest.approx(hc.beta(inputs.prices["SOL"], inputs.prices["ETH"]), rel=1e-12)
+    assert cell(values, "Portfolio!G2") == pytest.approx(1.0)
 
 
-def test_hedge_price_default_is_last_close(recalc, inputs):
-    assert _cell(recalc, inputs.cells["HedgePrice"]) == pytest.approx(float(inputs.prices["ETH"].iloc[-1]))
-    assert _cell(recalc, inputs.cells["HedgeRatio"]) == pytest.approx(_cell(recalc, inputs.cells["PortfolioBeta"]))
-
-
-def test_stress_table_matches_scenario_pnl(recalc, inputs):
-    pv, pbeta, _, plan = _expected(inputs)
+def test_stress_table_matches_scenario_pnl(example):
+    values, _, inputs = example
     s = inputs.settings
-    df = hc.scenario_pnl(
-        pv,
-        pbeta,
-        plan.hedged_notional_usd,
-        s["HedgePrice"],
-        inputs.shocks,
-        contract_type=s["ContractType"],
-        collateral_coin=s["Collateral"],
-        funding_rate=s["FundingRate"],
-        days=s["HorizonDays"],
-    )
-    block = _block(recalc, "StressTest", "C5:L16")
+    pv, pbeta = cell(values, inputs.cells["PortfolioValue"]), cell(values, inputs.cells["PortfolioBeta"])
+    df = hc.scenario_pnl(pv, pbeta, cell(values, inputs.cells["HedgedNotional"]), s["HedgePrice"], inputs.shocks,
+                         contract_type=s["ContractType"], collateral_coin=s["Collateral"],
+                         funding_rate=s["FundingRate"], days=s["HorizonDays"])
     cols = list(hc.SCENARIO_COLUMNS) + ["Alt move"]
-    assert list(block[0]) == cols
-    np.testing.assert_allclose(block[1:].astype(float), df[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(inputs.shocks, np.round(np.arange(-0.5, 0.51, 0.1), 10))
+    got = np.array([[cell(values, f"StressTest!{chr(65 + j)}{6 + i}") for j in range(len(cols))]
+                    for i in range(len(inputs.shocks))], dtype=float)
+    np.testing.assert_allclose(got, df[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
+    wb = openpyxl.load_workbook(EXAMPLE)
+    assert [wb["StressTest"].cell(row=5, column=1 + j).value for j in range(len(cols))] == cols  # plain text
+
+
+# ----------------------------------------------------------------------------- what users do to the tables
+
+SMALL_ASSETS = ["SOL", "AVAX", "LINK", "ETH", "BTC"]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A filled template on 400 days of SOL, AVAX, LINK, ETH and BTC (quick to recalculate)."""
+    prices = hc.load_prices(DATA, assets=SMALL_ASSETS).iloc[-400:]
+    holdings = {"Asset": ["SOL", "AVAX"], "Quantity": [100.0, 300.0]}
+    import pandas as pd
+
+    path = tmp_path_factory.mktemp("small") / "small.xlsx"
+    write_template(path, holdings=pd.DataFrame(holdings), prices=prices,
+                   settings={"Contract": "binance:ETHUSD_PERP", "Collateral": 2, "SecondAsset": "BTC"})
+    return path, prices
+
+
+def _type_holding(ws, row, asset, qty, price):
+    """Type a holding in ``row`` and fill the computed columns as Excel's calculated columns do."""
+    for j, value in enumerate((asset, qty, price), start=1):
+        ws.cell(row=row, column=j, value=value)
+    for j, col in enumerate(HOLDINGS_COLUMNS, start=1):
+        if col.formula is not None:
+            ws.cell(row=row, column=j, value=col.formula.format(r=row))
+
+
+def _grow_table(ws, name, rows):
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.utils import get_column_letter
+
+    t = ws.tables[name]
+    c1, r1, c2, r2 = range_boundaries(t.ref)
+    t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2 + rows}"
+    if t.autoFilter is not None:
+        t.autoFilter.ref = t.ref
+
+
+def _table_end(ws, name):
+    from openpyxl.utils.cell import range_boundaries
+
+    return range_boundaries(ws.tables[name].ref)[3]
+
+
+def test_a_holding_typed_below_the_table(small, tmp_path):
+    src, _ = small
+    _, before = _report(src)
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Portfolio"]
+    row = _table_end(ws, "Holdings") + 1  # past the spare rows: Excel extends the table to it
+    _type_holding(ws, row, "LINK", 50.0, 15.0)
+    _grow_table(ws, "Holdings", 1)
+    wb.save(tmp_path / "below.xlsx")
+    w, r = assert_sheet_equals_report(tmp_path / "below.xlsx")
+    assert r.portfolio_value_usd == pytest.approx(before.portfolio_value_usd + 750.0)
+    assert w.warnings == ()
+
+
+def test_a_holding_typed_below_the_table_without_extending_it_is_a_warning(small, tmp_path):
+    src, _ = small
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Portfolio"]
+    row = _table_end(ws, "Holdings") + 2  # a gap: Excel leaves the table as it is
+    _type_holding(ws, row, "LINK", 50.0, 15.0)
+    wb.save(tmp_path / "outside.xlsx")
+    w, _ = _report(tmp_path / "outside.xlsx")
+    assert len(w.warnings) == 1
+    assert f"rows {row} of sheet Portfolio are in HoldingsAsset but outside table Holdings" in w.warnings[0]
+
+
+def test_a_holding_inserted_above_the_first(small, tmp_path):
+    src, _ = small
+    _, before = _report(src)
+    wb = openpyxl.load_workbook(src)
+    insert_rows(wb, "Portfolio", 5)
+    _type_holding(wb["Portfolio"], 5, "LINK", 50.0, 15.0)
+    wb.save(tmp_path / "above.xlsx")
+    w, r = assert_sheet_equals_report(tmp_path / "above.xlsx")
+    assert list(w.holdings["Asset"]) == ["LINK", "SOL", "AVAX"]
+    assert r.portfolio_value_usd == pytest.approx(before.portfolio_value_usd + 750.0)
+
+
+def _paste_prices(ws, prices, first_row):
+    for i, (date, row) in enumerate(zip(prices.index, prices.to_numpy(float)), start=first_row):
+        ws.cell(row=i, column=1, value=date.to_pydatetime())
+        for j, v in enumerate(row, start=2):
+            if not math.isnan(v):  # a blank stays a missing cell (formulas reads a written empty cell as 0)
+                ws.cell(row=i, column=j, value=float(v))
+
+
+def test_a_longer_price_history_pasted_below(tmp_path):
+    import pandas as pd
+
+    prices = hc.load_prices(DATA, assets=SMALL_ASSETS).iloc[-400:]
+    src = tmp_path / "short.xlsx"
+    write_template(src, holdings=pd.DataFrame({"Asset": ["SOL"], "Quantity": [100.0]}), prices=prices.iloc[:300],
+                   settings={"Contract": "binance:ETHUSD_PERP"})
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Prices"]
+    _paste_prices(ws, prices.iloc[300:], _table_end(ws, "Prices") + 1)
+    _grow_table(ws, "Prices", 100)  # Excel extends a table over a block pasted right below it
+    wb.save(tmp_path / "longer.xlsx")
+    w, r = assert_sheet_equals_report(tmp_path / "longer.xlsx")
+    assert r.price_rows == 400
+    assert w.settings["HedgePrice"] == pytest.approx(float(prices["ETH"].iloc[-1]))  # the last close, not row 300's
+
+
+def test_a_price_history_pasted_into_the_empty_template(tmp_path):
+    """The issue's case: the hedge price was the 5th row's close; it must be the last non-blank one."""
+    prices = hc.load_prices(DATA, assets=["ETH", "SOL"]).iloc[-400:]
+    prices.iloc[-1, prices.columns.get_loc("ETH")] = np.nan  # the newest day lacks an ETH close
+    wb = openpyxl.load_workbook(EMPTY)
+    ws = wb["Prices"]
+    ws["C1"] = "SOL"  # a second ticker typed beside the table's header: Excel extends the table
+    _paste_prices(ws, prices[["ETH", "SOL"]], 2)
+    t = ws.tables["Prices"]
+    t.ref = f"A1:C{len(prices) + 1}"
+    t.autoFilter.ref = t.ref
+    t._initialise_columns()  # noqa: SLF001 - the header names of the widened table
+    _type_holding(wb["Portfolio"], 5, "SOL", 100.0, float(prices["SOL"].iloc[-1]))
+    wb.save(tmp_path / "pasted.xlsx")
+    w, r = assert_sheet_equals_report(tmp_path / "pasted.xlsx", names=KEY_NAMES[:-2])
+    assert w.settings["HedgePrice"] == pytest.approx(float(prices["ETH"].dropna().iloc[-1]))
+    assert r.price_rows == 400
+
+
+def _with_error_caches(src: Path, dst: Path, error: str = "#NAME?") -> Path:
+    """Mimic a save before the add-in loaded: every formula cell's cached value is ``error``,
+    except the native hedge-price default (Excel computes it without the add-in)."""
+    wb = openpyxl.load_workbook(src)
+    hedge_price = wb.defined_names["HedgePrice"].attr_text.split("!")[1].replace("$", "")
+    with zipfile.ZipFile(src) as z:
+        items = {i.filename: z.read(i.filename) for i in z.infolist()}
+
+    def swap(m):
+        if m.group(1) == hedge_price and current[0].endswith("sheet4.xml"):
+            return m.group(0)
+        attrs = re.sub(r' t="[^"]*"', "", m.group(2))
+        return f'<c r="{m.group(1)}"{attrs} t="e">{m.group(3)}<v>{error}</v></c>'
+
+    for name in [n for n in items if n.startswith("xl/worksheets/sheet")]:
+        current = [name]
+        xml = items[name].decode()
+        xml = re.sub(r'<c r="([A-Z]+\d+)"((?: [a-z]+="[^"]*")*)>(<f[^>]*>[^<]*</f>|<f[^>]*/>)<v>[^<]*</v></c>', swap, xml)
+        items[name] = xml.encode()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items.items():
+            z.writestr(name, data)
+    return dst
+
+
+def test_saved_with_name_errors_the_report_recomputes(small, example, tmp_path):
+    src, _ = small
+    path = _with_error_caches(src, tmp_path / "name-errors.xlsx")
+    w, r = assert_sheet_equals_report(path)
+    assert {"HedgeRatio"} <= w.computed
+    assert openpyxl.load_workbook(path, data_only=True)["Hedge"]["B20"].value == "#NAME?"
+    # the shipped example, too: the report's figures equal the recalculated sheet's
+    values, _, _ = example
+    we, re_ = _report(_with_error_caches(EXAMPLE, tmp_path / "example-errors.xlsx"))
+    for name in KEY_NAMES:
+        assert _same(cell(values, we.cells[name]), _figure(re_, name)), name

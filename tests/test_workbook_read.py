@@ -47,22 +47,22 @@ def test_reads_the_example(tmp_path):
         "ETH", "binance:ETHUSD_PERP", "inverse", "nearest")
     assert (s["Collateral"], s["Leverage"], s["MaintenanceMargin"], s["FundingRate"], s["HorizonDays"]) == (
         10.0, 3.0, 0.005, 0.0001, 30.0)
-    # Default formulas evaluated with hedgecore.
-    assert w.computed == {"HedgeRatio", "HedgePrice"}
+    # Default formulas: the values the writer cached (computed by hedgecore) are read.
+    assert w.computed == set()
     assert s["HedgePrice"] == pytest.approx(3505.16333)
     value = w.holdings["Quantity"] * w.holdings["Price"]
     betas = [beta(w.prices[a], w.prices["ETH"], returns="simple") for a in w.holdings["Asset"]]
     assert s["HedgeRatio"] == pytest.approx(float(np.dot(value, betas) / value.sum()), rel=1e-12)
     assert 0.8 < s["HedgeRatio"] < 1.05
     np.testing.assert_allclose(w.shocks, np.linspace(-0.5, 0.5, 11), atol=1e-12)
-    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B22"
+    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B23"
     assert set(OUTPUT_NAMES) <= set(w.cells)
     assert w.where("HedgeRatio") == "example_portfolio.xlsx, sheet Hedge, cell B10"
 
 
 def test_a_number_typed_over_a_default_formula_is_used(tmp_path):
     path = _edit(tmp_path, lambda wb: wb["Hedge"].__setitem__("B10", 1.0))
-    w = read_workbook(path)
+    w = read_workbook(path)  # openpyxl's save drops every cached value: the hedge price is recomputed
     assert w.settings["HedgeRatio"] == 1.0 and w.computed == {"HedgePrice"}
 
 
@@ -75,7 +75,7 @@ def _with_cached_value(src: Path, dst: Path, cell: str, value: str) -> Path:
     """Mimic a file saved by Excel: give the formula in Hedge!<cell> a cached value."""
     with zipfile.ZipFile(src) as z:
         items = {i.filename: z.read(i.filename) for i in z.infolist()}
-    pattern = rf'(<c r="{cell}"[^>]*>\s*<f>PortfolioBeta</f>)\s*(<v\s*/>|<v></v>)?'
+    pattern = rf'(<c r="{cell}"[^>]*>\s*<f>PortfolioBeta</f>)\s*(<v\s*/>|<v>[^<]*</v>)?'
     hits = 0
     for name in [n for n in items if n.startswith("xl/worksheets/sheet")]:
         xml, n = re.subn(pattern, rf"\1<v>{value}</v>", items[name].decode(), count=1)
@@ -178,7 +178,7 @@ def test_write_read_round_trip(tmp_path, qty, price, collateral, contract):
     # openpyxl writes 16 significant digits (Excel keeps 15)
     assert w.holdings["Quantity"][0] == pytest.approx(qty, rel=1e-15) and w.holdings["Price"][0] == pytest.approx(price, rel=1e-15)
     assert w.settings["Collateral"] == pytest.approx(collateral, rel=1e-15) and w.settings["Contract"] == contract
-    assert w.settings["HedgeRatio"] == 0.5 and w.computed == {"HedgePrice"}
+    assert w.settings["HedgeRatio"] == 0.5 and w.computed == set()  # the hedge price was cached by the writer
     assert w.settings["HedgePrice"] == 108.0
     pd.testing.assert_frame_equal(w.prices, _prices, check_freq=False)
 
@@ -194,3 +194,58 @@ def test_write_rejects_a_holding_without_prices(tmp_path):
     with pytest.raises(hc.WorkbookError, match="Prices have no column for ZZZ"):
         write_template(tmp_path / "x.xlsx", holdings, _prices)
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def _xml_edit(src: Path, dst: Path, sheet_part: str, pattern: str, replacement: str) -> Path:
+    with zipfile.ZipFile(src) as z:
+        items = {i.filename: z.read(i.filename) for i in z.infolist()}
+    xml, n = re.subn(pattern, replacement, items[sheet_part].decode(), count=1)
+    assert n == 1
+    items[sheet_part] = xml.encode()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items.items():
+            z.writestr(name, data)
+    return dst
+
+
+def test_a_typed_input_that_is_an_error_value_is_one_line(tmp_path):
+    """An error the user typed or pasted into an input (not a default formula's cache) is reported."""
+    path = _xml_edit(EXAMPLE, tmp_path / "err.xlsx", "xl/worksheets/sheet4.xml",
+                     r'<c r="B12"([^>]*) t="n"><v>10</v></c>', r'<c r="B12"\1 t="e"><v>#DIV/0!</v></c>')
+    with pytest.raises(hc.WorkbookError) as info:
+        read_workbook(path)
+    assert str(info.value) == "err.xlsx, sheet Hedge, cell B12: Collateral is the error value #DIV/0!; type a value"
+
+
+def test_a_default_formula_saved_as_an_error_is_recomputed(tmp_path):
+    """HedgeRatio = PortfolioBeta saved as #NAME? (before the add-in loaded) means "not computed"."""
+    path = _xml_edit(EXAMPLE, tmp_path / "name.xlsx", "xl/worksheets/sheet4.xml",
+                     r'<c r="B10"([^>]*)><f>PortfolioBeta</f><v>[^<]*</v></c>',
+                     r'<c r="B10"\1 t="e"><f>PortfolioBeta</f><v>#NAME?</v></c>')
+    w = read_workbook(path)
+    assert w.computed == {"HedgeRatio"}
+    assert w.settings["HedgeRatio"] == pytest.approx(read_workbook(EXAMPLE).settings["HedgeRatio"], rel=1e-12)
+
+
+def test_a_table_reaching_past_its_fixed_names_is_a_warning(tmp_path):
+    """An older workbook's fixed range names stop short of the table: the report says which table."""
+    def shorten(wb):
+        wb.defined_names["HoldingsAsset"].attr_text = "Portfolio!$A$5:$A$8"
+
+    w = read_workbook(_edit(tmp_path, shorten))
+    assert w.warnings == ("table Holdings reaches past its names: rows 9-10 are not in HoldingsAsset (rows 5-8), "
+                          "so the sheet's formulas leave them out; the report counts them",)
+
+
+def test_the_report_says_so_in_its_line_and_on_the_summary(tmp_path):
+    from hedgecore.report import Job, process_job
+
+    def shorten(wb):
+        wb.defined_names["HoldingsAsset"].attr_text = "Portfolio!$A$5:$A$8"
+
+    src = _edit(tmp_path, shorten, name="short.xlsx")
+    outcome = process_job(Job(source=str(src), outdir=str(tmp_path / "out")))
+    assert outcome.ok and "; warning: table Holdings reaches past its names" in outcome.message
+    summary = openpyxl.load_workbook(tmp_path / "out" / "short-report.xlsx")["Summary"]
+    texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(t.startswith("table Holdings reaches past its names") for t in texts)

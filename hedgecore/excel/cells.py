@@ -1,4 +1,4 @@
-"""Cells and tables of a loaded workbook, read by their real content (the reader's mechanics).
+"""Cells and tables of a workbook: read by their real content, and text written safely.
 
 A table's declared range may be huge (``A1:XFD1048576``) while it holds a few rows: the rows
 here come from the cells the file actually contains, never from every cell of the range, and
@@ -6,6 +6,10 @@ each table has a documented cap (:data:`TABLE_LIMITS`). Values are parsed strict
 finite, dates real calendar dates in range (a time zone is dropped, keeping the date as written),
 text dates only in ISO form (``today`` is an error), Excel error values named as such. Every
 problem is a :class:`~hedgecore.errors.WorkbookError` naming file, sheet and cell.
+
+Writing, :func:`put_text` stores user text (tickers, asset and file names) as a string cell,
+never a formula, with the characters a workbook cannot hold escaped: the template writer and the
+report both use it.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from typing import Any
 
 import pandas as pd
 
-from .._text import short_name
+from .._text import escape_controls, short_name
 from ..errors import WorkbookError
 
 __all__ = ["TableLimits", "TABLE_LIMITS", "DATE_MIN", "DATE_MAX", "err", "is_blank", "number", "parse_date",
-           "table_bounds", "table_rows", "check_count"]
+           "table_bounds", "table_rows", "check_count", "put_text"]
 
 #: Dates a Prices row may carry: Excel's serials are off by one before 1900-03-01, and pandas
 #: holds dates up to 2262-04-11.
@@ -152,3 +156,12 @@ def check_count(path: str, sheet: str, what: str, count: int, limit: int, hint: 
     """Refuse a table beyond its cap with one clear line."""
     if count > limit:
         raise err(path, sheet, None, f"table {what} holds more than {limit:,} {hint}, the limit for one workbook")
+
+
+def put_text(cell: Any, text: str) -> Any:
+    """Store ``text`` in ``cell`` as a string (a leading ``=`` stays text); control characters escaped."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cell.value = ILLEGAL_CHARACTERS_RE.sub(lambda m: escape_controls(m.group()), text)
+    cell.data_type = "s"
+    return cell

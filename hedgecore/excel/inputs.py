@@ -57,7 +57,7 @@ def parse_setting(name: str, value: Any) -> Any:
         if "".join(text.split()).upper() != "".join(default.split()).upper():
             raise WorkbookError(f"Hedge input {name} must be a value, got the formula {text[:40]!r}"
                                 + (f" (its default formula is {default})" if default else ""))
-        return text
+        return None  # the default formula: the template writes it, hedgecore computes its value
     if name in TEXT_INPUTS:
         return text
     if name in DEFAULT_FORMULAS and text.lower() in ("", "default"):
@@ -126,7 +126,8 @@ def check_settings(settings: Mapping[str, Any], *, price_columns: Iterable[Any] 
     InputError
         Naming the input: an unknown catalog contract; a ContractType or HedgeAsset that contradicts
         it; a ContractType or Rounding not among its choices; a number its input's
-        :class:`~hedgecore.excel.layout.Check` rejects; a hedge coin without a price column.
+        :class:`~hedgecore.excel.layout.Check` rejects; a hedge coin or second coin without a price
+        column; a second coin equal to the hedge coin.
     """
     out = dict(settings)
     _check_contract(out)
@@ -142,10 +143,13 @@ def check_settings(settings: Mapping[str, Any], *, price_columns: Iterable[Any] 
         elif spec.check is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
             if not (math.isfinite(value) and spec.check.test(float(value))):
                 raise InputError(spec.name, f"{spec.name} {spec.check.message}, got {value!r}")
-    coin = out.get("HedgeAsset")
-    if price_columns is not None and isinstance(coin, str) and not _is_formula(coin):
-        columns = list(price_columns)
-        if coin not in columns:
-            raise InputError("HedgeAsset", f"HedgeAsset must be a column of table Prices ({_columns_text(columns)}), "
-                                           f"got {coin!r}")
+    columns = None if price_columns is None else list(price_columns)
+    for name in ("HedgeAsset", "SecondAsset"):
+        coin = out.get(name)
+        if columns is not None and isinstance(coin, str) and coin and not _is_formula(coin) and coin not in columns:
+            raise InputError(name, f"{name} must be a column of table Prices ({_columns_text(columns)}), got {coin!r}")
+    second = out.get("SecondAsset")
+    if isinstance(second, str) and second and second == out.get("HedgeAsset"):
+        raise InputError("SecondAsset", f"SecondAsset must differ from the hedge coin, got {second!r}; "
+                                        "leave it blank for one leg")
     return out

@@ -6,14 +6,20 @@ This module is the one description of the template that the writer
 here: the Hedge inputs (:data:`INPUTS`), the Hedge results (:data:`OUTPUTS`), the range names
 (:data:`RANGE_NAMES`) and the tables ``Holdings``, ``Prices`` and ``Shocks``.
 
-Each result carries both its Excel formula and the :class:`~hedgecore.report.ReportData`
-attribute the report recomputes it as (``Output.source``), and the formulas that read a row of
-``HEDGE_PLAN`` find the row from :data:`hedgecore.plan.PLAN_LABELS`: the sheet and the report
-are generated from the same entry, so they cannot drift apart.
+Each result carries both its Excel formula and the :class:`~hedgecore.excel.compute.ReportData`
+attribute the report recomputes it as (``Output.source``): the sheet, its cached values and the
+report are generated from the same entry, so they cannot drift apart. Every computed cell is a
+single-cell formula — LibreOffice recalculates array formulas on open, ignoring their cached
+values — and the add-in computes a hedge plan or a stress table once per set of inputs, however
+many cells ask for its fields (``HEDGE_PLAN(...,"contracts")``, ``SCENARIO_PNL(...,shock,column)``).
 
-Formulas never use table structured references (``Holdings[Value]``): the ``formulas`` package
-used for headless recalculation cannot parse them, so every range is a defined name over an
-absolute A1 range (EXCEL.md §8). Pure data: no openpyxl here.
+Names that grow with the tables: every table range name is a non-volatile dynamic range,
+``INDEX(bounded,2,1):INDEX(bounded,<End>,<width>)``, whose end is the last row holding a key
+(an Asset, a Date, a Shock) inside a generous bounded range anchored at the header row, found
+with ``MATCH`` (:func:`dynamic_range`). Typing below a table, inserting a row anywhere under its
+header or pasting a longer history therefore moves the names with the data, in Excel and in the
+headless ``formulas`` recalculation alike (which cannot parse structured references such as
+``Holdings[Value]``, EXCEL.md §8). Pure data: no openpyxl here.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ __all__ = [
     "INPUTS",
     "OUTPUTS",
     "INPUT_NAMES",
+    "BLANK_OK_INPUTS",
     "OUTPUT_NAMES",
     "TEXT_INPUTS",
     "RANGE_NAMES",
@@ -50,8 +57,16 @@ __all__ = [
     "HOLDINGS_COLUMNS",
     "HOLDINGS_COMPUTED",
     "HOLDINGS_TOTALS",
+    "TABLE_NAMES",
+    "TABLE_SPANS",
+    "TABLE_KEY_NAMES",
+    "Span",
+    "plan_formula",
+    "stress_formula",
+    "SHOCKS_COLUMNS",
+    "dynamic_range",
+    "end_formula",
     "STRESS_COLUMNS",
-    "STRESS_FORMULA",
     "TEMPLATE_TIMESTAMP",
     "EXAMPLE_ASSETS",
     "EXAMPLE_PRICE_ASSETS",
@@ -105,6 +120,7 @@ class Input:
     check: Check | None = None  # accepted numbers
     formula: str | None = None  # default formula, evaluated by hedgecore when no value is cached
     number_format: str | None = None
+    blank_ok: bool = False  # a text input that may be left blank (it then means "none")
 
 
 def _list(values: tuple[str, ...], error: str) -> Validation:
@@ -126,7 +142,7 @@ INPUTS: tuple[Input, ...] = (
     Input("Contract", "Catalog contract", "name",
           "From the drop-down, e.g. binance:ETHUSD_PERP. Blank = use type and size below. When set, its type and size win.",
           "binance:ETHUSD_PERP", Validation("list", "=ContractList", "Pick a catalog contract or leave blank."),
-          text=True),
+          text=True, blank_ok=True),
     Input("ContractType", "Contract type", "",
           "inverse (coin-margined, USD face value) or linear (USDT-margined, size in coins). Must match the catalog contract.",
           "inverse", _list(CONTRACT_TYPES, "Pick inverse or linear."), text=True, choices=CONTRACT_TYPES),
@@ -135,9 +151,9 @@ INPUTS: tuple[Input, ...] = (
           10.0, Validation("decimal", "0", "Must be a number > 0.", "greaterThan"), check=_POSITIVE,
           number_format=styles.SIZE),
     Input("HedgePrice", "Hedge coin price", "USD",
-          "Default: last close of the hedge coin in Prices (formula). Overwrite with a live price.",
+          "Default: the last non-blank close of the hedge coin in Prices (formula; blank without closes). Overwrite with a live price.",
           None, Validation("decimal", "0", "Must be a price > 0 (USD).", "greaterThan"), check=_POSITIVE,
-          formula="=INDEX(PricesData,ROWS(PricesData),MATCH(HedgeAsset,PricesHeader,0))", number_format=styles.USD),
+          formula='=IFERROR(INDEX(HedgeCloses,MATCH(1E+300,HedgeCloses)),"")', number_format=styles.USD),
     Input("HedgeRatio", "Hedge ratio", "x",
           "Default: the portfolio beta (formula =PortfolioBeta). Overwrite with a number, e.g. 1.",
           None, _between("-10", "10", "Must be a number between -10 and 10."), check=_FINITE,
@@ -161,12 +177,17 @@ INPUTS: tuple[Input, ...] = (
     Input("HorizonDays", "Horizon", "days", "Holding period for the funding cost and the stress test.",
           30.0, _between("0", "3650", "Must be between 0 and 3650 days."), check=_NONNEGATIVE,
           number_format=styles.DAYS),
+    Input("SecondAsset", "Second hedge coin (two-leg)", "ticker",
+          "Optional, e.g. BTC: a two-leg hedge (hedge coin + this coin) is computed below; blank = one leg.",
+          "", Validation("list", "=PricesHeader", "Pick a ticker that heads a column of Prices, or leave blank."),
+          text=True, blank_ok=True),
 )
 
 INPUT_NAMES: tuple[str, ...] = tuple(i.name for i in INPUTS)
 TEXT_INPUTS = frozenset(i.name for i in INPUTS if i.text)
 DEFAULT_SETTINGS = MappingProxyType({i.name: i.default for i in INPUTS})
 DEFAULT_FORMULAS = MappingProxyType({i.name: i.formula for i in INPUTS if i.formula})
+BLANK_OK_INPUTS = frozenset(i.name for i in INPUTS if i.blank_ok)
 _BY_NAME = {i.name: i for i in INPUTS}
 
 
@@ -184,8 +205,9 @@ def input_spec(name: str) -> Input:
 class Output:
     """One named result cell of the Hedge sheet.
 
-    ``formula`` is what Excel computes; ``source`` is the attribute path of
-    :class:`~hedgecore.report.ReportData` holding the value hedgecore computes for it.
+    ``formula`` is what Excel computes; for a result of the hedge plan it is :func:`plan_formula`
+    of ``plan_field`` (a :data:`~hedgecore.plan.PLAN_LABELS` field). ``source`` is the attribute
+    path of :class:`~hedgecore.excel.compute.ReportData` holding the value hedgecore computes for it.
     """
 
     name: str
@@ -195,25 +217,38 @@ class Output:
     formula: str
     source: str
     number_format: str
+    plan_field: str | None = None
 
 
 _CONTRACT_ARG = 'IF(Contract="",ContractSize,Contract)'
-_PLAN_CALL = (
-    f"HEDGE_PLAN(PortfolioValue,HedgePrice,{_CONTRACT_ARG},HedgeRatio,ContractType,Rounding,"
-    "Collateral,Leverage,MaintenanceMargin,FundingRate)"
+_PLAN_ARGS = (
+    f"PortfolioValue,HedgePrice,{_CONTRACT_ARG},HedgeRatio,ContractType,Rounding,"
+    "Collateral,Leverage,MaintenanceMargin,FundingRate"
 )
 _SIDE = 'IF(Contracts<0,"long","short")'
-_PLAN_ROWS = {field: row for row, (field, _) in enumerate(PLAN_LABELS, start=1)}
+_PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS)
+#: Results are blank ("") while the portfolio is empty (the empty template).
+_UNLESS_EMPTY = 'IF(PortfolioValue=0,"",{})'
 
 
-def _plan_row(field: str) -> str:
-    """``=INDEX(HEDGE_PLAN(...),k,2)``: the value on the row of ``HEDGE_PLAN`` that shows ``field``."""
-    return f"=INDEX({_PLAN_CALL},{_PLAN_ROWS[field]},2)"
+def plan_formula(field: str) -> str:
+    """``HEDGE_PLAN(...,"field")``: one result of the hedge plan in one cell.
+
+    Every plan result calls ``HEDGE_PLAN`` with the same inputs; the add-in computes the plan
+    once per set of inputs and answers the other cells from it. Single cells, not one array
+    formula, because LibreOffice recalculates array formulas on open (ignoring their cached
+    values), which would show ``#NAME?`` wherever the add-in is missing.
+    """
+    if field not in _PLAN_FIELDS:
+        raise ValueError(f"not a HEDGE_PLAN field: {field!r}")
+    return "=" + _UNLESS_EMPTY.format(f'HEDGE_PLAN({_PLAN_ARGS},"{field}")')
 
 
 def _plan(name: str, label: str, unit: str, help_text: str, field: str, number_format: str) -> Output:
-    return Output(name, label, unit, help_text, _plan_row(field), f"plan.{field}", number_format)
+    return Output(name, label, unit, help_text, plan_formula(field), f"plan.{field}", number_format, plan_field=field)
 
+
+_TWO_LEG_ON = 'OR(SecondAsset="",PortfolioValue=0)'
 
 #: The Hedge sheet's result cells, in sheet order.
 OUTPUTS: tuple[Output, ...] = (
@@ -225,9 +260,8 @@ OUTPUTS: tuple[Output, ...] = (
            styles.BETA),
     _plan("HedgeNotional", "Hedge notional wanted", "USD",
           "Portfolio value x hedge ratio, plus the collateral (inverse).", "hedge_notional_usd", styles.USD),
-    Output("Contracts", "Contracts to short", "contracts", "HEDGE_CONTRACTS, rounded as chosen. Negative = long.",
-           f"=HEDGE_CONTRACTS(PortfolioValue,HedgePrice,{_CONTRACT_ARG},HedgeRatio,ContractType,Rounding,Collateral)",
-           "plan.contracts", styles.CONTRACTS),
+    _plan("Contracts", "Contracts to short", "contracts", "Rounded as chosen. Negative = long.",
+          "contracts", styles.CONTRACTS),
     _plan("HedgedNotional", "Notional hedged", "USD", "Contracts x contract value: what is actually shorted.",
           "hedged_notional_usd", styles.USD),
     _plan("ResidualExposure", "Residual exposure", "USD", "Wanted minus hedged notional (rounding leftover).",
@@ -236,17 +270,31 @@ OUTPUTS: tuple[Output, ...] = (
           "Hedged notional / leverage; in the hedge coin for inverse contracts.", "initial_margin", styles.COIN),
     _plan("EffectiveLeverage", "Effective leverage", "x",
           "Hedged notional / wallet (collateral, or the initial margin).", "effective_leverage", styles.TIMES),
-    Output("LiquidationPrice", "Liquidation price", "USD",
-           "Hedge-coin price at which the short is liquidated; none = cannot be.",
-           "=LIQUIDATION_PRICE(HedgePrice,ABS(Contracts),"
-           'IF(AND(ContractType="inverse",Collateral>0),Collateral,InitialMargin),'
-           f"{_SIDE},{_CONTRACT_ARG},ContractType,MaintenanceMargin)",
-           "plan.liquidation_price_usd", styles.USD),
+    _plan("LiquidationPrice", "Liquidation price", "USD",
+          "Hedge-coin price at which the short is liquidated; none = cannot be.",
+          "liquidation_price_usd", styles.USD),
     Output("FundingCost", "Funding over horizon", "USD", "Paid over Horizon days at Funding rate; negative = received.",
-           f"=FUNDING_COST(ABS(HedgedNotional),FundingRate,HorizonDays,{_SIDE})", "funding_horizon_usd", styles.USD),
+           "=" + _UNLESS_EMPTY.format(f"FUNDING_COST(ABS(HedgedNotional),FundingRate,HorizonDays,{_SIDE})"),
+           "funding_horizon_usd", styles.USD),
+    Output("TwoLegBeta1", "Two-leg ratio, hedge coin", "x",
+           "Two-leg regression: value-weighted Holdings 2-leg beta 1 (blank without a second coin).",
+           f'=IF({_TWO_LEG_ON},"",SUMPRODUCT(HoldingsValue,HoldingsTwoLegBeta1)/PortfolioValue)',
+           "two_leg.beta_1", styles.BETA),
+    Output("TwoLegBeta2", "Two-leg ratio, second coin", "x",
+           "Two-leg regression: value-weighted Holdings 2-leg beta 2.",
+           f'=IF({_TWO_LEG_ON},"",SUMPRODUCT(HoldingsValue,HoldingsTwoLegBeta2)/PortfolioValue)',
+           "two_leg.beta_2", styles.BETA),
+    Output("TwoLegNotional1", "Two-leg short, hedge coin", "USD",
+           "Portfolio value x ratio 1, plus the collateral (inverse); size it with Contract as above.",
+           '=IF(TwoLegBeta1="","",PortfolioValue*TwoLegBeta1+IF(ContractType="inverse",Collateral*HedgePrice,0))',
+           "two_leg.notional_1_usd", styles.USD),
+    Output("TwoLegNotional2", "Two-leg short, second coin", "USD",
+           "Portfolio value x ratio 2: USD to short of the second coin (HEDGE_CONTRACTS sizes it).",
+           '=IF(TwoLegBeta2="","",PortfolioValue*TwoLegBeta2)', "two_leg.notional_2_usd", styles.USD),
 )
 
 OUTPUT_NAMES: tuple[str, ...] = tuple(o.name for o in OUTPUTS)
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,12 +319,12 @@ class Column:
         return self.formula is None
 
 
-_BETA = (
-    '=IF(A{r}="","",BETA(INDEX(PricesData,0,MATCH(A{r},PricesHeader,0)),'
-    'INDEX(PricesData,0,MATCH(HedgeAsset,PricesHeader,0)),"simple","prices"))'
-)
+_ASSET_CLOSES = "INDEX(PricesData,0,MATCH(A{r},PricesHeader,0))"
+_BETA = '=IF(A{r}="","",BETA(' + _ASSET_CLOSES + ',HedgeCloses,"simple","prices"))'
+_TWO_LEG = ('=IF(OR(A{{r}}="",SecondAsset=""),"",TWO_LEG_HEDGE(' + _ASSET_CLOSES.replace("{r}", "{{r}}")
+            + ',HedgeCloses,SecondCloses,"simple","prices","{field}"))')
 
-#: Holdings table columns A:G (inputs Asset, Quantity, Price; the rest computed per row).
+#: Holdings table columns A:I (inputs Asset, Quantity, Price; the rest computed per row).
 HOLDINGS_COLUMNS: tuple[Column, ...] = (
     Column("Asset", "HoldingsAsset", "@"),
     Column("Quantity", "HoldingsQuantity", styles.QTY),
@@ -285,6 +333,8 @@ HOLDINGS_COLUMNS: tuple[Column, ...] = (
     Column("Beta", "HoldingsBeta", styles.BETA, _BETA),
     Column("Beta exposure", "HoldingsBetaExposure", styles.USD, '=IF(A{r}="","",D{r}*E{r})'),
     Column("Weight", "HoldingsWeight", styles.PCT, '=IF(A{r}="","",D{r}/PortfolioValue)'),
+    Column("2-leg beta 1", "HoldingsTwoLegBeta1", styles.BETA, _TWO_LEG.format(field="beta_1")),
+    Column("2-leg beta 2", "HoldingsTwoLegBeta2", styles.BETA, _TWO_LEG.format(field="beta_2")),
 )
 #: Computed Holdings columns: header -> range name (the report fills these with values).
 HOLDINGS_COMPUTED = MappingProxyType({c.header: c.name for c in HOLDINGS_COLUMNS if not c.is_input})
@@ -296,33 +346,138 @@ HOLDINGS_TOTALS = MappingProxyType({
     "Weight": ("=SUM(HoldingsWeight)", styles.PCT),
 })
 
-#: Columns of the StressTest block (one ``SCENARIO_PNL`` array formula): the scenario columns, then Alt move.
+#: Columns of the stress test: the scenario columns (the first is the Shock itself), then Alt move.
 STRESS_COLUMNS: tuple[str, ...] = tuple(SCENARIO_COLUMNS) + ("Alt move",)
 STRESS_FORMATS: tuple[str, ...] = (styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT,)
-STRESS_FORMULA = (
-    "=SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,"
-    "ContractType,Collateral,FundingRate,HorizonDays)"
+_STRESS_ARGS = ("PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,ContractType,Collateral,"
+                "FundingRate,HorizonDays")
+
+
+def stress_formula(column: str) -> str:
+    """The stress cell of ``column`` in the row of shock ``$A{r}`` (``.format(r=row)``).
+
+    ``SCENARIO_PNL`` of all the shocks, answering this row and column: the add-in computes the
+    table once per set of inputs, and single cells keep their cached values in LibreOffice.
+    """
+    if column not in STRESS_COLUMNS[1:]:
+        raise ValueError(f"not a stress column: {column!r}")
+    call = f'SCENARIO_PNL({_STRESS_ARGS},FALSE,$A{{r}},"{column}")'
+    return '=IF(OR(PortfolioValue=0,$A{r}=""),"",' + call + ")"
+
+
+#: Table Shocks: the Shock (input), then one computed column per stress column.
+SHOCKS_COLUMNS: tuple[Column, ...] = (Column("Shock", "ShockValues", styles.PCT),) + tuple(
+    Column(c, "", f, stress_formula(c)) for c, f in zip(STRESS_COLUMNS[1:], STRESS_FORMATS[1:])
 )
 DEFAULT_SHOCKS: tuple[float, ...] = tuple(round(-0.5 + 0.1 * i, 10) for i in range(11))
-
-#: Range names over table columns (absolute A1 ranges, so headless recalculation can read them).
-RANGE_NAMES: tuple[str, ...] = tuple(c.name for c in HOLDINGS_COLUMNS) + (
-    "PricesDates",
-    "PricesHeader",
-    "PricesData",
-    "ShockValues",
-    "StressResult",
-    "ContractList",
-)
 
 # Positions (1-based rows and columns). Changing them changes the contract only through the names.
 HEDGE_FIRST_INPUT_ROW = 5
 HEDGE_FIRST_OUTPUT_ROW = HEDGE_FIRST_INPUT_ROW + len(INPUTS) + 2
 HOLDINGS_HEADER_ROW = 4
-HOLDINGS_BLANK_ROWS = 10  # data rows in the empty template
+HOLDINGS_BLANK_ROWS = 30  # data rows in the empty template
+HOLDINGS_SPARE_ROWS = 20  # blank rows under the holdings of a filled template, ready to type into
 PRICES_BLANK_ROWS = 5
 SHOCK_HEADER_ROW = 5
-STRESS_FIRST_COL = 3  # column C: the SCENARIO_PNL block
+
+# How far the dynamic names look for content, in rows (columns) after the header.
+HOLDINGS_MAX_ROWS = 2_000
+PRICES_MAX_ROWS = 20_000
+PRICES_MAX_COLS = 50
+SHOCKS_MAX_ROWS = 500
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a table's dynamic names look: header row, first and last bounded column, key column.
+
+    The names end at the last key of ``key`` kind ("text" or "number") in the key column within
+    ``max_rows`` rows under the header (Excel's ``MATCH`` of a value above every key).
+    """
+
+    sheet: str
+    header_row: int
+    first_col: int
+    last_col: int
+    key_col: int
+    key: str
+    max_rows: int
+
+    @property
+    def last_row(self) -> int:
+        return self.header_row + self.max_rows
+
+
+HOLDINGS_SPAN = Span("Portfolio", HOLDINGS_HEADER_ROW, 1, len(HOLDINGS_COLUMNS), 1, "text", HOLDINGS_MAX_ROWS)
+PRICES_SPAN = Span("Prices", 1, 1, 1 + PRICES_MAX_COLS, 1, "number", PRICES_MAX_ROWS)
+SHOCKS_SPAN = Span("StressTest", SHOCK_HEADER_ROW, 1, len(SHOCKS_COLUMNS), 1, "number", SHOCKS_MAX_ROWS)
+#: Past every key: the largest text (``REPT("z",255)``) or number.
+_BEYOND = {"text": 'REPT("z",255)', "number": "1E+300"}
+
+
+def _col(j: int) -> str:
+    letters = ""
+    while j:
+        j, rem = divmod(j - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def bounded(span: Span, first_col: int, last_col: int | None = None, *, header: bool = True) -> str:
+    """``Sheet!$A$h:$B$end``: the columns' bounded range from the header row (or the row below)."""
+    last_col = first_col if last_col is None else last_col
+    top = span.header_row if header else span.header_row + 1
+    return f"{span.sheet}!${_col(first_col)}${top}:${_col(last_col)}${span.last_row}"
+
+
+def end_formula(span: Span) -> str:
+    """Position (header = 1) of the last key in the bounded key column; 2 when there is none."""
+    key = bounded(span, span.key_col)
+    return f"MAX(2,IFERROR(MATCH({_BEYOND[span.key]},{key}),1))"
+
+
+def dynamic_range(span: Span, first_col: int, last_col: int | None = None, *, end: str, width: str | None = None) -> str:
+    """A non-volatile range from the row under the header to row ``end`` of the bounded columns.
+
+    ``INDEX(b,2,1):INDEX(b,end,width)``: anchored at the header row, so a row inserted right under
+    it falls inside; ``end`` is a defined name holding :func:`end_formula`.
+    """
+    last_col = first_col if last_col is None else last_col
+    b = bounded(span, first_col, last_col)
+    width = width or str(last_col - first_col + 1)
+    return f"INDEX({b},2,1):INDEX({b},{end},{width})"
+
+
+def _holdings_name(j: int) -> str:
+    return dynamic_range(HOLDINGS_SPAN, j, end="HoldingsEnd")
+
+
+_PRICES_HEADER = f"Prices!$B$1:${_col(1 + PRICES_MAX_COLS)}$1"
+_SHOCKS_END = end_formula(SHOCKS_SPAN)
+
+#: Range names and their Excel definitions (dynamic, so they grow with the tables). The single
+#: cells of ``INPUTS`` and ``OUTPUTS`` and ``ContractList`` are defined by the writer at their
+#: positions.
+TABLE_NAMES = MappingProxyType({
+    "HoldingsEnd": end_formula(HOLDINGS_SPAN),
+    **{c.name: _holdings_name(j) for j, c in enumerate(HOLDINGS_COLUMNS, start=1)},
+    "PricesEnd": end_formula(PRICES_SPAN),
+    "PricesWidth": f'MAX(1,IFERROR(MATCH({_BEYOND["text"]},{_PRICES_HEADER}),1))',
+    "PricesDates": dynamic_range(PRICES_SPAN, 1, end="PricesEnd"),
+    "PricesHeader": f"INDEX({_PRICES_HEADER},1,1):INDEX({_PRICES_HEADER},1,PricesWidth)",
+    "PricesData": dynamic_range(PRICES_SPAN, 2, 1 + PRICES_MAX_COLS, end="PricesEnd", width="PricesWidth"),
+    "HedgeCloses": "INDEX(PricesData,0,MATCH(HedgeAsset,PricesHeader,0))",
+    "SecondCloses": "INDEX(PricesData,0,MATCH(SecondAsset,PricesHeader,0))",
+    "ShocksEnd": _SHOCKS_END,
+    "ShockValues": dynamic_range(SHOCKS_SPAN, 1, end="ShocksEnd"),
+    "StressResult": dynamic_range(SHOCKS_SPAN, 2, len(SHOCKS_COLUMNS), end="ShocksEnd"),
+})
+#: The table each table name belongs to, with the representative name the reader checks.
+TABLE_KEY_NAMES = MappingProxyType({"Holdings": "HoldingsAsset", "Prices": "PricesDates", "Shocks": "ShockValues"})
+TABLE_SPANS = MappingProxyType({"Holdings": HOLDINGS_SPAN, "Prices": PRICES_SPAN, "Shocks": SHOCKS_SPAN})
+
+#: Every range name of the template.
+RANGE_NAMES: tuple[str, ...] = tuple(TABLE_NAMES) + ("ContractList",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,5 +499,6 @@ EXAMPLE_SETTINGS = MappingProxyType(
         "MaintenanceMargin": 0.005,
         "FundingRate": 0.0001,
         "HorizonDays": 30.0,
+        "SecondAsset": "BTC",
     }
 )

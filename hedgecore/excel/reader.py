@@ -2,15 +2,19 @@
 
 The names are the contract of :mod:`hedgecore.excel.layout`. Input cells holding a formula use the
 value Excel cached at its last save; the template's own default formulas are computed with
-hedgecore when there is none; anything else is a :class:`~hedgecore.errors.WorkbookError` naming
-the file, sheet and cell. openpyxl is imported inside the functions.
+hedgecore when there is none, or when the cache is an error value (``#NAME?`` from a save before
+the add-in loaded means "not computed"); anything else is a :class:`~hedgecore.errors.WorkbookError`
+naming the file, sheet and cell. A table whose rows and range names differ gives a warning
+(:func:`_table_warnings`). openpyxl is imported inside the functions.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import math
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,9 +28,19 @@ import pandas as pd
 from .._text import short_name
 from ..errors import WorkbookError
 from .cells import TABLE_LIMITS, check_count, err as _err, is_blank, number, parse_date, table_bounds, table_rows
+from .compute import evaluate_defaults
 from .container import check_container, find_bad_table, find_bad_value
 from .inputs import InputError, check_settings
-from .layout import DEFAULT_FORMULAS, INPUT_NAMES, OUTPUT_NAMES, SHEETS, TEXT_INPUTS
+from .layout import (
+    BLANK_OK_INPUTS,
+    DEFAULT_FORMULAS,
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    SHEETS,
+    TABLE_KEY_NAMES,
+    TABLE_SPANS,
+    TEXT_INPUTS,
+)
 
 __all__ = ["WorkbookInputs", "read_workbook", "read_workbook_and_book"]
 
@@ -51,7 +65,10 @@ class WorkbookInputs:
         ``"Hedge!B5"``-style address of each defined name (inputs and outputs) and of the tables.
     computed : frozenset[str]
         Input names whose template default formula was evaluated here with hedgecore
-        (``HedgeRatio`` → portfolio beta, ``HedgePrice`` → last close).
+        (``HedgeRatio`` → portfolio beta, ``HedgePrice`` → last non-blank close).
+    warnings : tuple[str, ...]
+        One line per table whose rows and defined names differ (the sheet's formulas and the
+        report would count different rows).
     """
 
     path: str
@@ -61,6 +78,7 @@ class WorkbookInputs:
     settings: Mapping[str, Any]
     cells: Mapping[str, str]
     computed: frozenset[str] = field(default_factory=frozenset)
+    warnings: tuple[str, ...] = ()
 
     def where(self, name: str) -> str:
         """``"file.xlsx, sheet Hedge, cell B9"`` for error messages."""
@@ -331,19 +349,6 @@ def _read_shocks(r: _CellReader) -> tuple[np.ndarray, str]:
     return np.asarray(values, dtype=float), f"StressTest!{table.ref}"
 
 
-def _portfolio_beta(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: str) -> float:
-    from ..stats import beta
-
-    value = holdings["Quantity"].to_numpy(float) * holdings["Price"].to_numpy(float)
-    total = float(value.sum())
-    if total == 0:
-        raise WorkbookError("portfolio value is 0, so the default hedge ratio (portfolio beta) is undefined")
-    betas = np.array(
-        [float(beta(prices[a], prices[hedge_asset], returns="simple", data="prices")) for a in holdings["Asset"]]
-    )
-    return float(np.dot(value, betas) / total)
-
-
 def read_workbook(path: str | os.PathLike[str]) -> WorkbookInputs:
     """Read a filled template back through its tables and defined names.
 
@@ -383,16 +388,18 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
     for name in INPUT_NAMES:
         sheet, coord = locations[name]
         value, formula, error = r.value(sheet, coord)
-        if formula is not None and value is None:
+        if formula is not None and (value is None or error):
             if _norm_formula(formula) == _norm_formula(DEFAULT_FORMULAS.get(name, "")):
-                pending.add(name)
+                pending.add(name)  # not computed yet (or saved as an error before the add-in ran)
                 continue
-            raise _err(r.path, sheet, coord, f"{name} holds the formula {formula[:60]} with no saved value; type a value or save the file in Excel")
+            if not error:
+                raise _err(r.path, sheet, coord, f"{name} holds the formula {formula[:60]} with no saved value; "
+                                                 "type a value or save the file in Excel")
+        if error:
+            raise _err(r.path, sheet, coord, _error_message(name, str(value)[:20], formula))
         if name in TEXT_INPUTS:
-            if error:
-                raise _err(r.path, sheet, coord, f"{name} holds the Excel error {str(value)[:20]}")
             if is_blank(value):
-                if name == "Contract":
+                if name in BLANK_OK_INPUTS:
                     settings[name] = ""
                     continue
                 raise _err(r.path, sheet, coord, f"{name} is blank")
@@ -403,8 +410,15 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
         else:
             if is_blank(value):
                 raise _err(r.path, sheet, coord, f"{name} is blank; type a number")
-            settings[name] = number(r.path, sheet, coord, name, value, error=error)
+            settings[name] = number(r.path, sheet, coord, name, value)
     return settings, pending
+
+
+def _error_message(name: str, value: str, formula: str | None) -> str:
+    """One line for an input the user typed that is itself an Excel error value."""
+    if formula is None:
+        return f"{name} is the error value {value}; type a value"
+    return f"{name} holds the formula {formula[:60]}, saved as the error {value}; fix it or type a value"
 
 
 def _check_hedge_coin_moves(r: _CellReader, prices: pd.DataFrame, coin: str, at: tuple[str, str]) -> None:
@@ -419,18 +433,95 @@ def _check_hedge_coin_moves(r: _CellReader, prices: pd.DataFrame, coin: str, at:
 
 def _evaluate_defaults(r: _CellReader, settings: dict[str, Any], pending: set[str], holdings: pd.DataFrame,
                        prices: pd.DataFrame, locations: Mapping[str, tuple[str, str]]) -> None:
-    """The template's default formulas, computed with hedgecore: last close and portfolio beta."""
-    hedge_asset = settings["HedgeAsset"]
-    if "HedgePrice" in pending:
-        last = float(prices[hedge_asset].iloc[-1])
-        if math.isnan(last):
-            sheet, coord = locations["HedgePrice"]
-            empty = prices[hedge_asset].dropna().empty
-            raise _err(r.path, sheet, coord, f"no closes for {hedge_asset} in Prices to take the hedge price from"
-                       if empty else f"the last row of Prices has no close for {hedge_asset}")
-        settings["HedgePrice"] = last
-    if "HedgeRatio" in pending:
-        settings["HedgeRatio"] = _portfolio_beta(holdings, prices, hedge_asset)
+    """The template's default formulas, computed with hedgecore: last non-blank close and portfolio beta."""
+    try:
+        evaluate_defaults(settings, pending, holdings, prices)
+    except InputError as exc:
+        sheet, coord = locations[exc.name]
+        raise _err(r.path, sheet, coord, str(exc)) from None
+
+
+# --------------------------------------------------------------------------- tables vs their names
+
+_STATIC = re.compile(r"^'?([^'!]+)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)$")
+_BOUNDED = re.compile(r"'?([^'!(),:]+)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)")
+
+
+def _key_kind(value: Any) -> str | None:
+    """"number" or "text" for a key cell (what MATCH of a value beyond every key finds), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, _dt.date, _dt.datetime)):
+        return "number"
+    if isinstance(value, str) and value.strip():
+        return "text"
+    return None
+
+
+def _keys(ws: Any, col: int, first: int, last: int) -> dict[int, str]:
+    """Row -> key kind of the cells column ``col`` really holds between ``first`` and ``last``."""
+    kinds = {row: _key_kind(cells[col].value) for row, cells in table_rows(ws, (col, first, col, last))}
+    return {row: kind for row, kind in kinds.items() if kind}
+
+
+def _name_rows(ws: Any, text: str, kind: str) -> tuple[int, int, set[int]] | None:
+    """(first, last, rows holding a key) that a table's key-column name covers, or None if unknown.
+
+    A plain A1 range covers its rows; the template's dynamic range (``INDEX(bounded,2,1):
+    INDEX(bounded,End,1)``) covers the rows under the bounded range's header down to its last
+    key of ``kind`` ("text" or "number"), as Excel's ``MATCH`` of a value beyond every key does.
+    """
+    from openpyxl.utils import column_index_from_string
+
+    static = _STATIC.match(str(text).strip())
+    m = static or _BOUNDED.search(str(text))
+    if m is None:
+        return None
+    col = column_index_from_string(m.group(2))
+    top, bottom = int(m.group(3)), int(m.group(5))
+    start = top if static else top + 1
+    keys = _keys(ws, col, start, bottom)
+    if static:
+        return start, bottom, set(keys)
+    last = max((row for row, k in keys.items() if k == kind), default=start)
+    return start, last, {row for row in keys if row <= last}
+
+
+def _spans(rows: list[int]) -> str:
+    """"15-16, 20" for rows 15, 16 and 20."""
+    out: list[str] = []
+    for row in sorted(rows):
+        if out and int(out[-1].split("-")[-1]) == row - 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{row}"
+        else:
+            out.append(str(row))
+    return ", ".join(out)
+
+
+def _table_warnings(r: _CellReader) -> list[str]:
+    """A warning per table whose content rows and range names differ (sheet and report would disagree)."""
+    out = []
+    for table, key_name in TABLE_KEY_NAMES.items():
+        dn = r.wb.defined_names.get(key_name)
+        sheet = TABLE_SPANS[table].sheet
+        if dn is None or sheet not in r.wb.sheetnames or table not in r.wb[sheet].tables:
+            continue
+        ws = r.wb[sheet]
+        covered = _name_rows(ws, dn.attr_text, TABLE_SPANS[table].key)
+        if covered is None:
+            continue
+        first, last, named_keys = covered
+        c1, r1, _, r2 = table_bounds(r.path, sheet, ws.tables[table])
+        keys = _keys(ws, c1, r1 + 1, r2)
+        outside = sorted(row for row in keys if not first <= row <= last)
+        if outside:
+            out.append(f"table {table} reaches past its names: rows {_spans(outside)} are not in {key_name} "
+                       f"(rows {first}-{last}), so the sheet's formulas leave them out; the report counts them")
+        below = sorted(row for row in named_keys if not r1 < row <= r2)
+        if below:
+            out.append(f"rows {_spans(below)} of sheet {sheet} are in {key_name} but outside table {table}: the "
+                       "sheet's formulas count them, the report does not; extend the table over them")
+    return out
 
 
 def _inputs(r: _CellReader) -> WorkbookInputs:
@@ -456,4 +547,5 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
         settings=MappingProxyType({n: settings[n] for n in INPUT_NAMES}),
         cells=MappingProxyType(cells),
         computed=frozenset(pending),
+        warnings=tuple(_table_warnings(r)),
     )

@@ -1,8 +1,10 @@
 """The template's sheets, one writer function per sheet (openpyxl, imported inside the functions).
 
 What each sheet holds — names, inputs, results, formulas, formats — comes from
-:mod:`hedgecore.excel.layout`; this module only places it on the sheets and styles it.
-:func:`hedgecore.excel.writer.write_template` calls the functions in workbook order.
+:mod:`hedgecore.excel.layout`; this module only places it on the sheets and styles it, and
+records each formula's value (computed by hedgecore) in the :class:`~hedgecore.excel.cached.CachedValues`
+it is given, so the workbook opens with its numbers. :func:`hedgecore.excel.writer.write_template`
+calls the functions in workbook order.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from ..contracts import CONTRACT_TYPES, catalog
 from ..errors import WorkbookError
 from ..sizing import ROUNDING_MODES
 from . import layout, styles
+from .cells import put_text
+from .addin import CLASSIC_STEPS, INSTALL_STEPS
+from .cached import CachedValues
 from .layout import Input, Validation
 
-__all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress"]
+__all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress",
+           "write_names", "fill_guide", "print_setup", "GUIDE_SECTIONS"]
 
 Styles = Mapping[str, Any]
 
@@ -34,6 +40,14 @@ def _define(wb: Any, name: str, sheet: str, ref: str) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
     wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{ref}")
+
+
+def write_names(wb: Any) -> None:
+    """The table range names of :data:`~hedgecore.excel.layout.TABLE_NAMES` (dynamic ranges)."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    for name, text in layout.TABLE_NAMES.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=text)
 
 
 def _abs(col: int, row: int) -> str:
@@ -98,18 +112,16 @@ def _title(ws: Any, st: Styles, title: str, note: str) -> None:
 # Guide
 # ---------------------------------------------------------------------------------------------
 
-_GUIDE_FILLED = ("Example: holdings in SOL, AVAX, DOT, LINK, ADA and XRP hedged with Binance ETHUSD_PERP (inverse), "
-                 "ETH collateral.")
 _GUIDE_EMPTY = "Empty template: fill the yellow cells in the order below, or generate a filled copy with `hedgecore template`."
 
 #: The Guide sheet: (section title, [(key, text), ...]).
 GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("What to fill, in order", (
         ("1. Prices", "Table Prices: column Date (oldest first, one row per day), then one column of daily closes per asset, headed by the ticker used in Holdings, including the hedge coin."),
-        ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure and Weight are computed."),
-        ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon. Grey cells are the results."),
-        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %). The P&L table and chart beside it update."),
-        ("More rows", "Add holdings, prices or shocks by inserting rows inside the tables (not below them): the defined names the formulas use (Formulas > Name Manager, e.g. PricesData) then grow with them. Or regenerate: hedgecore template -o my.xlsx --holdings my.csv --prices prices_dir/"),
+        ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure, Weight and the two-leg betas are computed."),
+        ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon, and an optional second coin for a two-leg hedge. Grey cells are the results."),
+        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %). The P&L table beside it spills to one row per shock."),
+        ("More rows", "Type new holdings, closes or shocks in the blank rows of the tables, below them, or in rows inserted anywhere under the header: the defined names (Formulas > Name Manager, e.g. PricesData) end at the last Asset, Date or Shock, so the formulas follow. Keep the rows inside the table (Excel extends it when you type just below), as hedgecore report reads the tables and warns when they differ."),
     )),
     ("Colour legend", (
         ("Input", "Light yellow fill, blue text: type here. Drop-downs and ranges are checked (Data > Data Validation)."),
@@ -117,9 +129,9 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Headers", "Dark blue: table headers."),
     )),
     ("Install the add-in", (
-        ("xlwings Lite", "Excel 365 / web: Home > Add-ins > search 'xlwings Lite' > Add. Open the xlwings Lite pane, paste addin/main.py into main.py and addin/requirements.txt into requirements.txt, then Restart. The formulas calculate."),
-        ("Classic (Windows)", 'pip install "hedgecore[excel]"; xlwings addin install; in the xlwings ribbon set UDF Modules to the add-in module (hedgecore\'s addin/main.py) and click Import Functions.'),
-        ("Without the add-in", "Cells calling HEDGE_CONTRACTS, BETA, HEDGE_PLAN, LIQUIDATION_PRICE, FUNDING_COST or SCENARIO_PNL show #NAME?. Batch mode (hedgecore) reads this file by its names and computes the same numbers in Python."),
+        *((f"xlwings Lite {k}", step) for k, step in enumerate(INSTALL_STEPS, start=1)),
+        *((f"Classic {k}", step) for k, step in enumerate(CLASSIC_STEPS, start=1)),
+        ("Without the add-in", "The file opens with the numbers hedgecore computed when it was written. After an edit, cells calling the add-in's functions show a name error until it is installed; hedgecore report recomputes every figure in Python from the inputs, with or without it."),
     )),
     ("Units and signs", (
         ("Money", "USD unless stated. Collateral and inverse margin are in coins of the hedge coin."),
@@ -135,30 +147,57 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Contracts", "Built-in catalog (hedgecore contracts); check the exchange's contract size before trading."),
     )),
 )
+
+
+def _guide_filled(holdings: pd.DataFrame, settings: Mapping[str, Any]) -> str:
+    """The Guide's first line for a filled template: what it holds and how it is hedged."""
+    assets = [str(a) for a in holdings["Asset"]]
+    shown = ", ".join(assets[:8]) + (f" and {len(assets) - 8} more" if len(assets) > 8 else "")
+    contract = str(settings.get("Contract") or "").strip()
+    kind = str(settings.get("ContractType") or "")
+    how = f"{contract} ({kind})" if contract else f"a {kind} {settings.get('HedgeAsset')} perpetual by size"
+    coll = float(settings.get("Collateral") or 0.0)
+    coll_text = f", {coll:g} {settings.get('HedgeAsset')} collateral" if coll and kind == "inverse" else ""
+    second = str(settings.get("SecondAsset") or "").strip()
+    two = f"; two-leg option with {second}" if second else ""
+    return f"This workbook: holdings in {shown} hedged with {how}{coll_text}{two}."
+
+
 _LEGEND_STYLES = {"Input": ("input_fill", "input_font"), "Computed": ("calc_fill", "calc_font"),
                   "Headers": ("head_fill", "head_font")}
 
 
-def write_guide(wb: Any, st: Styles, *, filled: bool) -> None:
-    """The Guide sheet (the workbook's first, active sheet): what to fill, legend, add-in, units, sources."""
+def write_guide(wb: Any, st: Styles, *, holdings: pd.DataFrame | None = None,
+                settings: Mapping[str, Any] | None = None) -> Any:
+    """The Guide sheet (the workbook's first, active sheet): what to fill, legend, add-in, units, sources.
+
+    Its first line describes the workbook's own holdings and hedge, or says it is empty.
+    """
     ws = wb.active
     ws.title = "Guide"
+    filled = holdings is not None and len(holdings)
+    note = _guide_filled(holdings, settings or {}) if filled else _GUIDE_EMPTY
+    fill_guide(ws, st, GUIDE_SECTIONS, title="hedgecore — hedge an altcoin basket with a perpetual future", note=note)
+    return ws
+
+
+def fill_guide(ws: Any, st: Styles, sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], *,
+               title: str, note: str) -> None:
+    """A Guide layout on ``ws``: title, note, then each section's (key, text) rows (the report's Guide too)."""
     ws.sheet_view.showGridLines = False
     for col, width in (("A", 3), ("B", 24), ("C", 92)):
         ws.column_dimensions[col].width = width
-    ws["B1"] = "hedgecore — hedge an altcoin basket with a perpetual future"
-    ws["B1"].font = st["title"]
-    ws["B2"] = _GUIDE_FILLED if filled else _GUIDE_EMPTY
-    ws["B2"].font = st["note"]
+    put_text(ws["B1"], title).font = st["title"]
+    put_text(ws["B2"], note).font = st["note"]
     row = 4
-    for title, items in GUIDE_SECTIONS:
-        ws.cell(row=row, column=2, value=title).font = st["h2"]
+    for section, items in sections:
+        put_text(ws.cell(row=row, column=2), section).font = st["h2"]
         row += 1
         for key, text in items:
-            a = ws.cell(row=row, column=2, value=key)
+            a = put_text(ws.cell(row=row, column=2), key)
             a.font = st["key"]
             a.alignment = st["wrap"]
-            ws.cell(row=row, column=3, value=text).alignment = st["wrap"]
+            put_text(ws.cell(row=row, column=3), text).alignment = st["wrap"]
             if key in _LEGEND_STYLES:
                 fill, font = _LEGEND_STYLES[key]
                 a.fill, a.font = st[fill], st[font]
@@ -211,7 +250,7 @@ def _price_rows(ws: Any, prices: pd.DataFrame) -> None:
 
 
 def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: str) -> None:
-    """The Prices sheet: table ``Prices`` (Date, one close column per ticker) and its range names."""
+    """The Prices sheet: table ``Prices`` (Date, one close column per ticker); its names are dynamic."""
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet("Prices")
@@ -221,7 +260,7 @@ def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: 
     if len(set(headers)) != len(headers) or any(not h for h in headers):
         raise WorkbookError("price column headers must be unique, non-empty tickers other than Date")
     for j, h in enumerate(headers, start=1):
-        _head(ws.cell(row=1, column=j, value=h), st)
+        _head(put_text(ws.cell(row=1, column=j), h), st)  # a ticker is text, even one that looks like a formula
     if prices is not None:
         _price_rows(ws, prices)
     else:
@@ -235,9 +274,6 @@ def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: 
     ws.column_dimensions["A"].width = 12
     for j in range(2, len(headers) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 12
-    _define(wb, "PricesDates", "Prices", f"$A$2:$A${n + 1}")
-    _define(wb, "PricesHeader", "Prices", f"$B$1:${last_col}$1")
-    _define(wb, "PricesData", "Prices", f"$B$2:${last_col}${n + 1}")
     print_setup(ws, landscape=len(headers) > 10, title_rows="1:1")
 
 
@@ -246,29 +282,45 @@ def write_prices(wb: Any, st: Styles, prices: pd.DataFrame | None, hedge_asset: 
 # ---------------------------------------------------------------------------------------------
 
 
-def _holding_row(ws: Any, st: Styles, r: int, holding: tuple[str, float, float] | None) -> None:
-    """One Holdings row: the inputs (when given) and the computed columns' formulas."""
+def _holding_row(ws: Any, st: Styles, cache: CachedValues, r: int, i: int,
+                 holding: tuple[str, float, float] | None) -> None:
+    """Holdings row ``r`` (data row ``i``): the inputs (when given), the computed columns' formulas
+    and their cached values."""
     if holding is not None:
-        for j, value in enumerate(holding, start=1):
+        put_text(ws.cell(row=r, column=1), holding[0])
+        for j, value in enumerate(holding[1:], start=2):
             ws.cell(row=r, column=j, value=value)
-    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
-        if col.formula is not None:
-            ws.cell(row=r, column=j, value=col.formula.format(r=r))
-    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
+    columns = layout.HOLDINGS_COLUMNS
+    for j, col in enumerate(columns, start=1):
         cell = ws.cell(row=r, column=j)
         cell.number_format = col.number_format
         if col.is_input:
             cell.fill, cell.font = st["input_fill"], st["input_font"]
         else:
             cell.fill = st["calc_fill"]
+    for j, col in enumerate(columns, start=1):
+        if col.formula is not None:
+            cell = ws.cell(row=r, column=j, value=col.formula.format(r=r))
+            cache.put(ws.title, cell.coordinate, cache.holding(i, col.header))
 
 
-def _holdings_totals(ws: Any, st: Styles) -> None:
+def _holdings_totals(ws: Any, st: Styles, cache: CachedValues) -> None:
     for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
         if col.header in layout.HOLDINGS_TOTALS:
             formula, fmt = layout.HOLDINGS_TOTALS[col.header]
             c = ws.cell(row=2, column=j, value=formula)
             c.number_format, c.fill, c.font, c.border = fmt, st["calc_fill"], st["calc_font"], st["border"]
+            cache.put(ws.title, c.coordinate, cache.total(col.header))
+
+
+def _calculated_column(formula: str, table: str = "Holdings", columns: tuple[Any, ...] = layout.HOLDINGS_COLUMNS) -> str:
+    """A per-row formula in the structured form Excel keeps for a table's calculated column
+    (``A{r}`` -> ``Holdings[[#This Row],[Asset]]``), so Excel fills it into rows added to the table."""
+    import re
+
+    letters = {chr(64 + j): c.header for j, c in enumerate(columns, start=1)}
+    text = re.sub(r"\$?\b([A-Z])\{r\}", lambda m: f"{table}[[#This Row],[{letters[m.group(1)]}]]", formula)
+    return text.lstrip("=")
 
 
 def _holdings_validations(ws: Any, first: int, last: int) -> None:
@@ -278,15 +330,17 @@ def _holdings_validations(ws: Any, first: int, last: int) -> None:
         ("B", Validation("decimal", "0", "Quantity must be a number >= 0.", "greaterThanOrEqual"),
          "Quantity", "Coins held, 0 or more."),
         ("C", Validation("decimal", "0", "Price must be a number > 0 (USD).", "greaterThan"),
-         "Price", "USD per coin now (default: the last close in Prices)."),
+         "Price", "USD per coin now; type it (hedgecore template fills it with the last close in Prices)."),
     )
     for col, rule, title, prompt in rules:
         _validation(ws, rule, title, prompt, f"{col}{first}:{col}{last}")
 
 
-def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None) -> None:
-    """The Portfolio sheet: table ``Holdings`` (inputs and per-row formulas), totals above it, range names."""
+def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None, cache: CachedValues) -> None:
+    """The Portfolio sheet: table ``Holdings`` (inputs and per-row formulas) with spare blank rows,
+    totals above it; its range names are dynamic (:func:`write_names`)."""
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import TableFormula
 
     ws = wb.create_sheet("Portfolio", 1)
     ws.sheet_view.showGridLines = False
@@ -295,25 +349,29 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None) -> None:
     ws["A2"] = "Total"
     ws["A2"].font = st["h2"]
     h = layout.HOLDINGS_HEADER_ROW
-    n = len(holdings) if holdings is not None and len(holdings) else layout.HOLDINGS_BLANK_ROWS
+    rows = [] if holdings is None else list(holdings[["Asset", "Quantity", "Price"]].itertuples(index=False))
+    n = len(rows) + layout.HOLDINGS_SPARE_ROWS if rows else layout.HOLDINGS_BLANK_ROWS
     first, last = h + 1, h + n
     for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
         _head(ws.cell(row=h, column=j, value=col.header), st)
-    rows = [] if holdings is None else list(holdings[["Asset", "Quantity", "Price"]].itertuples(index=False))
     for i in range(n):
         holding = (str(rows[i][0]), float(rows[i][1]), float(rows[i][2])) if i < len(rows) else None
-        _holding_row(ws, st, first + i, holding)
+        _holding_row(ws, st, cache, first + i, i, holding)
     last_col = get_column_letter(len(layout.HOLDINGS_COLUMNS))
     _add_table(ws, "Holdings", f"A{h}:{last_col}{last}")
-    _holdings_totals(ws, st)  # above the table, so rows can be added below it
-    for j, col in enumerate(layout.HOLDINGS_COLUMNS, start=1):
-        letter = get_column_letter(j)
-        _define(wb, col.name, "Portfolio", f"${letter}${first}:${letter}${last}")
-    ws["A3"] = "Fill Asset (a Prices header), Quantity (coins) and Price (USD). Beta: to the hedge coin (Hedge sheet), simple daily returns."
+    table = ws.tables["Holdings"]
+    table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
+    for tc, col in zip(table.tableColumns, layout.HOLDINGS_COLUMNS):
+        tc.name = col.header
+        if col.formula is not None:
+            tc.calculatedColumnFormula = TableFormula(attr_text=_calculated_column(col.formula))
+    _holdings_totals(ws, st, cache)  # above the table, so rows can be added below it
+    ws["A3"] = ("Fill Asset (a Prices header), Quantity (coins) and Price (USD) in the blank rows. Beta: to the "
+                "hedge coin (Hedge sheet), simple daily returns; 2-leg betas: with the second coin.")
     ws["A3"].font = st["note"]
     _holdings_validations(ws, first, last)
     ws.freeze_panes = f"A{first}"
-    for col, w in zip("ABCDEFG", (12, 14, 14, 16, 10, 16, 10)):
+    for col, w in zip("ABCDEFGHI", (12, 14, 14, 16, 10, 16, 10, 12, 12)):
         ws.column_dimensions[col].width = w
     print_setup(ws, landscape=False, title_rows=f"{h}:{h}")
 
@@ -326,7 +384,11 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None) -> None:
 def _named_row(wb: Any, ws: Any, st: Styles, r: int, spec: Any, value: Any, kind: str) -> None:
     """One Hedge-sheet row: label, the named cell (``kind`` "input" or "calc" style), name, unit, help."""
     ws.cell(row=r, column=1, value=spec.label)
-    cell = ws.cell(row=r, column=2, value=value)
+    cell = ws.cell(row=r, column=2)
+    if getattr(spec, "text", False) and isinstance(value, str):
+        put_text(cell, value)  # a text input (hedge coin, contract) is never a formula
+    else:
+        cell.value = value
     cell.fill, cell.font, cell.border = st[f"{kind}_fill"], st[f"{kind}_font"], st["border"]
     if kind == "input":
         cell.alignment = st["right"]
@@ -346,8 +408,8 @@ def _input_value(spec: Input, settings: Mapping[str, Any]) -> Any:
     return None if value == "" else value
 
 
-def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any]) -> None:
-    """The Hedge sheet: the named input cells (with validations) and the named result formulas."""
+def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any], cache: CachedValues) -> None:
+    """The Hedge sheet: the named input cells (with validations) and the named results."""
     ws = wb.create_sheet("Hedge")
     _title(ws, st, "Hedge — size the perpetual short",
            "Yellow: inputs (defined names in column C). Grey: results. Hedge ratio and price hold default formulas; "
@@ -356,14 +418,18 @@ def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any]) -> None:
         _head(ws.cell(row=layout.HEDGE_FIRST_INPUT_ROW - 1, column=j, value=text), st, center=False)
     ws.cell(row=layout.HEDGE_FIRST_INPUT_ROW - 2, column=1, value="Inputs").font = st["h2"]
     for r, spec in enumerate(layout.INPUTS, start=layout.HEDGE_FIRST_INPUT_ROW):
-        _named_row(wb, ws, st, r, spec, _input_value(spec, settings), "input")
+        value = _input_value(spec, settings)
+        _named_row(wb, ws, st, r, spec, value, "input")
+        if isinstance(value, str) and value.startswith("="):
+            cache.put(ws.title, f"B{r}", cache.name(spec.name))
         prompt = f"{spec.help} ({spec.unit})" if spec.unit else spec.help
         _validation(ws, spec.validation, spec.label, prompt, f"B{r}")
     top = layout.HEDGE_FIRST_OUTPUT_ROW
     ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
     for r, out in enumerate(layout.OUTPUTS, start=top):
         _named_row(wb, ws, st, r, out, out.formula, "calc")
-    for col, w in zip("ABCDE", (24, 27, 18, 18, 80)):
+        cache.put(ws.title, f"B{r}", cache.name(out.name))
+    for col, w in zip("ABCDE", (26, 27, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{layout.HEDGE_FIRST_INPUT_ROW}"
     print_setup(ws, landscape=True)
@@ -374,42 +440,38 @@ def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _shocks_table(wb: Any, ws: Any, st: Styles, values: list[float]) -> tuple[int, int]:
-    """Table ``Shocks`` in column A and its validation; returns its first and last data rows."""
+def _shocks_table(ws: Any, st: Styles, cache: CachedValues, values: list[float]) -> tuple[int, int]:
+    """Table ``Shocks``: the shocks (inputs) and, per row, the stress columns computed by
+    ``SCENARIO_PNL`` with their cached values; returns the first and last data rows."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import TableFormula
+
     h = layout.SHOCK_HEADER_ROW
     first, last = h + 1, h + len(values)
-    _head(ws.cell(row=h, column=1, value="Shock"), st)
-    for i, s in enumerate(values):
-        c = ws.cell(row=first + i, column=1, value=s)
-        c.number_format, c.fill, c.font = styles.PCT, st["input_fill"], st["input_font"]
-    _add_table(ws, "Shocks", f"A{h}:A{last}")
-    _define(wb, "ShockValues", "StressTest", f"$A${first}:$A${last}")
+    stress = cache.stress()
+    columns = layout.SHOCKS_COLUMNS
+    for j, col in enumerate(columns, start=1):
+        _head(ws.cell(row=h, column=j, value=col.header), st)
+        ws.column_dimensions[get_column_letter(j)].width = 10 if j == 1 else 14
+    for i, shock in enumerate(values):
+        r = first + i
+        c = ws.cell(row=r, column=1, value=shock)
+        c.number_format, c.fill, c.font = columns[0].number_format, st["input_fill"], st["input_font"]
+        for j, col in enumerate(columns[1:], start=2):
+            cell = ws.cell(row=r, column=j, value=col.formula.format(r=r))
+            cell.number_format, cell.fill = col.number_format, st["calc_fill"]
+            cache.put(ws.title, cell.coordinate, "" if stress is None else stress[col.header].iloc[i])
+    _add_table(ws, "Shocks", f"A{h}:{get_column_letter(len(columns))}{last}")
+    table = ws.tables["Shocks"]
+    table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
+    for tc, col in zip(table.tableColumns, columns):
+        tc.name = col.header
+        if col.formula is not None:
+            tc.calculatedColumnFormula = TableFormula(attr_text=_calculated_column(col.formula, "Shocks", columns))
     _validation(ws, Validation("decimal", "-0.99", "A shock must be a return between -99 % and +1000 %.", "between", "10"),
                 "Shock", "Return of the hedge coin, e.g. -0.3 = -30 %; above -100 %.", f"A{first}:A{last}",
                 allow_blank=False)
     return first, last
-
-
-def _stress_block(wb: Any, ws: Any, st: Styles, first: int, last: int) -> None:
-    """The ``SCENARIO_PNL`` array formula over its exact output range (header row included)."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.formula import ArrayFormula
-
-    h = layout.SHOCK_HEADER_ROW
-    c0 = layout.STRESS_FIRST_COL
-    c1 = c0 + len(layout.STRESS_COLUMNS) - 1
-    a, b = get_column_letter(c0), get_column_letter(c1)
-    ws.cell(row=h, column=c0).value = ArrayFormula(f"{a}{h}:{b}{last}", layout.STRESS_FORMULA)
-    _define(wb, "StressResult", "StressTest", f"${a}${h}:${b}${last}")
-    for j, fmt in zip(range(c0, c1 + 1), layout.STRESS_FORMATS):
-        _head(ws.cell(row=h, column=j), st)
-        for r in range(first, last + 1):
-            cell = ws.cell(row=r, column=j)
-            cell.number_format, cell.fill = fmt, st["calc_fill"]
-    ws.column_dimensions["A"].width = 10
-    ws.column_dimensions["B"].width = 8
-    for j in range(c0, c1 + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 14
 
 
 def _stress_chart(ws: Any, first: int, last: int) -> None:
@@ -430,8 +492,9 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
     chart.x_axis.crosses = "min"
     chart.legend.position = "b"
     xref = Reference(ws, min_col=1, min_row=first, max_row=last)
+    headers = [c.header for c in layout.SHOCKS_COLUMNS]
     for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):
-        col = layout.STRESS_FIRST_COL + layout.STRESS_COLUMNS.index(colname)
+        col = 1 + headers.index(colname)
         series = Series(Reference(ws, min_col=col, min_row=first, max_row=last), xref, title=colname)
         series.marker.symbol = "circle"
         series.graphicalProperties.line.solidFill = color
@@ -439,21 +502,21 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
         series.marker.graphicalProperties.solidFill = color
         series.smooth = False
         chart.series.append(series)
-    ws.add_chart(chart, f"C{last + 2}")
+    ws.add_chart(chart, f"B{last + 2}")
 
 
-def write_stress(wb: Any, st: Styles, shocks: Iterable[float]) -> None:
-    """The StressTest sheet: table ``Shocks``, the ``SCENARIO_PNL`` block beside it, and its chart."""
+def write_stress(wb: Any, st: Styles, shocks: Iterable[float], cache: CachedValues) -> None:
+    """The StressTest sheet: table ``Shocks`` (shocks and their P&L columns) and its chart."""
     ws = wb.create_sheet("StressTest")
     _title(ws, st, "Stress test — P&L for moves of the hedge coin",
-           "Edit the yellow shocks (returns of the hedge coin; alts move beta x shock). Columns C:L are one "
-           "SCENARIO_PNL array formula.")
+           "Edit the yellow shocks or add rows to the table (returns of the hedge coin; alts move beta x shock); "
+           "the grey columns are SCENARIO_PNL.")
     ws["A3"] = "Hedge coin:"
     ws["A3"].font = st["name"]
     ws["B3"] = "=HedgeAsset"
     ws["B3"].font = st["calc_font"]
-    first, last = _shocks_table(wb, ws, st, [float(s) for s in shocks])
-    _stress_block(wb, ws, st, first, last)
+    cache.put(ws.title, "B3", cache.settings.get("HedgeAsset") or "")
+    first, last = _shocks_table(ws, st, cache, [float(s) for s in shocks])
     _stress_chart(ws, first, last)
     ws.freeze_panes = f"A{first}"
     print_setup(ws, landscape=True)

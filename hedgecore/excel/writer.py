@@ -3,8 +3,10 @@
 :func:`write_template` turns holdings, prices and Hedge inputs into a workbook that follows
 :mod:`hedgecore.excel.layout`: it prepares the inputs (:func:`_as_prices`, :func:`_as_holdings`,
 the settings checked by :func:`hedgecore.excel.inputs.check_settings`), lays out the sheets
-(:mod:`hedgecore.excel.sheets`) and writes the bytes reproducibly and atomically. Reading a
-filled template back is :mod:`hedgecore.excel.reader`.
+(:mod:`hedgecore.excel.sheets`), gives every formula cell its cached value — the figures
+:func:`hedgecore.excel.compute.compute_report` computes, so the workbook opens with its numbers
+before any add-in runs (:mod:`hedgecore.excel.cached`) — and writes the bytes reproducibly and
+atomically. Reading a filled template back is :mod:`hedgecore.excel.reader`.
 
 openpyxl is imported inside the functions, so ``import hedgecore`` never loads it.
 """
@@ -23,15 +25,29 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_write
-from ..errors import WorkbookError
+from ..errors import HedgecoreError, WorkbookError
 from . import sheets
+from .cached import CachedValues, fill_sheet_xml
+from .compute import compute_report, evaluate_defaults, holdings_table
 from .inputs import InputError, check_settings, fill_from_contract, parse_setting
-from .layout import DEFAULT_SETTINGS, DEFAULT_SHOCKS, EXAMPLE_PRICE_ASSETS, EXAMPLE_SETTINGS, SHEETS, TEMPLATE_TIMESTAMP
+from .layout import (
+    DEFAULT_FORMULAS,
+    DEFAULT_SETTINGS,
+    DEFAULT_SHOCKS,
+    EXAMPLE_PRICE_ASSETS,
+    EXAMPLE_SETTINGS,
+    SHEETS,
+    TEMPLATE_TIMESTAMP,
+)
 from .styles import template_styles
 
 __all__ = ["write_template", "write_example"]
 
 _ZIP_TIME = TEMPLATE_TIMESTAMP.timetuple()[:6]
+#: Excel 365's calculation engine: Excel does not recalculate a file saved with it on open, so the
+#: cached values stay on screen until an input changes (an older id makes Excel recalculate at once,
+#: before the add-in has registered its functions).
+_CALC_ID = 191029
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,21 +172,53 @@ def _check_price_columns(holdings: pd.DataFrame | None, prices: pd.DataFrame | N
         raise WorkbookError(f"Prices have no column for {', '.join(dict.fromkeys(missing))}")
 
 
+def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings: Mapping[str, Any],
+                   shocks: list[float]) -> CachedValues:
+    """The value of every formula the template will hold, computed with hedgecore."""
+    values = dict(settings)
+    pending = {n for n, f in DEFAULT_FORMULAS.items() if values.get(n) is None}
+    bad = [n for n, v in values.items() if isinstance(v, str) and v.startswith("=")]
+    if bad:
+        raise WorkbookError(f"Hedge input {bad[0]}: give a value (a formula other than the template's default "
+                            "cannot be computed when writing)")
+    try:
+        evaluate_defaults(values, pending, holdings, prices)
+        if holdings is None or not len(holdings):
+            return CachedValues(None, values)
+        if prices is None:
+            raise WorkbookError("holdings need prices (--prices) to compute their betas and the hedge")
+        if not float((holdings["Quantity"] * holdings["Price"]).sum()) > 0:  # Excel leaves the results blank
+            checked = check_settings(values, price_columns=prices.columns)
+            table = holdings_table(holdings, prices, str(checked["HedgeAsset"]), str(checked.get("SecondAsset") or ""),
+                                   zero_value_ok=True)
+            return CachedValues(None, values, holdings=table)
+        report = compute_report(holdings, prices, shocks, values)
+    except InputError as exc:
+        raise WorkbookError(f"Hedge input {exc}") from None
+    except HedgecoreError as exc:
+        raise WorkbookError(f"cannot compute the template's figures: {exc}") from None
+    return CachedValues(report, values)
+
+
 def _build(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings: Mapping[str, Any],
-           shocks: Iterable[float]) -> Any:
-    """The openpyxl workbook: every sheet of :data:`~hedgecore.excel.layout.SHEETS`, in that order."""
+           shocks: Iterable[float]) -> tuple[Any, CachedValues]:
+    """The openpyxl workbook (every sheet of :data:`~hedgecore.excel.layout.SHEETS`, in that order)
+    and the cached values of its formula cells."""
     from openpyxl import Workbook
 
     st = template_styles()
     wb = Workbook()
     hedge_asset = str(settings.get("HedgeAsset") or DEFAULT_SETTINGS["HedgeAsset"])
     _check_price_columns(holdings, prices, hedge_asset)
-    sheets.write_guide(wb, st, filled=holdings is not None)
+    shocks = [float(x) for x in shocks]
+    cache = _cached_values(holdings, prices, settings, shocks)
+    sheets.write_guide(wb, st, holdings=holdings, settings=settings)
     sheets.write_prices(wb, st, prices, hedge_asset)
-    sheets.write_portfolio(wb, st, holdings)
-    sheets.write_hedge(wb, st, settings)
-    sheets.write_stress(wb, st, shocks)
+    sheets.write_portfolio(wb, st, holdings, cache)
+    sheets.write_hedge(wb, st, settings, cache)
+    sheets.write_stress(wb, st, shocks, cache)
     sheets.write_lists(wb, st)
+    sheets.write_names(wb)
     wb._sheets = [wb[n] for n in SHEETS]  # noqa: SLF001 - openpyxl has no public reorder
     wb.active = 0
     props = wb.properties
@@ -179,24 +227,51 @@ def _build(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings:
     props.title = "hedgecore hedge template"
     props.created = TEMPLATE_TIMESTAMP
     props.modified = TEMPLATE_TIMESTAMP
-    wb.calculation.fullCalcOnLoad = True
-    return wb
+    wb.calculation.fullCalcOnLoad = False
+    wb.calculation.calcId = _CALC_ID
+    return wb, cache
 
 
-def _deterministic_bytes(wb: Any) -> bytes:
-    """Serialise with openpyxl's writer, then rewrite the zip with fixed entry timestamps."""
+def _sheet_parts(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Sheet title -> its part name (``xl/worksheets/sheetN.xml``), from workbook.xml and its rels."""
+    import re
+
+    rels = dict(re.findall(r'<Relationship[^>]*Id="(rId\d+)"[^>]*Target="([^"]+)"',
+                           files["xl/_rels/workbook.xml.rels"].decode()))
+    rels.update({k: v for v, k in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="(rId\d+)"',
+                                              files["xl/_rels/workbook.xml.rels"].decode())})
+    out = {}
+    for title, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(rId\d+)"', files["xl/workbook.xml"].decode()):
+        target = rels[rid].lstrip("/")
+        out[title] = target if target.startswith("xl/") else "xl/" + target
+    return out
+
+
+def _with_cached_values(files: dict[str, bytes], cache: CachedValues) -> dict[str, bytes]:
+    """The workbook's parts with every recorded value in its sheet's XML."""
+    parts = _sheet_parts(files)
+    for title, values in cache.cells.items():
+        files[parts[title]] = fill_sheet_xml(files[parts[title]], values)
+    return files
+
+
+def _deterministic_bytes(wb: Any, cache: CachedValues) -> bytes:
+    """Serialise with openpyxl's writer, add the cached values, rewrite the zip with fixed entry times."""
     from openpyxl.writer.excel import ExcelWriter
 
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).write_data()  # unlike save_workbook, keeps properties.modified
+    with zipfile.ZipFile(raw) as src:
+        files = {item.filename: src.read(item.filename) for item in src.infolist()}
+    files = _with_cached_values(files, cache)
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
-            dst.writestr(info, src.read(item.filename))
+            dst.writestr(info, data)
     return out.getvalue()
 
 
@@ -235,21 +310,24 @@ def write_template(
     Returns
     -------
     pathlib.Path
-        The path written. The workbook properties carry
+        The path written. Every formula cell carries its value computed by hedgecore (the
+        figures ``hedgecore report`` shows), so the file opens with its numbers before the add-in
+        runs. The workbook properties carry
         :data:`~hedgecore.excel.layout.TEMPLATE_TIMESTAMP` and zip entries a fixed time, so the
         same inputs give the same bytes.
 
     Raises
     ------
     WorkbookError
-        Unreadable holdings, a holding or the hedge coin without a price column, a bad setting.
+        Unreadable holdings, a holding or the hedge coin without a price column, a bad setting,
+        holdings without prices, or figures that cannot be computed (e.g. too few closes).
     """
     price_df = _as_prices(prices, assets)
     merged = _settings(settings, price_df)
     hold_df = _as_holdings(holdings, price_df)
-    wb = _build(hold_df, price_df, merged, DEFAULT_SHOCKS if shocks is None else shocks)
+    wb, cache = _build(hold_df, price_df, merged, DEFAULT_SHOCKS if shocks is None else shocks)
     out = Path(path)
-    data = _deterministic_bytes(wb)
+    data = _deterministic_bytes(wb, cache)
     atomic_write(out, lambda tmp: tmp.write_bytes(data))
     return out
 
@@ -262,7 +340,7 @@ def write_example(path: str | os.PathLike[str], data_dir: str | os.PathLike[str]
 
         hedgecore template -o templates/example_portfolio.xlsx --holdings templates/example_holdings.csv \\
             --prices data/market/prices_daily --assets SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC \\
-            --set Collateral=10 --set Leverage=3 --set HorizonDays=30
+            --set Collateral=10 --set Leverage=3 --set HorizonDays=30 --set SecondAsset=BTC
     """
     root = Path(__file__).resolve().parents[2]
     data = Path(data_dir) if data_dir is not None else root / "data" / "market" / "prices_daily"

@@ -34,6 +34,7 @@ class Figure:
     value: Any
     number_format: str = "General"
     note: str = ""
+    shown: bool = True  # on the Summary sheet (json and csv always carry every key)
 
 
 _USD, _PRICE, _BETA, _PCT = styles.USD, styles.USD_PRICE, styles.BETA, styles.PCT
@@ -128,6 +129,24 @@ def _stress(r: ReportData) -> list[Figure]:
     return figs
 
 
+def _two_leg(r: ReportData) -> list[Figure]:
+    """The two-leg option (hedge coin + SecondAsset): ratios, USD to short, R² of both legs; blank when off."""
+    t, coin, on = r.two_leg, r.hedge_asset, r.two_leg.on
+    second = t.asset or "second coin"
+    sec = "Two-leg hedge"
+    return [
+        Figure("two_leg_asset", sec, "Second hedge coin", t.asset, shown=on),
+        Figure("two_leg_beta_1", sec, f"Hedge ratio, {coin}", t.beta_1, _BETA, "value-weighted two-leg betas",
+               shown=on),
+        Figure("two_leg_beta_2", sec, f"Hedge ratio, {second}", t.beta_2, _BETA, shown=on),
+        Figure("two_leg_notional_1_usd", sec, f"Short {coin} (USD)", t.notional_1_usd, _USD,
+               "collateral included (inverse)", shown=on),
+        Figure("two_leg_notional_2_usd", sec, f"Short {second} (USD)", t.notional_2_usd, _USD, shown=on),
+        Figure("two_leg_r_squared", sec, "R² with both legs", t.r_squared, _BETA,
+               f"one leg ({coin}): {r.basket.r_squared:.3f}", shown=on),
+    ]
+
+
 def _data_and_source(r: ReportData) -> list[Figure]:
     return [
         Figure("first_date", "Data", "First date", r.first_date.to_pydatetime(), styles.DATE),
@@ -140,9 +159,10 @@ def _data_and_source(r: ReportData) -> list[Figure]:
         Figure("sha256", "Source", "Input SHA-256", r.sha256),
         Figure("hedgecore_version", "Source", "hedgecore version", __version__),
         Figure("generated_at", "Source", "Generated", r.generated_at),
+        Figure("warnings", "Source", "Warnings", " | ".join(r.warnings), shown=bool(r.warnings)),
     ]
 
 
 def summary_figures(r: ReportData) -> list[Figure]:
     """The Summary sheet's figures in display order (also the json ``summary`` and csv columns)."""
-    return _portfolio(r) + _plan(r) + _stress(r) + _data_and_source(r)
+    return _portfolio(r) + _plan(r) + _stress(r) + _two_leg(r) + _data_and_source(r)

@@ -163,6 +163,7 @@ def _report(path: Path, job: Job) -> Outcome:
         source_name=path.name,
         sha256=hashlib.sha256(data).hexdigest(),
         where=lambda name: inputs.where(name).split(", ", 1)[1] if name in inputs.cells else name,
+        warnings=inputs.warnings,
     )
     try:
         Path(job.outdir).mkdir(parents=True, exist_ok=True)
@@ -172,7 +173,8 @@ def _report(path: Path, job: Job) -> Outcome:
     except OSError as exc:
         raise OutputProblem(_output_message(exc, job.outdir)) from None
     summary = {f.key: json_value(f.value) for f in summary_figures(r)}
-    return Outcome(source=job.source, ok=True, message=escape_controls(f"wrote {', '.join(str(w) for w in written)}"),
+    message = f"wrote {', '.join(str(w) for w in written)}" + "".join(f"; warning: {w}" for w in r.warnings)
+    return Outcome(source=job.source, ok=True, message=escape_controls(message),
                    outputs=tuple(str(w) for w in written), summary=summary)
 
 

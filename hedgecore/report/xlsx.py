@@ -1,11 +1,14 @@
-"""The report workbook: the input's sheets with values in place of formulas, plus Summary and Rolling beta.
+"""The report workbook: a document of values — Summary, its own Guide, the input's sheets, Rolling beta.
 
 :func:`build_report_workbook` fills every cell hedgecore computes with its value (the Hedge
 results and default-formula inputs by name, the Holdings columns, the StressTest block), replaces
 the remaining formulas by the values Excel cached, and adds a **Summary** sheet (the figures of
 :func:`hedgecore.report.figures.summary_figures`, the per-asset and stress tables, three native
-charts) and a **Rolling beta** sheet with the series behind the rolling-beta chart. openpyxl is
-imported inside the functions.
+charts) and a **Rolling beta** sheet with the series behind the rolling-beta chart. It reads as a
+document (:func:`_as_document`): no input styling, drop-downs or edit prompts, a Guide that says
+what the report is, of which file and how it was computed, and a print layout with headers and
+footers where the raw data sheets print their most recent rows only. openpyxl is imported inside
+the functions.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 from .. import __version__
 from .._text import escape_controls
 from ..excel import styles
+from ..excel.cells import put_text
 from ..excel.layout import HOLDINGS_COMPUTED, STRESS_COLUMNS
 from .compute import ReportData
 from .figures import NO_LIQUIDATION, Figure, summary_figures
@@ -54,12 +58,8 @@ def _put(cell: Any, value: Any) -> Any:
     """Store a value; text always as a string cell (never a formula), control characters escaped."""
     value = _cell_value(value)
     if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        cell.value = ILLEGAL_CHARACTERS_RE.sub(lambda m: escape_controls(m.group()), value)
-        cell.data_type = "s"
-    else:
-        cell.value = value
+        return put_text(cell, value)
+    cell.value = value
     return cell
 
 
@@ -154,11 +154,35 @@ class _Filler:
             record = next(rows)
             for col, name in HOLDINGS_COMPUTED.items():
                 if col in cols:
-                    v = _cell_value(record[col])
+                    v = None if record.get(col, "") == "" else _cell_value(record[col])
                     ws.cell(row=rr, column=cols[col]).value = v
                     self.ranges[name].append(v)
 
     def _fill_stress(self) -> None:
+        """The stress columns of table Shocks, row by shock (an older template: the StressResult block).
+
+        Only the rows the file holds are walked; a table row without a shock is cleared.
+        """
+        from ..excel.cells import table_rows
+
+        ws = self.wb["StressTest"] if "StressTest" in self.wb.sheetnames else None
+        table = next((ws.tables[k] for k in ws.tables if k.lower() == "shocks"), None) if ws is not None else None
+        if table is None:
+            return
+        c1, r1, c2, r2 = _bounds(table.ref)
+        cols = {_text(cell.value): c for c, cell in next(table_rows(ws, (c1, r1, c2, r1)), (0, {}))[1].items()}
+        if len(cols) <= 1:
+            return self._fill_stress_block()
+        stress, i = self.r.stress, 0
+        for rr, cells in table_rows(ws, (c1, r1 + 1, c2, r2)):
+            row = i if c1 in cells and i < len(stress) else None
+            for col in STRESS_COLUMNS[1:]:
+                if col in cols:
+                    ws.cell(row=rr, column=cols[col]).value = None if row is None else _cell_value(stress[col].iloc[row])
+            i += c1 in cells
+
+    def _fill_stress_block(self) -> None:
+        """Templates before the stress columns joined table Shocks: one block, headers in its first row."""
         dn = self.wb.defined_names.get("StressResult")
         if dn is None:
             return
@@ -181,6 +205,124 @@ def _bounds(ref: str) -> tuple[int, int, int, int]:
     from openpyxl.utils.cell import range_boundaries
 
     return range_boundaries(ref)
+
+
+# --------------------------------------------------------------------------- a document, not a form
+
+#: What the report says at the top of each sheet taken from the template, instead of its edit prompts.
+_SHEET_NOTES = {
+    "Portfolio": ("A3", "Holdings as read from the input; Value, Beta, Beta exposure, Weight and the two-leg betas "
+                        "computed by hedgecore."),
+    "Hedge": ("A2", "Inputs as read from the input workbook (default formulas computed by hedgecore); results "
+                    "computed by hedgecore. Values only."),
+    "StressTest": ("A2", "P&L per move of the hedge coin (alts move beta x shock), computed by hedgecore. Values only."),
+    "Prices": (None, ""),
+}
+#: Raw data sheets print their newest rows only (the sheet keeps them all).
+_PRINTED_DATA_ROWS = 45
+
+
+def _plain_cells(ws: Any) -> None:
+    """Input styling (yellow fill, blue font) becomes plain text: nothing in a report is to be typed."""
+    from openpyxl.styles import Font, PatternFill
+
+    plain_fill, plain_font = PatternFill(fill_type=None), Font(name="Calibri", size=11)
+    for row in ws.iter_rows():
+        for cell in row:
+            rgb = getattr(cell.fill.fgColor, "rgb", None)
+            if isinstance(rgb, str) and rgb.upper().endswith(styles.INPUT_FILL):
+                cell.fill, cell.font = plain_fill, plain_font
+
+
+def _headers_and_footers(ws: Any, r: ReportData) -> None:
+    """Every printed page says which report it belongs to, which sheet, and which page it is."""
+    ws.oddHeader.left.text = escape_controls(f"hedgecore report — {r.source_name}")[:120].replace("&", "&&")
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.left.text = f"generated {r.generated_at}"
+    ws.oddFooter.center.text = ""
+    ws.oddFooter.right.text = "page &P of &N"
+    margins = ws.page_margins
+    margins.header = margins.footer = 0.25
+    margins.top, margins.bottom = max(margins.top or 0, 0.75), max(margins.bottom or 0, 0.7)
+
+
+def _print_newest_rows(ws: Any, header_row: int = 1) -> None:
+    """Print the header and the newest rows of a long data sheet, on one page width."""
+    from openpyxl.utils import get_column_letter
+
+    last = ws.max_row
+    if last - header_row > _PRINTED_DATA_ROWS:
+        ws.print_area = f"A{last - _PRINTED_DATA_ROWS + 1}:{get_column_letter(ws.max_column)}{last}"
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _holdings_print_area(ws: Any, r: ReportData) -> None:
+    """The Portfolio sheet prints its holdings, not the blank rows kept for typing."""
+    from openpyxl.utils.cell import range_boundaries
+
+    if "Holdings" not in ws.tables:
+        return
+    c1, r1, c2, r2 = range_boundaries(ws.tables["Holdings"].ref)
+    last = max((rr for rr in range(r1 + 1, r2 + 1) if ws.cell(row=rr, column=c1).value not in (None, "")), default=r1)
+    ws.print_area = f"A1:{ws.cell(row=1, column=c2).column_letter}{last}"
+
+
+def _as_document(wb: Any, r: ReportData) -> None:
+    """Values only, no input styling, drop-downs or edit prompts; headers, footers, print areas."""
+    from openpyxl.worksheet.datavalidation import DataValidationList
+
+    for ws in wb.worksheets:
+        ws.data_validations = DataValidationList()
+        _plain_cells(ws)
+        cell, note = _SHEET_NOTES.get(ws.title, (None, None))
+        if cell:
+            ws[cell] = note
+        _headers_and_footers(ws, r)
+        if ws.title in ("Prices", "Rolling beta"):
+            _print_newest_rows(ws)
+        elif ws.title == "Portfolio":
+            _holdings_print_area(ws, r)
+
+
+def _guide_sections(r: ReportData) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The report's Guide: what this file is, of which input, how it was computed, what each sheet holds."""
+    from ..excel.sheets import GUIDE_SECTIONS
+
+    units = next(items for title, items in GUIDE_SECTIONS if title == "Units and signs")
+    sources = next(items for title, items in GUIDE_SECTIONS if title == "Data sources")
+    assets = ", ".join(r.holdings["Asset"].astype(str).tolist()[:10])
+    contract = _text(r.settings.get("Contract")) or f"a {r.plan.contract_type} contract by size"
+    about = (
+        ("This report", f"A hedge report of {r.source_name}: holdings in {assets} hedged with {contract} on "
+                        f"{r.hedge_asset}. Every figure is a value, not a formula."),
+        ("Input file", f"{r.source_name}, SHA-256 {r.sha256 or 'not recorded'}; daily closes {r.first_date.date()} to "
+                       f"{r.last_date.date()} ({r.price_rows} rows)."),
+        ("How it was computed", f"hedgecore {__version__} ({r.generated_at}) recomputed every figure in Python from "
+                                "the workbook's inputs (holdings, prices, shocks, Hedge inputs), as the template's "
+                                "formulas define them; values cached in the input were not trusted."),
+    )
+    sheets = (
+        ("Summary", "The figures, the per-asset and stress tables and three charts (first printed pages)."),
+        ("Portfolio, Hedge, StressTest", "The input's sheets with hedgecore's values in place of the formulas."),
+        ("Prices, Rolling beta", "The data behind the figures; printed: the newest rows only."),
+    )
+    sections = [("About this report", about), ("Sheets", sheets)]
+    if r.warnings:
+        sections.append(("Warnings", tuple((f"{k}.", w) for k, w in enumerate(r.warnings, start=1))))
+    return (*sections, ("Units and signs", units), ("Data sources", sources))
+
+
+def _guide_sheet(wb: Any, r: ReportData) -> None:
+    """Replace the template's Guide (how to fill it in) by the report's own."""
+    from ..excel.sheets import fill_guide
+
+    if "Guide" in wb.sheetnames:
+        del wb["Guide"]
+    ws = wb.create_sheet("Guide", 1)
+    fill_guide(ws, styles.template_styles(), _guide_sections(r), title=f"Hedge report — {r.source_name}",
+               note=f"Computed by hedgecore {__version__} on {r.generated_at}.")
 
 
 # --------------------------------------------------------------------------- Summary sheet
@@ -206,7 +348,8 @@ def _figure_rows(ws: Any, st: dict[str, Any], figures: list[Figure], row: int) -
     """The figures by section (label, value, note) from ``row``; returns the row after the last section."""
     sections: dict[str, list[Figure]] = {}
     for f in figures:
-        sections.setdefault(f.section, []).append(f)
+        if f.shown:
+            sections.setdefault(f.section, []).append(f)
     for section, figs in sections.items():
         ws.cell(row=row, column=1, value=section).font = st["section"]
         row += 1
@@ -311,18 +454,15 @@ def _summary_print_layout(ws: Any) -> None:
     ws.print_title_rows = "1:2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 2  # figures and charts, then the tables
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "&F — &A — page &P of &N"
 
 
 def _summary_sheet(wb: Any, r: ReportData) -> None:
     """The Summary sheet: title, figures by section, Holdings and stress tables, three charts."""
-    from openpyxl.worksheet.pagebreak import Break
-
     st = styles.report_styles()
     ws = wb.create_sheet("Summary", 0)
     ws.sheet_view.showGridLines = False
@@ -333,7 +473,6 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
                 "every figure below and in the sheets is a value, not a formula.")
     ws["A2"].font = st["subtitle"]
     row = _figure_rows(ws, st, summary_figures(r), 4)
-    ws.row_breaks.append(Break(id=row - 1))  # the tables start a printed page
     h = r.holdings
     a_first, a_last = _write_table(
         ws, st, row, "Holdings", ("Asset", "Value (USD)", "Weight", "Beta", "Beta exposure (USD)"),
@@ -406,6 +545,8 @@ def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> 
         if name in wb.sheetnames:  # a report fed back in: replace, don't duplicate
             del wb[name]
     _summary_sheet(wb, r)
+    _guide_sheet(wb, r)
+    _as_document(wb, r)
     wb.active = 0
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == "Summary"

@@ -17,10 +17,13 @@ FUNCTIONS = {
     # name: (number of required args, total args)
     "hedge_contracts": (3, 7),
     "beta": (2, 4),
-    "scenario_pnl": (5, 9),
-    "hedge_plan": (3, 10),
-    "beta_stats": (2, 4),
+    "scenario_pnl": (5, 12),
+    "hedge_plan": (3, 11),
+    "beta_stats": (2, 5),
     "rolling_beta": (3, 5),
+    "ewm_beta": (3, 5),
+    "two_leg_hedge": (3, 6),
+    "best_hedge": (2, 4),
     "liquidation_price": (5, 8),
     "funding_cost": (3, 5),
     "contract_spec": (1, 2),
@@ -28,7 +31,8 @@ FUNCTIONS = {
 
 WORDS = [
     "inverse", "LINEAR", "nearest", "down", "up", "none", "simple", "Log", "prices", "returns",
-    "short", "long", "ETHUSD_PERP", "binance:BTCUSD_PERP", "contract_size", "Source", "abc",
+    "short", "long", "ETHUSD_PERP", "binance:BTCUSD_PERP", "contract_size", "Source", "abc", "contracts",
+    "beta_1", "r_squared", "TRUE", "FALSE",
     "3500", " 0.1 ", "1e309", "nan", "-inf", "#N/A", "",
 ]
 numbers = st.one_of(
@@ -104,6 +108,8 @@ def test_fuzz_beta_price_ranges(args):
     check("beta", list(args))
     check("beta_stats", list(args))
     check("rolling_beta", [args[0], args[1], 3, *args[2:]])
+    check("ewm_beta", [args[0], args[1], 10, *args[2:]])
+    check("two_leg_hedge", [args[0], args[1], args[0], *args[2:]])
 
 
 @SETTINGS
@@ -128,6 +134,24 @@ def test_fuzz_beta_stats(args):
 @given(args=_strategy("rolling_beta"))
 def test_fuzz_rolling_beta(args):
     check("rolling_beta", args)
+
+
+@SETTINGS
+@given(args=_strategy("ewm_beta"))
+def test_fuzz_ewm_beta(args):
+    check("ewm_beta", args)
+
+
+@SETTINGS
+@given(args=_strategy("two_leg_hedge"))
+def test_fuzz_two_leg_hedge(args):
+    check("two_leg_hedge", args)
+
+
+@SETTINGS
+@given(args=_strategy("best_hedge"))
+def test_fuzz_best_hedge(args):
+    check("best_hedge", args)
 
 
 @SETTINGS

@@ -25,13 +25,17 @@ EXPECTED = {
     "BETA": (["asset_prices", "benchmark_prices"], ["returns", "data"]),
     "SCENARIO_PNL": (
         ["exposure", "beta", "hedge_notional", "entry_price", "shocks"],
-        ["contract_type", "collateral", "funding_rate", "days"],
+        ["contract_type", "collateral", "funding_rate", "days", "header", "shock", "column"],
     ),
     "HEDGE_PLAN": (
         ["exposure", "price", "contract_size"],
-        ["hedge_ratio", "contract_type", "rounding", "collateral", "leverage", "maintenance_rate", "funding_rate"],
+        ["hedge_ratio", "contract_type", "rounding", "collateral", "leverage", "maintenance_rate", "funding_rate",
+         "field"],
     ),
-    "BETA_STATS": (["asset_prices", "benchmark_prices"], ["returns", "data"]),
+    "BETA_STATS": (["asset_prices", "benchmark_prices"], ["returns", "data", "field"]),
+    "EWM_BETA": (["asset_prices", "benchmark_prices", "halflife"], ["returns", "data"]),
+    "TWO_LEG_HEDGE": (["asset_prices", "hedge1_prices", "hedge2_prices"], ["returns", "data", "field"]),
+    "BEST_HEDGE": (["asset_prices", "candidates"], ["returns", "data"]),
     "ROLLING_BETA": (["asset_prices", "benchmark_prices", "window"], ["returns", "data"]),
     "LIQUIDATION_PRICE": (
         ["entry_price", "contracts", "wallet_balance", "side", "contract_size"],
@@ -46,7 +50,6 @@ ENUMS = {
     "returns": {"simple", "log"},
     "data": {"prices", "returns"},
     "side": {"short", "long"},
-    "field": {f for f, _ in CONTRACT_SPEC_LABELS},
 }
 
 
@@ -213,7 +216,7 @@ def test_rolling_beta_aligned_with_rows(main_module, eth_btc):
     out = run_udf(main_module, "rolling_beta", column(eth.tolist()), column(btc.tolist()), 30)
     core = hedgecore.stats.rolling_beta(eth, btc, 30)
     assert len(out) == 200 and all(len(r) == 1 for r in out)
-    assert [r[0] for r in out[:30]] == [""] * 30
+    assert [r[0] for r in out[:30]] == [NOT_AVAILABLE] * 30  # no value yet: #N/A, a gap in Excel charts
     assert [r[0] for r in out[30:]] == [pytest.approx(v, rel=1e-12) for v in core[30:]]
     row = run_udf(main_module, "rolling_beta", [eth.tolist()], [btc.tolist()], 30)
     assert len(row) == 1 and row[0] == [r[0] for r in out]
@@ -294,6 +297,16 @@ def test_options_are_case_insensitive(main_module):
         ("liquidation_price", (100, 1, 1, "sideways", 1), r'side must be one of "long", "short"'),
         ("funding_cost", (-1, 0.0001, 1), r"notional must be zero or positive"),
         ("contract_spec", ("ETHUSD_PERP", "colour"), r'field must be one of "exchange"'),
+        ("hedge_plan", (50000, 3500, 1, None, None, None, None, None, None, None, "colour"), r"field must be"),
+        ("beta_stats", ([[1], [2], [3]], [[1], [2], [3]], None, None, "slope"), r'field must be one of "beta"'),
+        ("hedge_contracts", (49000, 3500, "ETHUSD_PERP", 1, "inverted"), r'contract_type must be one of'),
+        ("hedge_plan", (49000, 3500, "ETHUSD_PERP", 1, "inverted"), r'contract_type must be one of'),
+        ("liquidation_price", (3500, 10, 1, "short", "ETHUSD_PERP", "swap"), r'contract_type must be one of'),
+        ("hedge_contracts", ([[1], [2]], [[1], [2], [3]], 1), r"ranges must have the same size"),
+        ("hedge_plan", ([[1], [2]], 3500, 1), r"exposure must be a single cell"),
+        ("ewm_beta", ([[1], [2], [3]], [[1], [2], [3]], -1), r"halflife must be positive"),
+        ("best_hedge", ([[1], [2], [3]], 5), r"candidates must be a range"),
+        ("scenario_pnl", (1, 1, 1, 100, [[0.1]], None, None, None, None, "maybe"), r"header must be TRUE or FALSE"),
         ("contract_spec", (None,), r"contract name must be text"),
     ],
 )
@@ -303,3 +316,113 @@ def test_bad_input_gives_a_short_readable_error(main_module, name, args, match):
     assert isinstance(info.value, hedgecore.HedgecoreError)
     text = str(info.value)
     assert len(text) < 255 and "Traceback" not in text and "\n" not in text
+
+
+# --------------------------------------------------------------------------- field, ranges, new functions
+
+
+def test_field_returns_values_by_name(main_module):
+    plan = hedgecore.hedge_plan(50000, 3500, "ETHUSD_PERP", collateral_coin=14)
+    args = (50000, 3500, "ETHUSD_PERP", None, None, None, 14, None, None, None)
+    assert run_udf(main_module, "hedge_plan", *args, "contracts") == [[plan.contracts]]
+    assert run_udf(main_module, "hedge_plan", *args, "Contracts to short") == [[plan.contracts]]  # the label too
+    # a range (or array constant) of fields: one value per cell, in its shape
+    column_out = run_udf(main_module, "hedge_plan", *args, [["hedged_notional_usd"], ["liquidation_price_usd"]])
+    assert column_out == [[plan.hedged_notional_usd], [pytest.approx(plan.liquidation_price_usd)]]
+    assert column_out[1][0] == pytest.approx(6895.35, abs=0.005)  # docs/excel-addin.md example
+    unreachable = run_udf(main_module, "hedge_plan", 50000, 3500, "ETHUSD_PERP", *[None] * 7, "liquidation_price_usd")
+    assert unreachable == [["none"]]  # a 1x inverse short on same-coin collateral
+    row_out = run_udf(main_module, "hedge_plan", *args, [["contracts", "effective_leverage"]])
+    assert row_out == [[plan.contracts, pytest.approx(plan.effective_leverage)]]
+    assert run_udf(main_module, "contract_spec", "ETHUSD_PERP", [["contract_size", "margin_asset"]]) == [[10.0, "ETH"]]
+
+
+def test_beta_stats_field(main_module, eth_btc):
+    eth, btc = (column(a.tolist()) for a in eth_btc)
+    stats = hedgecore.stats.beta_stats(*eth_btc)
+    assert run_udf(main_module, "beta_stats", eth, btc, None, None, "r_squared") == [[pytest.approx(stats.r_squared)]]
+    assert run_udf(main_module, "beta_stats", eth, btc, None, None, [["beta"], ["n"]]) == [
+        [pytest.approx(stats.beta)], [stats.n]]
+    short = run_udf(main_module, "beta_stats", [[1], [2]], [[1], [3]], None, None, "beta")
+    assert short == [[NOT_AVAILABLE]]
+
+
+def test_scalar_arguments_over_ranges_give_one_result_per_cell(main_module):
+    # HEDGE_CONTRACTS over a column of exposures (seed article: 49,000 USD at 10 USD per contract = 4,900)
+    out = run_udf(main_module, "hedge_contracts", [[49000], [10000], [0]], 3500, "ETHUSD_PERP")
+    assert out == [[4900.0], [1000.0], [0.0]]
+    # a bad cell is #VALUE! in its place, the others are computed
+    out = run_udf(main_module, "hedge_contracts", 10000, [[3500], [-1], ["x"]], 1, 1, "linear", "none")
+    assert out == [[pytest.approx(10000 / 3500)], [{"type": "Error", "errorType": "Value"}],
+                   [{"type": "Error", "errorType": "Value"}]]
+    # FUNDING_COST over a row of days: 40,000 USD short at 0.01 % per 8 h receives 12 USD a day
+    assert run_udf(main_module, "funding_cost", 40000, 0.0001, [[1, 2, 30]]) == [
+        [pytest.approx(-12.0), pytest.approx(-24.0), pytest.approx(-360.0)]]
+    # LIQUIDATION_PRICE over entry prices; two ranges of the same shape go cell by cell
+    out = run_udf(main_module, "liquidation_price", [[64000], [60000]], [[400], [400]], 0.25, "short", 100, None, 0.004)
+    expected = [hedgecore.liquidation_price(p, 400, 0.25, side="short", contract_size=100, maintenance_rate=0.004)
+                for p in (64000, 60000)]
+    assert out == [[pytest.approx(expected[0])], [pytest.approx(expected[1])]]
+    assert out[0][0] == pytest.approx(106240.0)
+
+
+def test_ewm_beta_equals_core(main_module, eth_btc):
+    eth, btc = (a[:300] for a in eth_btc)
+    out = run_udf(main_module, "ewm_beta", column(eth.tolist()), column(btc.tolist()), 30)
+    core = hedgecore.stats.ewm_beta(eth, btc, 30)
+    assert out[0] == [NOT_AVAILABLE]  # no return on the first row
+    assert [r[0] for r in out] == [NOT_AVAILABLE if math.isnan(v) else pytest.approx(v, rel=1e-12) for v in core]
+    assert sum(math.isnan(v) for v in core) < 5
+
+
+def test_two_leg_hedge_equals_core(main_module):
+    sol, eth, btc = (closes(s) for s in ("SOL", "ETH", "BTC"))
+    frame = pd.concat([sol, eth, btc], axis=1, join="inner").dropna().iloc[-500:]
+    a, e, b = (column(frame.iloc[:, k].tolist()) for k in range(3))
+    fit = hedgecore.two_leg_hedge(frame.iloc[:, 0], frame.iloc[:, 1], frame.iloc[:, 2])
+    table = run_udf(main_module, "two_leg_hedge", a, e, b)
+    assert [r[1] for r in table] == [pytest.approx(fit.beta_1, rel=1e-12), pytest.approx(fit.beta_2, rel=1e-12),
+                                     pytest.approx(fit.alpha, rel=1e-9), pytest.approx(fit.r_squared, rel=1e-12),
+                                     fit.n]
+    assert run_udf(main_module, "two_leg_hedge", a, e, b, None, None, [["beta_1", "beta_2"]]) == [
+        [pytest.approx(fit.beta_1, rel=1e-12), pytest.approx(fit.beta_2, rel=1e-12)]]
+
+
+def test_best_hedge_ranks_like_the_core(main_module):
+    names = ["ETH", "BTC", "DOGE"]
+    frame = pd.concat([closes(s) for s in ["SOL", *names]], axis=1, join="inner").dropna().iloc[-500:]
+    frame.columns = ["SOL", *names]
+    candidates = [names] + frame[names].to_numpy().tolist()
+    out = run_udf(main_module, "best_hedge", column(frame["SOL"].tolist()), candidates)
+    core = hedgecore.best_hedge(frame["SOL"], frame[names])
+    assert out[0] == ["hedge", "beta", "r_squared", "correlation", "n"]
+    assert [r[0] for r in out[1:]] == list(core["hedge"])
+    assert [r[2] for r in out[1:]] == [pytest.approx(v, rel=1e-12) for v in core["r_squared"]]
+    # the asset range may include its header cell, like the candidates
+    with_header = run_udf(main_module, "best_hedge", column(["SOL", *frame["SOL"].tolist()]), candidates)
+    assert with_header == out
+
+
+def test_results_are_built_cells_not_converted_per_cell(main_module):
+    """Results pass xlwings unconverted (_Cells): error values are Office.js error objects, or text
+    for runtimes before 1.4; numbers stay numbers."""
+    meta = {f["id"]: f for f in metadata(main_module)["functions"]}
+    assert all(f["result"] == {"dimensionality": "matrix", "type": "any"} for f in meta.values())
+    short = ([[100], [101], [102]], [[10], [11], [12.5]], 2)
+    assert run_udf(main_module, "rolling_beta", *short)[0] == [NOT_AVAILABLE]
+    assert run_udf(main_module, "rolling_beta", *short, runtime="1.1")[0] == ["#N/A"]
+    assert main_module.hedge_contracts.__xlfunc__["ret"]["options"]["convert"] is main_module._Cells
+
+
+def test_scenario_pnl_one_row_or_cell(main_module):
+    """The template's stress cells: SCENARIO_PNL(..., FALSE, shock, column) (seed article: -150 / +150)."""
+    args = (50000, 1, 49000, 3500, [[-0.15], [0.15]], "linear", None, None, None, False)
+    assert run_udf(main_module, "scenario_pnl", *args, 0.15, "Net P&L") == [[pytest.approx(150.0)]]
+    assert run_udf(main_module, "scenario_pnl", *args, -0.15, [["Spot P&L", "Hedge P&L"]]) == [
+        [pytest.approx(-7500.0), pytest.approx(7350.0)]]
+    full = run_udf(main_module, "scenario_pnl", *args)
+    assert run_udf(main_module, "scenario_pnl", *args, 0.15) == [full[1]]
+    with pytest.raises(ValueError, match="shock 0.3 is not one of the shocks"):
+        run_udf(main_module, "scenario_pnl", *args, 0.3, "Net P&L")
+    with pytest.raises(ValueError, match='column must be one of "Hedge price"'):
+        run_udf(main_module, "scenario_pnl", *args, 0.15, "Profit")

@@ -1,0 +1,329 @@
+"""The template's figures, computed with hedgecore from its inputs (a pure step).
+
+:func:`compute_report` takes holdings, prices, shocks and the Hedge inputs — what
+:func:`hedgecore.excel.read_workbook` read, or what :func:`hedgecore.excel.write_template` is
+about to write — and computes every figure the template's formulas define, term by term, plus
+the report's own statistics (basket regression, rolling beta). The writer caches these values in
+the formula cells; the report (:mod:`hedgecore.report`) shows them. Nothing here reads or writes
+files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import HedgecoreError
+from .inputs import InputError, check_settings
+from .layout import OUTPUTS
+from ..funding import funding_cost_usd
+from ..plan import HedgePlan, hedge_plan
+from ..scenarios import scenario_pnl
+from ..sizing import hedge_notional
+from ..stats import BetaStats, beta, beta_stats, portfolio_beta, rolling_beta, two_leg_hedge
+
+__all__ = ["ROLLING_WINDOW", "TwoLeg", "ReportData", "compute_report", "evaluate_defaults", "holdings_table"]
+
+#: Rolling-beta window in daily returns (a third of the data when there are fewer than 180 returns).
+ROLLING_WINDOW = 90
+
+
+@dataclass(frozen=True)
+class TwoLeg:
+    """The two-leg hedge (hedge coin + ``SecondAsset``); every field is ``""`` without a second coin.
+
+    ``beta_1``/``beta_2`` are the value-weighted per-asset two-leg betas (the template's
+    ``SUMPRODUCT``); ``notional_1_usd`` includes the collateral (inverse), as the single leg;
+    ``r_squared`` is the basket regression's R² on both coins (report only).
+    """
+
+    asset: str
+    beta_1: float | str = ""
+    beta_2: float | str = ""
+    notional_1_usd: float | str = ""
+    notional_2_usd: float | str = ""
+    r_squared: float | str = ""
+
+    @property
+    def on(self) -> bool:
+        return bool(self.asset)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, computed by hedgecore from the inputs (no cached cell values)."""
+
+    source_name: str
+    sha256: str
+    generated_at: str
+    settings: dict[str, Any]
+    hedge_asset: str
+    holdings: pd.DataFrame  # Asset, Quantity, Price, Value, Beta, Beta exposure, Weight, 2-leg beta 1/2
+    portfolio_value_usd: float
+    portfolio_beta: float
+    basket: BetaStats
+    plan: HedgePlan
+    funding_horizon_usd: float
+    stress: pd.DataFrame  # scenario_pnl(...) (with Liquidated) plus "Unhedged P&L"
+    rolling: pd.Series  # rolling beta of the basket value to the hedge coin, indexed by date
+    rolling_window: int
+    first_date: pd.Timestamp
+    last_date: pd.Timestamp
+    price_rows: int
+    two_leg: TwoLeg = TwoLeg("")
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def computed_names(self) -> dict[str, Any]:
+        """Value of each computed defined name of the Hedge sheet (:data:`~hedgecore.excel.layout.OUTPUTS`)."""
+        return {o.name: attrgetter(o.source)(self) for o in OUTPUTS}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def evaluate_defaults(settings: dict[str, Any], names: Sequence[str] | set[str], holdings: pd.DataFrame | None,
+                      prices: pd.DataFrame | None) -> None:
+    """Compute the template's default formulas in ``settings`` (in place) for ``names``.
+
+    ``HedgePrice`` = the last non-blank close of the hedge coin (``INDEX(HedgeCloses,
+    MATCH(1E+300,HedgeCloses))``: Excel's ``MATCH`` of a number beyond every close finds the last
+    one); ``HedgeRatio`` = the portfolio beta. A name that cannot be
+    computed (no closes, no holdings) is left as None when ``holdings``/``prices`` are missing, and
+    raises :class:`~hedgecore.excel.inputs.InputError` naming it when they are there but do not
+    allow it.
+    """
+    coin = _text(settings.get("HedgeAsset"))
+    if "HedgePrice" in names and prices is not None:
+        closes = prices[coin].dropna() if coin in prices.columns else pd.Series(dtype=float)
+        if closes.empty:
+            raise InputError("HedgePrice", f"no closes for {coin} in Prices to take the hedge price from")
+        settings["HedgePrice"] = float(closes.iloc[-1])
+    if "HedgeRatio" in names and holdings is not None and prices is not None and len(holdings):
+        value = holdings["Quantity"].to_numpy(float) * holdings["Price"].to_numpy(float)
+        total = float(value.sum())
+        if total == 0:
+            raise InputError("HedgeRatio", "portfolio value is 0, so the default hedge ratio (portfolio beta) "
+                                           "is undefined")
+        betas = np.array([float(beta(prices[a], prices[coin])) for a in holdings["Asset"]])
+        settings["HedgeRatio"] = float(np.dot(value, betas) / total)
+
+
+def _rolling_window(n_returns: int) -> int:
+    return ROLLING_WINDOW if n_returns >= 2 * ROLLING_WINDOW else max(2, n_returns // 3)
+
+
+def holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: str, second: str, *,
+                   zero_value_ok: bool = False) -> pd.DataFrame:
+    """The Holdings columns hedgecore computes: Value, Beta (to the hedge coin), Beta exposure, Weight,
+    and the two-leg betas to the hedge coin and ``second`` (``""`` without a second coin).
+
+    A portfolio worth 0 raises unless ``zero_value_ok`` (then Weight is NaN, as Excel's ``#DIV/0!``).
+    """
+    assets = [str(a) for a in holdings["Asset"]]
+    qty = holdings["Quantity"].to_numpy(dtype=float)
+    price = holdings["Price"].to_numpy(dtype=float)
+    value = qty * price
+    total = float(value.sum())
+    if not total > 0 and not zero_value_ok:
+        raise HedgecoreError("portfolio value is 0: give at least one holding a positive quantity")
+    betas = np.array([beta(prices[a], prices[hedge_asset]) for a in assets], dtype=float)
+    bad = [a for a, b in zip(assets, betas) if not math.isfinite(b)]
+    if bad:
+        raise HedgecoreError(f"too few prices to estimate the beta of {', '.join(bad)} to {hedge_asset} "
+                             "(needs 3 or more closes on common dates)")
+    legs: list[list[Any]] = [[""] * len(assets), [""] * len(assets)]
+    if second:
+        fits = [two_leg_hedge(prices[a], prices[hedge_asset], prices[second]) for a in assets]
+        legs = [[f.beta_1 for f in fits], [f.beta_2 for f in fits]]
+        bad = [a for a, f in zip(assets, fits) if not (math.isfinite(f.beta_1) and math.isfinite(f.beta_2))]
+        if bad:
+            raise HedgecoreError(f"cannot estimate the two-leg betas of {', '.join(bad)} to {hedge_asset} and "
+                                 f"{second} (too few common closes, or the two coins move as one)")
+    return pd.DataFrame({
+        "Asset": assets,
+        "Quantity": qty,
+        "Price": price,
+        "Value": value,
+        "Beta": betas,
+        "Beta exposure": value * betas,
+        "Weight": value / total if total > 0 else np.full(len(assets), np.nan),
+        "2-leg beta 1": legs[0],
+        "2-leg beta 2": legs[1],
+    })
+
+
+def _two_leg(table: pd.DataFrame, s: dict[str, Any], basket_value: pd.Series, prices: pd.DataFrame) -> TwoLeg:
+    """The template's two-leg results: value-weighted betas and the USD to short of each coin."""
+    second = _text(s.get("SecondAsset"))
+    if not second:
+        return TwoLeg("")
+    value = table["Value"].to_numpy(dtype=float)
+    total = float(value.sum())
+    b1 = float(value @ table["2-leg beta 1"].to_numpy(dtype=float)) / total
+    b2 = float(value @ table["2-leg beta 2"].to_numpy(dtype=float)) / total
+    kind = _text(s.get("ContractType")).lower() or "inverse"
+    n1 = hedge_notional(total, float(s["HedgePrice"]), hedge_ratio=b1, contract_type=kind,
+                        collateral_coin=float(s.get("Collateral") or 0.0))
+    fit = two_leg_hedge(basket_value, prices[_text(s.get("HedgeAsset"))], prices[second])
+    return TwoLeg(second, b1, b2, n1, total * b2, fit.r_squared)
+
+
+def _basket_value(holdings: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
+    """The basket's daily USD value ``Σ Quantity·close``; a row with any missing close is missing."""
+    closes = prices[list(holdings["Asset"])].to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(closes @ holdings["Quantity"].to_numpy(dtype=float), index=prices.index)
+
+
+def _basket(basket_value: pd.Series, prices: pd.DataFrame, hedge_asset: str) -> tuple[BetaStats, pd.Series, int]:
+    """Regression of the basket's daily USD value on the hedge coin, and its rolling beta.
+
+    A row with any missing close is missing (as :func:`hedgecore.stats.basket_beta`).
+    """
+    bench = prices[hedge_asset]
+    stats = beta_stats(basket_value, bench)
+    window = _rolling_window(stats.n)
+    values = rolling_beta(basket_value.to_numpy(), bench.to_numpy(dtype=float), window)
+    rolling = pd.Series(np.asarray(values, dtype=float), index=prices.index, name="Rolling beta")
+    return stats, rolling, window
+
+
+def _plan(total: float, s: dict[str, Any]) -> HedgePlan:
+    """``hedge_plan`` of the portfolio value with the Hedge inputs (the catalog Contract, else its size)."""
+    return hedge_plan(
+        total,
+        float(s["HedgePrice"]),
+        _text(s.get("Contract")) or s["ContractSize"],
+        hedge_ratio=float(s["HedgeRatio"]),
+        contract_type=_text(s.get("ContractType")).lower() or "inverse",
+        rounding=_text(s.get("Rounding")).lower() or "nearest",
+        collateral_coin=float(s.get("Collateral") or 0.0),
+        leverage=float(s["Leverage"]),
+        maintenance_rate=float(s["MaintenanceMargin"]),
+        funding_rate=float(s.get("FundingRate") or 0.0),
+    )
+
+
+def _stress(total: float, pbeta: float, plan: HedgePlan, s: dict[str, Any], shocks: Sequence[float]) -> pd.DataFrame:
+    """``scenario_pnl`` against the notional hedged (the StressTest block), plus ``Unhedged P&L``."""
+    hedge_price = float(s["HedgePrice"])
+    collateral = float(s.get("Collateral") or 0.0)
+    stress = scenario_pnl(
+        total,
+        pbeta,
+        plan.hedged_notional_usd,
+        hedge_price,
+        shocks,
+        contract_type=plan.contract_type,
+        collateral_coin=collateral,
+        funding_rate=float(s.get("FundingRate") or 0.0),
+        days=float(s.get("HorizonDays") or 0.0),
+        maintenance_rate=float(s["MaintenanceMargin"]),
+        wallet_balance=plan.wallet_balance,
+    )
+    start = total + (collateral * hedge_price if plan.contract_type == "inverse" else 0.0)
+    stress["Unhedged P&L"] = stress["Unhedged value"] - start
+    return stress
+
+
+def compute_report(
+    holdings: pd.DataFrame,
+    prices: pd.DataFrame,
+    shocks: Sequence[float] | np.ndarray,
+    settings: dict[str, Any],
+    *,
+    source_name: str = "",
+    sha256: str = "",
+    generated_at: str | None = None,
+    where: Callable[[str], str] | None = None,
+    warnings: Sequence[str] = (),
+) -> ReportData:
+    """Compute every figure of a report with hedgecore, as the template's formulas define them.
+
+    Parameters
+    ----------
+    holdings : DataFrame
+        Columns ``Asset``, ``Quantity`` (coins) and ``Price`` (USD), one row per holding.
+    prices : DataFrame
+        Daily closes in USD indexed by date, one column per ticker including the hedge coin.
+    shocks : array-like
+        Hedge-coin returns for the stress test (−0.3 = −30 %).
+    settings : dict
+        The Hedge sheet's inputs by defined name, as :func:`hedgecore.excel.read_workbook`
+        returns them (``HedgeAsset``, ``Contract``, ``ContractType``, ``ContractSize``,
+        ``HedgePrice``, ``HedgeRatio``, ``Rounding``, ``Collateral``, ``Leverage``,
+        ``MaintenanceMargin``, ``FundingRate`` per 8 h, ``HorizonDays``). They are checked by
+        :func:`hedgecore.excel.inputs.check_settings`.
+    where : callable, optional
+        ``where(name)`` → "file, sheet, cell" of an input, for error messages.
+    warnings : sequence of str, optional
+        What the reader noticed (e.g. a table reaching past its names), shown with the report.
+
+    Returns
+    -------
+    ReportData
+
+    Raises
+    ------
+    HedgecoreError
+        An input is invalid (naming it), an asset's beta cannot be estimated, or the portfolio is
+        worth 0; :class:`~hedgecore.errors.InvalidInputError` for out-of-range inputs (from the
+        core functions).
+
+    Notes
+    -----
+    Value = Quantity·Price; Beta = :func:`~hedgecore.stats.beta` of the asset's closes on the
+    hedge coin's (simple daily returns, all rows); PortfolioBeta =
+    :func:`~hedgecore.stats.portfolio_beta` (value-weighted). The basket beta and R² are
+    :func:`~hedgecore.stats.beta_stats` of the basket's daily USD value ``Σ Quantity·close`` on the
+    hedge coin. The plan is :func:`~hedgecore.plan.hedge_plan` of PortfolioValue at HedgePrice
+    with HedgeRatio and the catalog Contract (else ContractSize and ContractType); FundingCost is
+    :func:`~hedgecore.funding.funding_cost_usd` on the notional hedged over HorizonDays; the stress
+    test is :func:`~hedgecore.scenarios.scenario_pnl` of PortfolioValue at PortfolioBeta against
+    the notional hedged; with a ``SecondAsset`` the two-leg betas are
+    :func:`~hedgecore.stats.two_leg_hedge` per asset, value-weighted — the template's formulas,
+    term by term.
+    """
+    try:
+        s = check_settings(settings, price_columns=prices.columns)
+    except InputError as exc:
+        raise HedgecoreError(f"{where(exc.name)}: {exc}" if where else str(exc)) from None
+    hedge_asset = _text(s.get("HedgeAsset"))
+    table = holdings_table(holdings, prices, hedge_asset, _text(s.get("SecondAsset")))
+    total = float(table["Value"].to_numpy().sum())
+    pbeta = portfolio_beta(table["Value"].to_numpy(), table["Beta"].to_numpy())
+    basket_value = _basket_value(holdings, prices)
+    stats, rolling, window = _basket(basket_value, prices, hedge_asset)
+    plan = _plan(total, s)
+    side = "short" if plan.contracts >= 0 else "long"
+    funding = funding_cost_usd(abs(plan.hedged_notional_usd), float(s.get("FundingRate") or 0.0),
+                               float(s.get("HorizonDays") or 0.0), side=side) + 0.0
+    return ReportData(
+        source_name=source_name,
+        sha256=sha256,
+        generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        settings=s,
+        hedge_asset=hedge_asset,
+        holdings=table,
+        portfolio_value_usd=total,
+        portfolio_beta=pbeta,
+        basket=stats,
+        plan=plan,
+        funding_horizon_usd=funding,
+        stress=_stress(total, pbeta, plan, s, shocks),
+        rolling=rolling,
+        rolling_window=window,
+        first_date=pd.Timestamp(prices.index[0]),
+        last_date=pd.Timestamp(prices.index[-1]),
+        price_rows=len(prices),
+        two_leg=_two_leg(table, s, basket_value, prices),
+        warnings=tuple(warnings),
+    )
