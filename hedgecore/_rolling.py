@@ -96,21 +96,21 @@ def _pow2_at_most(limit: float, bound: float) -> float:
     return math.ldexp(1.0, math.frexp(limit / bound)[1] - 1)
 
 
-def _fixed_scales(x: np.ndarray, y: np.ndarray, span: float) -> tuple[float, float, float, float] | None:
-    """Means of ``x``, ``y`` and the fixed-point scales ``(a1, a2)`` for sums of ``span`` values.
+def _fixed_scales(x: np.ndarray, y: np.ndarray, span: float) -> tuple[float, float, np.ndarray] | None:
+    """Means of ``x``, ``y`` and the fixed-point scales of ``x - mx``, ``y - my``, ``xc*xc`` and ``xc*yc``.
 
-    ``x - mx`` and ``y - my`` share ``a1``, the products share ``a2``: each the largest power of
-    two keeping ``span`` times the series' bound below 2**62. None when ``x`` is constant or a
-    product exceeds float range (the float path then says NaN where it must).
+    Each scale is the largest power of two keeping ``span`` times that series' bound below 2**62,
+    so each series keeps its own precision (a ``y`` a billion times smaller than ``x`` is not
+    rounded on ``x``'s grid). None when ``x`` or ``y`` is constant or a product exceeds float
+    range (the float path then says NaN where it must).
     """
     mx, my = _mean(x), _mean(y)
     bx, by = _spread(x, mx), _spread(y, my)
-    b1 = max(bx, by)
-    b2 = bx * b1  # bounds |x*x| and |x*y|
-    if not (b2 > 0.0 and math.isfinite(b2)):
+    bounds = (bx, by, bx * bx, bx * by)
+    if not all(b > 0.0 and math.isfinite(b) for b in bounds):
         return None
     limit = 2.0**_FIXED_BITS / span
-    return mx, my, _pow2_at_most(limit, b1), _pow2_at_most(limit, b2)
+    return mx, my, np.array([[_pow2_at_most(limit, b)] for b in bounds])
 
 
 def _quantise(f: np.ndarray, scale: np.ndarray, q: np.ndarray) -> None:
@@ -124,7 +124,7 @@ def _trusted(o: np.ndarray, var: np.ndarray, sx: np.ndarray, weight: float | np.
              ratio: float, scratch: np.ndarray) -> bool:
     """Whether fixed-point rounding cannot move any finite slope in ``o`` by ``_PRECISION``.
 
-    ``weight = W * ratio`` (``W``: the window length; ``ratio = a1**2 / a2``). Every value is
+    ``weight = W * ratio`` (``W``: the window length; ``ratio = ax**2 / axx``). Every value is
     rounded by at most half a unit, so each of the four window sums is off by at most ``W / 2``
     units and ``var = weight*Sxx - Sx**2`` by at most ``W * (weight/2 + |Sx|)``.
     """
@@ -168,9 +168,11 @@ def _rolling_fixed(y: np.ndarray, x: np.ndarray, w: int, out: np.ndarray) -> boo
     scales = _fixed_scales(x, y, w)
     if scales is None:
         return False
-    mx, my, a1, a2 = scales
-    scale = np.array([[a1], [a1], [a2], [a2]])
-    weight = w * a1 * a1 / a2  # W of ``_slope_into`` for sums in fixed-point units
+    mx, my, scale = scales
+    ax, ay, axx, axy = scale[:, 0]
+    ratio = ax * ax / axx
+    weight = w * ratio  # W of ``_slope_into`` for sums in x's fixed-point units
+    to_x_units = (ax / ay, axx / axy)  # powers of two: exact
     step = min(_CHUNK, m - w + 1)
     size = step + w
     work = np.empty(8 * size)  # one allocation: float rows, then their int64 twins
@@ -188,9 +190,11 @@ def _rolling_fixed(y: np.ndarray, x: np.ndarray, w: int, out: np.ndarray) -> boo
         np.subtract(q[:, w:], q[:, :k], out=sums)  # exact window sums, modulo 2**64
         s = fix.view(np.float64)[:, :k]
         np.copyto(s, sums.view(np.int64), casting="unsafe")
+        s[1] *= to_x_units[0]  # Sy and Sxy on x's grid, so one weight serves both terms
+        s[3] *= to_x_units[1]
         o = out[lo:hi]
         var = _slope_into(o, s[0], s[1], s[2], s[3], weight)
-        if not _trusted(o, var, s[0], weight, a1 * a1 / a2, s[2]):
+        if not _trusted(o, var, s[0], weight, ratio, s[2]):
             return False
     return True
 

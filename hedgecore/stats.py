@@ -249,8 +249,9 @@ class _Returns:
 def _all_usable(arrays: Sequence[np.ndarray], data: str) -> bool:
     """No cell is missing: a finite sum has no NaN or inf terms (an overflowing sum only sends
     the data to the cell-by-cell check); prices must also be non-zero."""
-    if not all(math.isfinite(float(np.add.reduce(a))) for a in arrays):
-        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not all(math.isfinite(float(np.add.reduce(a))) for a in arrays):
+            return False
     return data != "prices" or all(bool(a.all()) for a in arrays)
 
 
