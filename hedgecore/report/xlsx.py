@@ -227,11 +227,10 @@ def _plain_cells(ws: Any) -> None:
     from openpyxl.styles import Font, PatternFill
 
     plain_fill, plain_font = PatternFill(fill_type=None), Font(name="Calibri", size=11)
-    for row in ws.iter_rows():
-        for cell in row:
-            rgb = getattr(cell.fill.fgColor, "rgb", None)
-            if isinstance(rgb, str) and rgb.upper().endswith(styles.INPUT_FILL):
-                cell.fill, cell.font = plain_fill, plain_font
+    for cell in ws._cells.values():  # noqa: SLF001 - the cells the file holds, not every cell of a range
+        rgb = getattr(cell.fill.fgColor, "rgb", None)
+        if isinstance(rgb, str) and rgb.upper().endswith(styles.INPUT_FILL):
+            cell.fill, cell.font = plain_fill, plain_font
 
 
 def _headers_and_footers(ws: Any, r: ReportData) -> None:
@@ -260,12 +259,12 @@ def _print_newest_rows(ws: Any, header_row: int = 1) -> None:
 
 def _holdings_print_area(ws: Any, r: ReportData) -> None:
     """The Portfolio sheet prints its holdings, not the blank rows kept for typing."""
-    from openpyxl.utils.cell import range_boundaries
+    from ..excel.cells import table_rows
 
     if "Holdings" not in ws.tables:
         return
-    c1, r1, c2, r2 = range_boundaries(ws.tables["Holdings"].ref)
-    last = max((rr for rr in range(r1 + 1, r2 + 1) if ws.cell(row=rr, column=c1).value not in (None, "")), default=r1)
+    c1, r1, c2, r2 = _bounds(ws.tables["Holdings"].ref)
+    last = max((rr for rr, _ in table_rows(ws, (c1, r1 + 1, c1, r2))), default=r1)
     ws.print_area = f"A1:{ws.cell(row=1, column=c2).column_letter}{last}"
 
 
