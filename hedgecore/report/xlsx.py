@@ -86,6 +86,9 @@ def _text(value: Any) -> str:
 # --------------------------------------------------------------------------- values in place of formulas
 
 
+_CACHED = object()  # a formula whose value is Excel's cached one
+
+
 class _Filler:
     """Replace every formula of the input workbook by the value hedgecore computed for it."""
 
@@ -95,16 +98,26 @@ class _Filler:
         self.ranges: dict[str, list[Any]] = {}
         self._cached = None
 
-    def cached(self, sheet: str, coord: str) -> Any:
-        """Excel's cached value of a formula hedgecore does not compute (a user's own formula)."""
+    def cached(self, sheet: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        """Excel's cached values of formulas hedgecore does not compute (a user's own formulas),
+        by (row, column): one pass over the sheet's rows that hold them (a read-only sheet is
+        parsed from its top for every cell looked up by coordinate)."""
         if self._cached is None:
             from openpyxl import load_workbook
 
             self._cached = load_workbook(self.source, read_only=True, data_only=True)
+        rows, cols = [r for r, _ in cells], [c for _, c in cells]
+        found: dict[tuple[int, int], Any] = {}
         try:
-            return self._cached[sheet][coord].value
+            ws = self._cached[sheet]
+            for r, row in enumerate(ws.iter_rows(min_row=min(rows), max_row=max(rows), min_col=min(cols),
+                                                 max_col=max(cols), values_only=True), start=min(rows)):
+                for c, value in enumerate(row, start=min(cols)):
+                    if value is not None and (r, c) in cells:
+                        found[r, c] = value
         except (KeyError, AttributeError, IndexError):
-            return None
+            pass
+        return found
 
     def close(self) -> None:
         if self._cached is not None:
@@ -115,10 +128,20 @@ class _Filler:
         self._fill_holdings()
         self._fill_stress()
         for ws in self.wb.worksheets:
+            pending: dict[tuple[int, int], Any] = {}
             for cell in list(ws._cells.values()):  # noqa: SLF001 - the cells the file holds, not a range
                 text = _formula_text(cell)
-                if text is not None:
-                    _put(cell, self._evaluate(ws.title, cell.coordinate, text))
+                if text is None:
+                    continue
+                value = self._evaluate(text)
+                if value is _CACHED:
+                    pending[cell.row, cell.column] = cell
+                else:
+                    _put(cell, value)
+            if pending:
+                cached = self.cached(ws.title, set(pending))
+                for key, cell in pending.items():
+                    _put(cell, cached.get(key))
 
     def _fill_names(self) -> None:
         """Every single-cell defined name hedgecore knows (inputs and results) gets its value."""
@@ -131,14 +154,15 @@ class _Filler:
                 if sheet in wb.sheetnames and ":" not in ref:
                     _put(wb[sheet][ref.replace("$", "")], value)
 
-    def _evaluate(self, sheet: str, coord: str, text: str) -> Any:
+    def _evaluate(self, text: str) -> Any:
+        """The value of a formula hedgecore computes (a name, a total), else ``_CACHED``."""
         m = _SIMPLE_NAME.match(text)
         if m and m.group(1) in self.names:
             return _cell_value(self.names[m.group(1)])
         m = _SIMPLE_SUM.match(text)
         if m and m.group(1) in self.ranges:
             return float(np.nansum([v for v in self.ranges[m.group(1)] if isinstance(v, (int, float))]))
-        return self.cached(sheet, coord)
+        return _CACHED
 
     def _fill_holdings(self) -> None:
         from ..excel.cells import table_rows
