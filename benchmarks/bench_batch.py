@@ -155,7 +155,7 @@ def _start_workers() -> None:
     with b._one_blas_thread_in_children():  # noqa: SLF001 - the batch's own start-up, measured
         with ProcessPoolExecutor(max_workers=2, mp_context=b._mp_context(), initializer=b._worker_init,  # noqa: SLF001
                                  initargs=(os.getpid(),)) as pool:
-            list(pool.map(time.sleep, [0.2, 0.2]))  # the second sleep needs the second worker
+            list(pool.map(time.sleep, [0.01, 0.01]))  # the second task needs the second worker
 
 
 def batch_throughput(work: Path, n: int, rounds: int, busy: bool) -> None:
