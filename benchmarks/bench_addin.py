@@ -9,16 +9,12 @@ Fixed-seed prices (1,200 and 100,000 rows). Times the same numbers five ways:
   of n one-cell rows): one pass to take the cells out of their rows, one to convert them
   (``np.array([x for [x] in rows], float)``), then the core; no type checks;
 * addin   -- ``BETA`` called as a plain function with those ranges (no dispatch);
-* lite    -- ``BETA`` via ``xlwings.server.custom_functions_call`` with a stub ``pyodide.ffi``
-  module in ``sys.modules``. xlwings 0.37.8 runs ``from pyodide.ffi import JsNull`` once per
-  *argument*; inside Pyodide (Lite) that import is a cached dict lookup, outside it a failed
-  import (tens of microseconds), so "lite" is the fair estimate for xlwings Lite;
-* cpython -- the same dispatch without the stub: what xlwings Server on CPython pays.
+* lite    -- ``BETA`` via ``xlwings.server.custom_functions_call`` with stand-ins for Pyodide's
+  ``pyodide.ffi`` package (benchmarks/_officejs.py): the fair estimate for xlwings Lite;
+* cpython -- the same dispatch without them: what xlwings Server on CPython pays.
 
-The dispatch runs on one event loop kept for the whole run (``loop.run_until_complete``), as in
-Lite, where each call is awaited inside Pyodide's running loop; ``asyncio.run`` per call would
-add about 0.1 ms of loop set-up and tear-down that Excel never pays. Invariant: all results
-equal the core's beta.
+Calls are awaited on one event loop kept for the run, as in Lite. Invariant: all results equal
+the core's beta.
 
 Variants are interleaved round by round (benchmarks/_harness.py); each line quotes the median
 time and the median per-round ratio to the core with its IQR and range, then lite over addin
@@ -26,22 +22,13 @@ time and the median per-round ratio to the core with its IQR and range, then lit
 """
 
 import argparse
-import asyncio
-import os
 import sys
-import types
 from pathlib import Path
 
-os.environ["XLWINGS_ON_SERVER"] = "true"
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # noncommercial open-source project
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "addin"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _officejs  # noqa: E402  (first: sets up xlwings for Office.js)
 import numpy as np  # noqa: E402
-import xlwings  # noqa: E402
-from xlwings.server import custom_functions_call  # noqa: E402
 
 import hedgecore.stats  # noqa: E402
 import main  # noqa: E402  (addin/main.py)
@@ -56,17 +43,6 @@ def prices(n, seed):
     return asset, bench
 
 
-LOOP = asyncio.new_event_loop()
-
-
-def call(module, name, *ranges):
-    payload = {
-        "func_name": name, "args": list(ranges), "version": xlwings.__version__, "client": "Office.js",
-        "runtime": "1.4", "date_format": "yyyy-mm-dd", "culture_info_name": "en-US",
-    }
-    return LOOP.run_until_complete(custom_functions_call(payload, module))[0][0]
-
-
 def floor(asset_rows, bench_rows):
     """Reference only: the two C-speed passes over each range that any reading needs, then the core."""
     asset = np.array([x for [x] in asset_rows], dtype=float)
@@ -74,23 +50,11 @@ def floor(asset_rows, bench_rows):
     return hedgecore.stats.beta(asset, bench)
 
 
-def pyodide_stub(on):
-    if on:
-        ffi = types.ModuleType("pyodide.ffi")
-        ffi.JsNull = type("JsNull", (), {})
-        pkg = types.ModuleType("pyodide")
-        pkg.ffi = ffi
-        sys.modules.update({"pyodide": pkg, "pyodide.ffi": ffi})
-    else:
-        sys.modules.pop("pyodide", None)
-        sys.modules.pop("pyodide.ffi", None)
-
-
 def dispatch(module, name, ranges, stub):
     """A variant: one Excel call through xlwings' dispatch, with or without the Pyodide stub."""
     def run():
-        pyodide_stub(stub)
-        return call(module, name, *ranges)
+        _officejs.pyodide_stub(stub)
+        return _officejs.calls(module, [(name, ranges)])[0][0][0]
     return run
 
 
@@ -114,7 +78,7 @@ def main_bench():
             v = fn()
             assert abs(v - core_v) <= 1e-12 * abs(core_v), (label, v, core_v)
         res = compare(variants, baseline="core", rounds=args.rounds)
-        pyodide_stub(False)
+        _officejs.pyodide_stub(False)
         print(f"\n{n:,} rows (time per call; ratio to core: median (IQR, range) over {args.rounds} rounds)")
         for label in variants:
             print("  " + res.line(label))

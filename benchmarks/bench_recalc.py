@@ -14,11 +14,9 @@ Each variant times one whole recalculation:
 
 * ``core``     -- the same work as plain Python: the hedgecore functions on float arrays;
 * ``addin``    -- the add-in functions called directly (cells in, result cells out, no dispatch);
-* ``lite``     -- ``xlwings.server.custom_functions_call`` for each call, with a stub
-  ``pyodide.ffi`` module: inside Pyodide xlwings' per-argument ``from pyodide.ffi import JsNull`` is
-  a cached lookup, outside it a failed import (see bench_addin.py), so this is the fair estimate
-  of xlwings Lite;
-* ``cpython``  -- the same dispatch without the stub (what xlwings Server on CPython pays).
+* ``lite``     -- ``xlwings.server.custom_functions_call`` for each call, with stand-ins for
+  Pyodide's ``pyodide.ffi`` package (benchmarks/_officejs.py): the fair estimate of xlwings Lite;
+* ``cpython``  -- the same dispatch without them (what xlwings Server on CPython pays).
 
 The calls of a recalculation are awaited one after another on one event loop kept for the run.
 
@@ -33,24 +31,16 @@ the ratio to the bare maths (``core``) is printed too — the rest of that gap i
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import sys
-import types
 from pathlib import Path
 
-os.environ["XLWINGS_ON_SERVER"] = "true"
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # noncommercial open-source project
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "addin"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _officejs  # noqa: E402  (first: sets up xlwings for Office.js)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import xlwings  # noqa: E402
-from xlwings.server import custom_functions_call  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
 import main  # noqa: E402  (addin/main.py)
@@ -115,33 +105,6 @@ def _arg(cells):
     return cells[0][0] if len(cells) == 1 and len(cells[0]) == 1 else cells
 
 
-def pyodide_stub(on: bool) -> None:
-    if on:
-        ffi = types.ModuleType("pyodide.ffi")
-        ffi.JsNull = type("JsNull", (), {})
-        pkg = types.ModuleType("pyodide")
-        pkg.ffi = ffi
-        sys.modules.update({"pyodide": pkg, "pyodide.ffi": ffi})
-    else:
-        sys.modules.pop("pyodide", None)
-        sys.modules.pop("pyodide.ffi", None)
-
-
-LOOP = asyncio.new_event_loop()  # one loop for the run, as Lite awaits every call in its running loop
-
-
-def dispatch(calls) -> list:
-    async def run():
-        out = []
-        for name, args in calls:
-            payload = {"func_name": name, "args": args, "version": xlwings.__version__, "client": "Office.js",
-                       "runtime": "1.4", "date_format": "yyyy-mm-dd", "culture_info_name": "en-US"}
-            out.append(await custom_functions_call(payload, main))
-        return out
-
-    return LOOP.run_until_complete(run())
-
-
 def _fresh(run):
     """A recalculation after an input change: the add-in's caches start empty."""
     def fresh():
@@ -155,17 +118,17 @@ def variants(calls, core):
     direct = [(getattr(main, name), [_arg(a) for a in args]) for name, args in calls]
 
     def lite():
-        pyodide_stub(True)
+        _officejs.pyodide_stub(True)
         try:
-            return dispatch(calls)
+            return _officejs.calls(main, calls)
         finally:
-            pyodide_stub(False)
+            _officejs.pyodide_stub(False)
 
     return {
         "core": lambda: [f() for f in core],
         "addin": _fresh(lambda: [f(*args) for f, args in direct]),
         "lite": _fresh(lite),
-        "cpython": _fresh(lambda: dispatch(calls)),
+        "cpython": _fresh(lambda: _officejs.calls(main, calls)),
     }
 
 
