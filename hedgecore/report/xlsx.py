@@ -87,6 +87,7 @@ def _text(value: Any) -> str:
 
 
 _CACHED = object()  # a formula whose value is Excel's cached one
+_CACHED_BOX = 1_000_000  # cells: the largest rectangle of cached values read in one pass
 
 
 class _Filler:
@@ -100,21 +101,31 @@ class _Filler:
 
     def cached(self, sheet: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
         """Excel's cached values of formulas hedgecore does not compute (a user's own formulas),
-        by (row, column): one pass over the sheet's rows that hold them (a read-only sheet is
-        parsed from its top for every cell looked up by coordinate)."""
+        by (row, column).
+
+        A read-only sheet is parsed from its top for every cell looked up by coordinate, so the
+        cells are read in one pass over the rectangle that holds them; openpyxl pads that
+        rectangle, so one far bigger than ``_CACHED_BOX`` cells is read cell by cell instead.
+        """
         if self._cached is None:
             from openpyxl import load_workbook
 
             self._cached = load_workbook(self.source, read_only=True, data_only=True)
-        rows, cols = [r for r, _ in cells], [c for _, c in cells]
+        by_row: dict[int, list[int]] = {}
+        for r, c in cells:
+            by_row.setdefault(r, []).append(c)
+        r1, r2 = min(by_row), max(by_row)
+        c1, c2 = min(c for _, c in cells), max(c for _, c in cells)
         found: dict[tuple[int, int], Any] = {}
         try:
             ws = self._cached[sheet]
-            for r, row in enumerate(ws.iter_rows(min_row=min(rows), max_row=max(rows), min_col=min(cols),
-                                                 max_col=max(cols), values_only=True), start=min(rows)):
-                for c, value in enumerate(row, start=min(cols)):
-                    if value is not None and (r, c) in cells:
-                        found[r, c] = value
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > _CACHED_BOX:
+                return {(r, c): ws.cell(row=r, column=c).value for r, c in cells}
+            rows = ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2, values_only=True)
+            for r, row in enumerate(rows, start=r1):
+                for c in by_row.get(r, ()):
+                    if row and row[c - c1] is not None:
+                        found[r, c] = row[c - c1]
         except (KeyError, AttributeError, IndexError):
             pass
         return found
