@@ -27,17 +27,19 @@ passed through xlwings unconverted (the ``_Cells`` return converter), instead of
 cell by cell.
 """
 
+import inspect
 import math
 import os
 import re
 from functools import lru_cache
 from itertools import chain
-from operator import itemgetter
 from typing import Literal
 
 import numpy as np
-from xlwings import arg, func, ret
-from xlwings.conversion import Converter, RawValueAccessor
+from xlwings import arg, ret
+from xlwings import func as _xlwings_func
+from xlwings.conversion import Converter, RawValueAccessor, ValueAccessor
+from xlwings.conversion.framework import Pipeline
 
 import hedgecore
 import hedgecore.contracts
@@ -46,6 +48,75 @@ import hedgecore.stats
 from hedgecore.errors import HedgecoreError, InvalidInputError
 
 _OFFICE_JS = os.environ.get("XLWINGS_ON_SERVER") == "true"
+
+# --------------------------------------------------------------------------- dispatch plumbing
+# xlwings' Office.js dispatch (``custom_functions_call``) costs more per call than most of these
+# functions: for every argument it builds a five-stage conversion pipeline that cleans the cells
+# one by one, and on every call it re-reads the function's signature and type hints looking for
+# framework-injected arguments. A recalculation of the template makes over a hundred calls with
+# about ten arguments each, so the plumbing below keeps that per-call cost small (Office.js only;
+# classic xlwings is left as it is).
+
+
+_NO_STAGES = Pipeline()
+
+
+class _RawIn:
+    """Input converter: the cells exactly as Office.js sent them (range arguments, ``_RANGE``)."""
+
+    @staticmethod
+    def reader(options):
+        return _NO_STAGES  # conversion.read only runs a pipeline; nothing changes it
+
+
+def _clean_one_cell(c):
+    value = c.value
+    if isinstance(value, (list, tuple)):
+        ValueAccessor.reader({})(c)  # a range: xlwings' default (these arguments have no options)
+    elif isinstance(value, dict):
+        c.value = None if value.get("type") == "Error" else value.get("basicValue")
+    elif isinstance(value, str) and not value:
+        c.value = None
+
+
+_ONE_CELL_STAGES = Pipeline([_clean_one_cell])
+
+
+class _OneCell:
+    """Input converter for arguments without options of their own: one cell cleaned as xlwings'
+    default converter cleans it under Office.js (``""`` and error cells -> None, a data type ->
+    its ``basicValue``; ``_xlofficejs._clean_value_data_element``), without building its
+    five-stage pipeline on every call; a range takes the default path unchanged."""
+
+    @staticmethod
+    def reader(options):
+        return _ONE_CELL_STAGES
+
+
+def _lighten(f):
+    """Cheaper Office.js calls of a decorated function, with the same registration metadata.
+
+    Plain arguments get ``_OneCell``; the ``Literal`` annotations, already turned into dropdown
+    metadata by the decorators, are dropped (xlwings evaluates every annotation on every call to
+    look for injected arguments); the signature is computed once (``__signature__``).
+    """
+    info = f.__xlfunc__
+    for a in info["args"]:
+        if set(a["options"]) <= {"enum"}:
+            a["options"]["convert"] = _OneCell
+    enums = {a["name"] for a in info["args"] if "enum" in a["options"]}
+    f.__annotations__ = {k: v for k, v in f.__annotations__.items() if k not in enums}
+    f.__signature__ = inspect.signature(f)
+    return f
+
+
+def func(f=None, **options):
+    """xlwings' ``@func`` (same options), with cheaper calls under Office.js (``_lighten``)."""
+    if f is None:
+        return lambda g: func(g, **options)
+    f = _xlwings_func(**options)(f) if options else _xlwings_func(f)
+    return _lighten(f) if _OFFICE_JS else f
+
 
 # --------------------------------------------------------------------------- option hints
 # Literal gives Lite a dropdown, but classic xlwings treats it as a converter and fails
@@ -74,7 +145,7 @@ _NO_LIQUIDATION = "none"
 _ERROR_TYPES = {_NOT_AVAILABLE: "NotAvailable", _NUM_ERROR: "Num", _VALUE_ERROR: "Value"}
 # Ranges are read raw: xlwings would otherwise clean every cell in a Python loop (about 6 ms per
 # 1,000 cells in Lite); hedgecore parses the raw cells vectorised with the same rules.
-_RANGE = {"convert": "raw"}
+_RANGE = {"convert": _RawIn if _OFFICE_JS else "raw"}
 
 
 class _Table:
@@ -93,6 +164,10 @@ class _Cells(Converter):
     """
 
     base = RawValueAccessor
+
+    @classmethod
+    def writer(cls, options):
+        return Pipeline([cls.ToValueStage(cls.write_value, options)])  # a UDF has no range to write
 
     @staticmethod
     def write_value(value, options):
@@ -304,7 +379,6 @@ def _fields(name, field, table, nan=_NUM_ERROR):
 
 _SEQUENCES = {list, tuple}
 _NUMBERS_OR_BLANK = {float, int, type(None)}
-_FIRST = itemgetter(0)
 
 
 def _range(name, value):
@@ -321,16 +395,16 @@ def _range(name, value):
         return np.array([value], dtype=object), "column"
     if not value:
         raise InvalidInputError(f"{name} is empty: select a row or column of cells")
-    kinds = set(map(type, value))  # type checks at C speed: ranges can be 100,000 cells
-    if kinds == {list} and len(value) > 1:  # the common case, a column: one-cell rows
+    if len(value) > 1:  # the common case, a column of one-cell rows: two passes at C speed
         try:
-            cells = list(map(_FIRST, value))
-        except IndexError:  # an empty row: the general path reports it
+            cells = [cell for [cell] in value]  # fails unless every row holds exactly one cell
+        except (TypeError, ValueError):  # a flat list of numbers, wider rows: the general path
             cells = None
-        if cells is not None and sum(map(len, value)) == len(value):
+        if cells is not None:
             cell_kinds = set(map(type, cells))
             if not cell_kinds & _SEQUENCES:
                 return _cells_array(cells, cell_kinds), "column"
+    kinds = set(map(type, value))
     if not kinds & _SEQUENCES:  # a flat list: xlwings hands a one-row range over as its row
         nrows, ncols, cells, cell_kinds = 1, len(value), value, kinds
     elif kinds <= _SEQUENCES:

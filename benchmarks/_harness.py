@@ -25,10 +25,14 @@ API
     CPU seconds per call (process + children): shows time lost to waiting when a core is busy.
 ``Comparison.line(name, unit="ms")`` -> str
     One report line: median time, ratio to the baseline with its spread.
+``Comparison.cpu_ratio(name, to=None)`` -> Stat
+    Per-round ratios of CPU time per call.
 ``DescendantCpu`` (context manager) and its ``.seconds()``
-    CPU clock that also counts processes this one did not start directly and will not reap,
-    such as a multiprocessing forkserver's workers: sampled from /proc every 20 ms; pass
-    ``cpu_clock=meter.seconds`` to ``compare``. Linux only; a worker's last < 20 ms are lost.
+    CPU clock of this process and every descendant, including processes it did not start
+    directly and will not reap, such as a multiprocessing forkserver's workers: each process is
+    counted once, by its last sample from /proc (every 20 ms; a process's last < 20 ms are
+    lost), and the sampling thread's own CPU is left out; pass ``cpu_clock=meter.seconds`` to
+    ``compare``. Linux only.
 """
 
 from __future__ import annotations
@@ -98,16 +102,18 @@ def cpu_seconds() -> float:
 
 
 class DescendantCpu:
-    """CPU seconds of this process, its reaped children and all live descendants (sampled).
+    """CPU seconds of this process and all its descendants, live or gone (sampled).
 
-    ``exclude``: pids (and their descendants) not to count, e.g. a load generator. Do not use
-    it around direct children that get reaped: their CPU would count twice.
+    ``exclude``: pids (and their descendants) not to count, e.g. a load generator. Children are
+    counted by their samples, never by ``RUSAGE_CHILDREN``, so reaping them does not count them
+    twice; the sampling thread's own CPU (reading /proc) is subtracted.
     """
 
     def __init__(self, interval: float = 0.02, exclude: frozenset[int] = frozenset()) -> None:
         self._interval = interval
         self._exclude = exclude
         self._seen: dict[int, float] = {}  # pid -> last sampled CPU seconds
+        self._sampling = 0.0  # CPU seconds the sampling thread spent
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -144,19 +150,22 @@ class DescendantCpu:
         return found
 
     def _sample(self) -> None:
+        t0 = time.thread_time()
         found = self._descendants()
         with self._lock:
             self._seen.update(found)
+            self._sampling += time.thread_time() - t0
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self._sample()
 
     def seconds(self) -> float:
-        """CPU seconds so far: ``cpu_seconds()`` plus the sampled CPU of live descendants."""
+        """CPU seconds so far: this process (without the sampling) plus the sampled descendants."""
         self._sample()
+        me = resource.getrusage(resource.RUSAGE_SELF)
         with self._lock:
-            return cpu_seconds() + sum(self._seen.values())
+            return me.ru_utime + me.ru_stime - self._sampling + sum(self._seen.values())
 
 
 # --------------------------------------------------------------------------- statistics
@@ -203,6 +212,11 @@ class Comparison:
 
     def cpu(self, name: str) -> Stat:
         return Stat.of(self.cpu_s[name])
+
+    def cpu_ratio(self, name: str, to: str | None = None) -> Stat:
+        """Per-round ``cpu(name) / cpu(to)`` (``to`` defaults to the baseline), median and spread."""
+        other = self.cpu_s[self.baseline if to is None else to]
+        return Stat.of([t / b for t, b in zip(self.cpu_s[name], other)])
 
     def ratio(self, name: str, to: str | None = None) -> Stat:
         """Per-round ``time(name) / time(to)`` (``to`` defaults to the baseline), median and spread."""

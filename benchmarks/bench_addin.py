@@ -1,43 +1,34 @@
 """Benchmark: BETA through the Office.js path vs hedgecore.stats.beta on arrays.
 
-    python benchmarks/bench_addin.py
+    python benchmarks/bench_addin.py [--rounds 15]
 
-Fixed-seed prices (1,200 and 100,000 rows). Times the same numbers three ways:
+Fixed-seed prices (1,200 and 100,000 rows). Times the same numbers five ways:
 
 * core    -- ``hedgecore.stats.beta(asset, benchmark)`` on float64 arrays;
-* excel   -- ``BETA`` via ``xlwings.server.custom_functions_call`` with the ranges as Excel
-  sends them (2-D lists), on this CPython;
-* lite    -- the same with a stub ``pyodide.ffi`` module in ``sys.modules``. xlwings 0.37.8
-  runs ``from pyodide.ffi import JsNull`` once per *cell* while cleaning inputs; inside
-  Pyodide (Lite) that import is a cached dict lookup, outside it is a failed import
-  (about 0.1 ms per cell), so "lite" is the fair estimate for xlwings Lite and "excel" is
-  what xlwings Server on CPython would pay.
+* floor   -- the least any add-in must do with the ranges as Office.js sends them (a column
+  of n one-cell rows): one pass to take the cells out of their rows, one to convert them
+  (``np.array([x for [x] in rows], float)``), then the core; no type checks;
+* addin   -- ``BETA`` called as a plain function with those ranges (no dispatch);
+* lite    -- ``BETA`` via ``xlwings.server.custom_functions_call`` with stand-ins for Pyodide's
+  ``pyodide.ffi`` package (benchmarks/_officejs.py): the fair estimate for xlwings Lite;
+* cpython -- the same dispatch without them: what xlwings Server on CPython pays.
 
-Also times a reference variant that reads the ranges with the "raw" converter (no per-cell
-cleaning) to show where the time goes. Invariant: all results equal the core's beta.
+Calls are awaited on one event loop kept for the run, as in Lite. Invariant: all results equal
+the core's beta.
 
 Variants are interleaved round by round (benchmarks/_harness.py); each line quotes the median
-time and the median per-round ratio to the core with its IQR and range.
+time and the median per-round ratio to the core with its IQR and range, then lite over addin
+(the dispatch's own cost). Goal (issue 12): lite <= 3x the core.
 """
 
 import argparse
-import asyncio
-import os
 import sys
-import types
 from pathlib import Path
 
-os.environ["XLWINGS_ON_SERVER"] = "true"
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # noncommercial open-source project
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "addin"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _officejs  # noqa: E402  (first: sets up xlwings for Office.js)
 import numpy as np  # noqa: E402
-import xlwings  # noqa: E402
-from xlwings import arg, func  # noqa: E402
-from xlwings.server import custom_functions_call  # noqa: E402
 
 import hedgecore.stats  # noqa: E402
 import main  # noqa: E402  (addin/main.py)
@@ -52,51 +43,24 @@ def prices(n, seed):
     return asset, bench
 
 
-@func
-@arg("asset_prices", "raw")
-@arg("benchmark_prices", "raw")
-def raw_beta(asset_prices, benchmark_prices):
-    """Reference only: BETA reading the ranges without xlwings' per-cell cleaning."""
-    a = np.asarray(asset_prices, dtype=object).reshape(-1)
-    b = np.asarray(benchmark_prices, dtype=object).reshape(-1)
-    return hedgecore.stats.beta(a, b)
-
-
-RAW = types.ModuleType("raw_beta_module")
-RAW.raw_beta = raw_beta
-
-
-def call(module, name, *ranges):
-    payload = {
-        "func_name": name, "args": list(ranges), "version": xlwings.__version__, "client": "Office.js",
-        "runtime": "1.4", "date_format": "yyyy-mm-dd", "culture_info_name": "en-US",
-    }
-    return asyncio.run(custom_functions_call(payload, module))[0][0]
-
-
-def pyodide_stub(on):
-    if on:
-        ffi = types.ModuleType("pyodide.ffi")
-        ffi.JsNull = type("JsNull", (), {})
-        pkg = types.ModuleType("pyodide")
-        pkg.ffi = ffi
-        sys.modules.update({"pyodide": pkg, "pyodide.ffi": ffi})
-    else:
-        sys.modules.pop("pyodide", None)
-        sys.modules.pop("pyodide.ffi", None)
+def floor(asset_rows, bench_rows):
+    """Reference only: the two C-speed passes over each range that any reading needs, then the core."""
+    asset = np.array([x for [x] in asset_rows], dtype=float)
+    bench = np.array([x for [x] in bench_rows], dtype=float)
+    return hedgecore.stats.beta(asset, bench)
 
 
 def dispatch(module, name, ranges, stub):
     """A variant: one Excel call through xlwings' dispatch, with or without the Pyodide stub."""
     def run():
-        pyodide_stub(stub)
-        return call(module, name, *ranges)
+        _officejs.pyodide_stub(stub)
+        return _officejs.calls(module, [(name, ranges)])[0][0][0]
     return run
 
 
 def main_bench():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
     args = ap.parse_args()
     print(header("bench_addin: BETA through xlwings' Office.js dispatch vs the core"))
     for n in (1_200, 100_000):
@@ -105,19 +69,22 @@ def main_bench():
         core_v = hedgecore.stats.beta(asset, bench)
         variants = {
             "core": lambda: hedgecore.stats.beta(asset, bench),
-            "excel": dispatch(main, "beta", ranges, False),
+            "floor": lambda: floor(*ranges),
+            "addin": lambda: main.beta(*ranges).rows[0][0],
             "lite": dispatch(main, "beta", ranges, True),
-            "raw-ref": dispatch(RAW, "raw_beta", ranges, True),
+            "cpython": dispatch(main, "beta", ranges, False),
         }
         for label, fn in variants.items():
             v = fn()
             assert abs(v - core_v) <= 1e-12 * abs(core_v), (label, v, core_v)
         res = compare(variants, baseline="core", rounds=args.rounds)
-        pyodide_stub(False)
+        _officejs.pyodide_stub(False)
         print(f"\n{n:,} rows (time per call; ratio to core: median (IQR, range) over {args.rounds} rounds)")
         for label in variants:
             print("  " + res.line(label))
-
+        print(f"  lite / addin (the dispatch's own cost): {res.ratio('lite', to='addin')}")
+        met = res.ratio("lite").median <= 3
+        print(f"  goal (issue 12): lite <= 3x core -> {'met' if met else 'NOT met'}")
 
 if __name__ == "__main__":
     main_bench()

@@ -22,8 +22,6 @@ which checks it agrees with hedgecore.backtest to 1e-9 on the bundled data.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -305,10 +303,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="hourly reference over 1 year instead of 5")
     args = parser.parse_args()
-    from bench_stats import cpu_model  # the same machine line as the other benchmarks
+    from _harness import header  # the same machine and versions lines as the other benchmarks
 
-    print(f"machine: {cpu_model()}, nproc {os.cpu_count()}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}, hedgecore {hc.__version__}")
+    print(header(f"bench_backtest: hedgecore.backtest vs a per-day pandas loop (hedgecore {hc.__version__})"))
     compare("1. 10 assets x 3 years daily (real data, ETHUSD_PERP, funding history)", *case_daily_real(), args.rounds)
     hours = 8_760 * (1 if args.quick else 5)
     compare(f"2. 1 asset x {hours // 8_760} years hourly (synthetic, highs tested)",

@@ -10,11 +10,18 @@ quoted as the median per-round ratio with its IQR and range:
    3.3 years) against its floor;
 3. N workbooks generated with write_template from the real data in data/market/prices_daily
    (holdings, hedge coin and settings varied with a fixed seed): per round, the load+save floor
-   over all of them, ``run_batch`` with --jobs 1 and with --jobs 2. Reported per workbook: wall
-   time and CPU time (this process plus its worker processes, sampled from /proc), and the
-   parallel efficiency t(jobs 1) / (2 * t(jobs 2)). On a shared machine efficiency falls when
-   another process holds a core; CPU per workbook shows whether the work itself grew.
-   ``--busy`` starts a spinning process (one core) for section 3, to measure exactly that.
+   over all of them, then ``hedgecore report INPUTS --jobs 1`` and ``--jobs 2`` as a user runs
+   them (their own interpreter, imports and fork server): once as shipped (one BLAS thread per
+   worker) and once with the BLAS variables set to the core count (a user's setting, which the
+   batch keeps: the unpinned case). Reported per workbook: wall time and CPU time (this process
+   and every descendant, sampled from /proc), the parallel efficiency t(jobs 1) / (2 * t(jobs 2))
+   and CPU per workbook against --jobs 1.
+   To separate what is ours from what is the machine's, the same rounds run a probe: a fixed
+   pure-Python loop in one process, then split over two processes at once. Its CPU ratio and
+   efficiency are the ceiling for any two-process work at that moment (two vCPUs that share a
+   physical core or its caches, other processes on the machine). Last, the batch's start-up is
+   timed alone: the fork server with its imports and two workers, before any job.
+   ``--busy`` starts a spinning process (one core) for section 3, to measure a busy machine.
 Goals (docs/batch-reports.md): per-workbook time <= 3x the floor; parallel efficiency >= 80 % on 2 cores.
 Invariant asserted: every report is written, none fails.
 """
@@ -22,11 +29,13 @@ Invariant asserted: every report is written, none fails.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,16 +46,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import openpyxl  # noqa: E402
-from _harness import DescendantCpu, compare, header  # noqa: E402
+from _harness import DescendantCpu, Stat, compare, header  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.excel import write_template  # noqa: E402
-from hedgecore.report import Job, process_job, run_batch  # noqa: E402
+from hedgecore.report import Job, process_job  # noqa: E402
 
 DATA = ROOT / "data" / "market" / "prices_daily"
 EXAMPLE = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
 ALTS = ["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP", "BNB", "DOGE", "TRX"]
 HEDGES = {"ETH": "binance:ETHUSD_PERP", "BTC": "binance:BTCUSD_PERP"}
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def floor(path: Path, out: Path) -> None:
@@ -106,6 +116,48 @@ def single_reports(work: Path, rounds: int) -> None:
               f"{res.time('floor').median:6.3f} s   ratio {res.ratio('report')}x (goal <= 3x)")
 
 
+KERNEL = """
+import sys, time
+t = time.process_time()
+d = {}
+for i in range(int(sys.argv[1])):
+    d[str(i % 50_000)] = i * i
+print(time.process_time() - t)
+"""
+KERNEL_UNITS = 5_000_000  # about 1 s of pure Python here
+
+
+def _stop_forkserver() -> None:
+    """Stop multiprocessing's fork server, so that the next batch starts its own, as each
+    ``hedgecore report --jobs 2`` does (private API: multiprocessing's own tests use it)."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # noqa: SLF001
+
+
+def _kernels(copies: int, units: int, cpu: list[float]) -> Callable[[], None]:
+    """The machine probe: ``copies`` processes at once running a fixed pure-Python loop, the same
+    total work whatever ``copies``; each reports its own CPU time (appended to ``cpu``)."""
+    def run() -> None:
+        procs = [subprocess.Popen([sys.executable, "-c", KERNEL, str(units // copies)], stdout=subprocess.PIPE,
+                                  text=True) for _ in range(copies)]
+        cpu.append(sum(float(p.communicate()[0]) for p in procs))
+    return run
+
+
+def _start_workers() -> None:
+    """What a batch pays before its first job: the fork server (its imports) and two workers."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from hedgecore.report import batch as b
+
+    _stop_forkserver()
+    with b._one_blas_thread_in_children():  # noqa: SLF001 - the batch's own start-up, measured
+        with ProcessPoolExecutor(max_workers=2, mp_context=b._mp_context(), initializer=b._worker_init,  # noqa: SLF001
+                                 initargs=(os.getpid(),)) as pool:
+            list(pool.map(time.sleep, [0.01, 0.01]))  # the second task needs the second worker
+
+
 def batch_throughput(work: Path, n: int, rounds: int, busy: bool) -> None:
     inputs = work / "inputs"
     inputs.mkdir(exist_ok=True)
@@ -117,32 +169,51 @@ def batch_throughput(work: Path, n: int, rounds: int, busy: bool) -> None:
         for p in paths:
             floor(p, work / "floor.xlsx")
 
-    def batch(jobs: int):
+    def batch(jobs: int, blas_threads: str | None = None) -> Callable[[], None]:
+        """``hedgecore report INPUTS --jobs N`` as a user runs it: its own interpreter, imports and fork server."""
+        env = dict(os.environ)
+        if blas_threads is not None:  # a user's setting, which the batch keeps
+            env.update({k: blas_threads for k in BLAS_VARIABLES})
+
         def run() -> None:
             out = work / f"out_jobs{jobs}"
             shutil.rmtree(out, ignore_errors=True)
-            result = run_batch([inputs], out, jobs=jobs, quiet=True, echo=lambda text, err: None)
-            assert (result.written, result.failed) == (len(paths), 0), result.final_line
+            proc = subprocess.run([sys.executable, "-m", "hedgecore", "report", str(inputs), "-o", str(out),
+                                   "--jobs", str(jobs), "--quiet"], env=env, capture_output=True, text=True)
+            assert proc.returncode == 0 and f"{len(paths)} reports written, 0 failed" in proc.stdout, proc.stdout + proc.stderr
         return run
 
+    kernel_cpu: dict[int, list[float]] = {1: [], 2: []}
+    variants = {"floor": floors, "jobs1": batch(1), "jobs2": batch(2), "jobs2-blas2": batch(2, str(os.cpu_count())),
+                "probe1": _kernels(1, KERNEL_UNITS, kernel_cpu[1]), "probe2": _kernels(2, KERNEL_UNITS, kernel_cpu[2])}
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
     try:
         exclude = frozenset() if spinner is None else frozenset({spinner.pid})
         with DescendantCpu(exclude=exclude) as meter:
-            res = compare({"floor": floors, "jobs1": batch(1), "jobs2": batch(2)}, baseline="floor",
-                          rounds=rounds, inner=1, warmup=0, cpu_clock=meter.seconds)
+            res = compare(variants, baseline="floor", rounds=rounds, inner=1, warmup=0, cpu_clock=meter.seconds)
+            start = compare({"start": _start_workers}, baseline="start", rounds=max(rounds, 5), inner=1, warmup=1,
+                            cpu_clock=meter.seconds)
     finally:
         if spinner is not None:
             spinner.kill()
             spinner.wait()
+    per = 1 / len(paths)
     print(f"per workbook over {len(paths)} workbooks, {rounds} rounds" + (" (one core kept busy)" if busy else "")
-          + ": median (IQR, range)")
-    for name in ("floor", "jobs1", "jobs2"):
+          + ": median (IQR, range); CPU = this process and every descendant")
+    for name in ("floor", "jobs1", "jobs2", "jobs2-blas2"):
         wall, cpu = res.time(name), res.cpu(name)
-        print(f"  {name:<6} wall {wall.format('.3f', 1 / len(paths))} s   CPU {cpu.format('.3f', 1 / len(paths))} s")
+        print(f"  {name:<11} wall {wall.format('.3f', per)} s   CPU {cpu.format('.3f', per)} s")
     print(f"  --jobs 1 / floor: {res.ratio('jobs1')}x (goal <= 3x)")
-    eff = res.ratio("jobs1", to="jobs2")
-    print(f"  parallel efficiency t(jobs 1) / (2 t(jobs 2)): {eff.format('.0%', 0.5)} (goal >= 80 %)")
+    for name, what in (("jobs2", "BLAS one thread per worker"), ("jobs2-blas2", f"BLAS {os.cpu_count()} threads")):
+        print(f"  {name} ({what}): parallel efficiency t(jobs 1) / (2 t(jobs 2)) "
+              f"{res.ratio('jobs1', to=name).format('.0%', 0.5)} (goal >= 80 %); CPU per workbook "
+              f"{res.cpu_ratio(name, to='jobs1')}x --jobs 1")
+    probe = Stat.of([b / a for a, b in zip(kernel_cpu[1], kernel_cpu[2])])
+    print(f"  machine probe (the same pure-Python work in 1 process, then split over 2 at once): CPU {probe}x, "
+          f"efficiency {res.ratio('probe1', to='probe2').format('.0%', 0.5)}: the ceiling on this machine now")
+    t, c = start.time("start"), start.cpu("start")
+    print(f"  batch start-up (fork server with its imports, 2 workers): wall {t.format('.3f')} s, CPU {c.format('.3f')} s"
+          f" = {c.median * per * 1e3:.1f} ms CPU per workbook here")
 
 
 def main() -> None:

@@ -9,51 +9,42 @@ inputs), one ``FUNDING_COST``, one ``SCENARIO_PNL`` per cell of table Shocks (on
 computation) — each with its ranges shaped as Office.js sends them (a column of 1,193 closes is
 1,193 one-cell rows). The template has no array formulas because LibreOffice recalculates those
 on open; the add-in's caches keep the repeated calls cheap. Between rounds the caches are cleared,
-so each round pays one plan and one stress computation, as a recalculation after an input change. Variants,
-interleaved round by round (A B C D, A B C D, ...), each round timing one whole recalculation:
+so each round pays one plan and one stress computation, as a recalculation after an input change.
+Each variant times one whole recalculation:
 
 * ``core``     -- the same work as plain Python: the hedgecore functions on float arrays;
 * ``addin``    -- the add-in functions called directly (cells in, result cells out, no dispatch);
-* ``lite``     -- ``xlwings.server.custom_functions_call`` for each call, with a stub
-  ``pyodide.ffi`` module: inside Pyodide xlwings' per-cell ``from pyodide.ffi import JsNull`` is
-  a cached lookup, outside it a failed import (see bench_addin.py), so this is the fair estimate
-  of xlwings Lite;
-* ``cpython``  -- the same dispatch without the stub (what xlwings Server on CPython pays).
+* ``lite``     -- ``xlwings.server.custom_functions_call`` for each call, with stand-ins for
+  Pyodide's ``pyodide.ffi`` package (benchmarks/_officejs.py): the fair estimate of xlwings Lite;
+* ``cpython``  -- the same dispatch without them (what xlwings Server on CPython pays).
 
-Prints the machine and library versions, then per variant the median time of a recalculation and
-the median of the per-round ratios to ``core`` with their spread (25th-75th percentile), and
-``lite`` over ``addin``. Goal (issue 12): ``lite`` <= 2x the same calls as plain Python (``addin``)
-and <= 20 ms; the ratio to the bare maths (``core``) is printed too — the rest of the gap is the
-add-in reading 1,193-cell ranges cell by cell in Python (about 0.1 ms per range). Self-contained (a shared benchmarks/_harness.py is
-being written elsewhere; this file needs nothing from it).
+The calls of a recalculation are awaited one after another on one event loop kept for the run.
+
+Variants are interleaved round by round (benchmarks/_harness.py). Prints the machine and library
+versions, then per variant the median time of a recalculation and the median of the per-round
+ratios to ``core`` with their IQR and range, and ``lite`` over ``addin`` (the dispatch's own
+cost). Goal (issue 12): ``lite`` <= 2x the same calls as plain Python (``addin``) and <= 20 ms;
+the ratio to the bare maths (``core``) is printed too — the rest of that gap is the add-in reading
+1,193-cell ranges as Python lists (about 40 us per range) and checking its arguments.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import platform
-import statistics
 import sys
-import time
-import types
 from pathlib import Path
 
-os.environ["XLWINGS_ON_SERVER"] = "true"
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # noncommercial open-source project
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "addin"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _officejs  # noqa: E402  (first: sets up xlwings for Office.js)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import xlwings  # noqa: E402
-from xlwings.server import custom_functions_call  # noqa: E402
 
 import hedgecore as hc  # noqa: E402
 import main  # noqa: E402  (addin/main.py)
+from _harness import compare, header  # noqa: E402
 from hedgecore.excel import read_workbook  # noqa: E402
 from hedgecore.excel.layout import OUTPUTS, STRESS_COLUMNS  # noqa: E402
 
@@ -114,45 +105,30 @@ def _arg(cells):
     return cells[0][0] if len(cells) == 1 and len(cells[0]) == 1 else cells
 
 
-def pyodide_stub(on: bool) -> None:
-    if on:
-        ffi = types.ModuleType("pyodide.ffi")
-        ffi.JsNull = type("JsNull", (), {})
-        pkg = types.ModuleType("pyodide")
-        pkg.ffi = ffi
-        sys.modules.update({"pyodide": pkg, "pyodide.ffi": ffi})
-    else:
-        sys.modules.pop("pyodide", None)
-        sys.modules.pop("pyodide.ffi", None)
-
-
-def dispatch(calls) -> list:
-    async def run():
-        out = []
-        for name, args in calls:
-            payload = {"func_name": name, "args": args, "version": xlwings.__version__, "client": "Office.js",
-                       "runtime": "1.4", "date_format": "yyyy-mm-dd", "culture_info_name": "en-US"}
-            out.append(await custom_functions_call(payload, main))
-        return out
-
-    return asyncio.run(run())
+def _fresh(run):
+    """A recalculation after an input change: the add-in's caches start empty."""
+    def fresh():
+        main._plan_of.cache_clear()
+        main._scenarios_of.cache_clear()
+        return run()
+    return fresh
 
 
 def variants(calls, core):
     direct = [(getattr(main, name), [_arg(a) for a in args]) for name, args in calls]
 
     def lite():
-        pyodide_stub(True)
+        _officejs.pyodide_stub(True)
         try:
-            return dispatch(calls)
+            return _officejs.calls(main, calls)
         finally:
-            pyodide_stub(False)
+            _officejs.pyodide_stub(False)
 
     return {
         "core": lambda: [f() for f in core],
-        "addin": lambda: [f(*args) for f, args in direct],
-        "lite": lite,
-        "cpython": lambda: dispatch(calls),
+        "addin": _fresh(lambda: [f(*args) for f, args in direct]),
+        "lite": _fresh(lite),
+        "cpython": _fresh(lambda: _officejs.calls(main, calls)),
     }
 
 
@@ -170,37 +146,20 @@ def main_bench() -> None:
     rounds = parser.parse_args().rounds
     calls, core = template_calls(EXAMPLE)
     counts = pd.Series([n for n, _ in calls]).value_counts().to_dict()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}")
-    print(f"CPython {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"xlwings {xlwings.__version__}, hedgecore {hc.__version__}")
-    print(f"one recalculation of {EXAMPLE.name}: {len(calls)} add-in calls {counts}")
+    print(header("bench_recalc: one full recalculation of the example template through xlwings' dispatch"))
+    print(f"hedgecore {hc.__version__}; {len(calls)} add-in calls {counts}")
     runs = variants(calls, core)
     check(calls, runs["lite"]())
-    for run in runs.values():  # warm-up
-        run()
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():  # interleaved: A B C D, A B C D, ...
-            main._plan_of.cache_clear()
-            main._scenarios_of.cache_clear()
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    base = np.array(times["core"])
-    print(f"{'variant':<9} {'median ms':>10} {'x core (median, p25-p75 of rounds)':>38}")
-    for name, ts in times.items():
-        ratios = np.array(ts) / base
-        p25, p75 = np.percentile(ratios, [25, 75])
-        print(f"{name:<9} {statistics.median(ts) * 1e3:>10.2f} {np.median(ratios):>15.2f}x ({p25:.2f}-{p75:.2f})")
-    lite_ms = statistics.median(times["lite"]) * 1e3
-    over_calls = np.array(times["lite"]) / np.array(times["addin"])
-    over_core = float(np.median(np.array(times["lite"]) / base))
-    p25, p75 = np.percentile(over_calls, [25, 75])
-    print(f"lite vs the same calls as plain Python (addin): {np.median(over_calls):.2f}x ({p25:.2f}-{p75:.2f}); "
-          f"vs the core maths: {over_core:.2f}x")
-    met = np.median(over_calls) <= 2 and lite_ms <= 20
+    res = compare(runs, baseline="core", rounds=rounds, inner=1)
+    print(f"time of one recalculation; ratio to core: median (IQR, range) over {rounds} rounds")
+    for name in runs:
+        print("  " + res.line(name))
+    lite_ms = res.time("lite").median * 1e3
+    over_calls = res.ratio("lite", to="addin")
+    print(f"  lite / addin (the dispatch's own cost): {over_calls}")
+    met = over_calls.median <= 2 and lite_ms <= 20
     print(f"goal (issue 12): lite <= 2x the plain calls and <= 20 ms -> {'met' if met else 'NOT met'} "
-          f"({lite_ms:.1f} ms)")
+          f"({lite_ms:.1f} ms, {over_calls.median:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -268,6 +268,13 @@ def report(ctx, inputs, outdir, jobs, fmt, overwrite, quiet):
       hedgecore report portfolios/ 'archive/**/*.xlsx' -o reports --jobs 4
       hedgecore report portfolios/ --format json -o out --overwrite
     """
+    import glob
+    import os
+
+    if jobs != 1 and (len(inputs) > 1 or any(os.path.isdir(i) or glob.has_magic(i) for i in inputs)):
+        from ._workers import start_early
+
+        start_early()  # its imports run on another core while this process imports the report
     from .report.batch import run_batch
 
     result = run_batch(inputs, outdir, fmt=fmt, jobs=jobs, overwrite=overwrite, quiet=quiet,

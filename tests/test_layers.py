@@ -22,7 +22,7 @@ PACKAGE = ROOT / "hedgecore"
 #: Layer of each subpackage or top-level module; anything else at the top level is core.
 EDGES = {"data": 1, "excel": 2, "report": 3, "cli": 4, "__main__": 4}
 #: Standard-library-only helpers the edges share (no core module may use them: they write files).
-EDGE_UTILITIES = {"_atomic"}
+EDGE_UTILITIES = {"_atomic", "_workers"}
 #: Third-party libraries only the edges may import.
 EDGE_LIBRARIES = {"openpyxl", "xlsxwriter", "xlwings", "rich", "click", "ccxt", "defusedxml", "formulas"}
 CORE_LIBRARIES = {"numpy", "pandas"}

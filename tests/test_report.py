@@ -389,3 +389,37 @@ def test_shared_load_reads_exactly_what_read_workbook_reads(batch):
         np.testing.assert_array_equal(shared.shocks, plain.shocks)
         assert dict(shared.settings) == dict(plain.settings)
         assert dict(shared.cells) == dict(plain.cells) and shared.computed == plain.computed
+
+
+@pytest.mark.parametrize("far", [False, True], ids=["one pass", "far apart: cell by cell"])
+def test_a_users_own_formulas_keep_excels_cached_values(tmp_path, far):
+    """Formulas hedgecore does not compute (a user's own) become the values Excel cached for them,
+    read in one pass over the rectangle that holds them, or cell by cell when that rectangle is
+    huge (openpyxl pads a read-only rectangle: A1 and ZZ60000 would be 40 million cells)."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    from hedgecore.excel.cached import fill_sheet_xml
+    from hedgecore.report import Job, process_job
+
+    src = build_workbook(tmp_path / "in.xlsx", CASES["btc_linear"])
+    wb = openpyxl.load_workbook(src)
+    cells = {"Z2": ("=1+1", 2.0), ("ZZ60000" if far else "Z3"): ('="ab"&"c"', "abc")}
+    for coord, (formula, _) in cells.items():
+        wb["Portfolio"][coord] = formula
+    buf = io.BytesIO()
+    wb.save(buf)
+    part = f"xl/worksheets/sheet{wb.sheetnames.index('Portfolio') + 1}.xml"
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:  # openpyxl writes sheets in order as sheet1.xml, sheet2.xml, ...
+                data = fill_sheet_xml(data, {coord: value for coord, (_, value) in cells.items()})
+            zout.writestr(item, data)
+    outcome = process_job(Job(source=str(src), outdir=str(tmp_path / "out"), fmt="xlsx", overwrite=True))
+    assert outcome.ok, outcome.message
+    report = openpyxl.load_workbook(tmp_path / "out" / "in-report.xlsx")
+    for coord, (_, value) in cells.items():
+        assert report["Portfolio"][coord].value == value, coord

@@ -38,7 +38,7 @@ _TEMPLATE = "addin_template"
 #: The functions module's name inside ``personal/`` (classic: the ``UDF Modules`` setting).
 FUNCTIONS_MODULE = "hedgecore_excel"
 #: Modules of the package that are not the core (edges and their helpers): not shipped to Lite.
-_NOT_CORE = {"cli.py", "__main__.py", "_atomic.py", "_text.py"}
+_NOT_CORE = {"cli.py", "__main__.py", "_atomic.py", "_text.py", "_workers.py"}
 
 #: Installing the add-in in xlwings Lite (README, Guide sheet and docs/excel-addin.md repeat these).
 INSTALL_STEPS: tuple[str, ...] = (

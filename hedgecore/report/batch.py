@@ -14,10 +14,8 @@ is a terminal and ``quiet`` is off; otherwise nothing but the per-file lines is 
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import csv
 import glob
-import multiprocessing
 import os
 import signal
 import sys
@@ -34,6 +32,8 @@ from typing import Any
 from .._atomic import (create_exclusive, discard, move_into_place, pid_alive, remove_own_temp_files,
                        remove_stale_temp_files, temp_path)
 from .._text import escape_controls
+from .._workers import mp_context as _mp_context
+from .._workers import one_blas_thread_in_children as _one_blas_thread_in_children
 from ..errors import HedgecoreError
 from .jobs import FORMATS, SUMMARY_CSV, Job, Outcome, OutputProblem, output_paths, process_job
 from .records import csv_value
@@ -142,33 +142,6 @@ def _cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return max(1, os.cpu_count() or 1)
-
-
-def _mp_context():
-    """forkserver where available (no fork of a threaded parent), spawn otherwise."""
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["hedgecore.report.batch"])
-        _start_helpers_deaf_to_ctrl_c()
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def _start_helpers_deaf_to_ctrl_c() -> None:
-    """Start multiprocessing's fork server and resource tracker with SIGINT ignored (inherited
-    across exec): a Ctrl-C while they import would print their own tracebacks. The batch
-    process handles Ctrl-C and stops the workers itself."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    from multiprocessing import forkserver, resource_tracker
-
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        resource_tracker.ensure_running()
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------- worker processes
@@ -316,30 +289,6 @@ def _pool_round(queue: deque[Job], workers: int, lost: list[Job]) -> Iterator[Ou
         if not clean:
             _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-#: Thread-pool sizes of the BLAS libraries numpy may use, for the worker processes: one thread each, so
-#: that N workers on N cores do not start N BLAS pools of N threads that fight over the same cores.
-_ONE_BLAS_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                           "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
-
-
-@contextlib.contextmanager
-def _one_blas_thread_in_children() -> Iterator[None]:
-    """While workers start, their environment asks each BLAS library for one thread.
-
-    The variables are read when numpy loads its BLAS, which in a worker (or in the fork server
-    that forks them) happens after this process set them; this process's own BLAS, loaded
-    already, is unchanged. A value the user set is kept.
-    """
-    saved = {k: os.environ.get(k) for k in _ONE_BLAS_THREAD}
-    os.environ.update({k: v for k, v in _ONE_BLAS_THREAD.items() if saved[k] is None})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
 
 
 def _run_parallel(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:

@@ -86,6 +86,10 @@ def _text(value: Any) -> str:
 # --------------------------------------------------------------------------- values in place of formulas
 
 
+_CACHED = object()  # a formula whose value is Excel's cached one
+_CACHED_BOX = 1_000_000  # cells: the largest rectangle of cached values read in one pass
+
+
 class _Filler:
     """Replace every formula of the input workbook by the value hedgecore computed for it."""
 
@@ -95,16 +99,36 @@ class _Filler:
         self.ranges: dict[str, list[Any]] = {}
         self._cached = None
 
-    def cached(self, sheet: str, coord: str) -> Any:
-        """Excel's cached value of a formula hedgecore does not compute (a user's own formula)."""
+    def cached(self, sheet: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        """Excel's cached values of formulas hedgecore does not compute (a user's own formulas),
+        by (row, column).
+
+        A read-only sheet is parsed from its top for every cell looked up by coordinate, so the
+        cells are read in one pass over the rectangle that holds them; openpyxl pads that
+        rectangle, so one far bigger than ``_CACHED_BOX`` cells is read cell by cell instead.
+        """
         if self._cached is None:
             from openpyxl import load_workbook
 
             self._cached = load_workbook(self.source, read_only=True, data_only=True)
+        by_row: dict[int, list[int]] = {}
+        for r, c in cells:
+            by_row.setdefault(r, []).append(c)
+        r1, r2 = min(by_row), max(by_row)
+        c1, c2 = min(c for _, c in cells), max(c for _, c in cells)
+        found: dict[tuple[int, int], Any] = {}
         try:
-            return self._cached[sheet][coord].value
+            ws = self._cached[sheet]
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > _CACHED_BOX:
+                return {(r, c): ws.cell(row=r, column=c).value for r, c in cells}
+            rows = ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2, values_only=True)
+            for r, row in enumerate(rows, start=r1):
+                for c in by_row.get(r, ()):
+                    if row and row[c - c1] is not None:
+                        found[r, c] = row[c - c1]
         except (KeyError, AttributeError, IndexError):
-            return None
+            pass
+        return found
 
     def close(self) -> None:
         if self._cached is not None:
@@ -115,10 +139,20 @@ class _Filler:
         self._fill_holdings()
         self._fill_stress()
         for ws in self.wb.worksheets:
+            pending: dict[tuple[int, int], Any] = {}
             for cell in list(ws._cells.values()):  # noqa: SLF001 - the cells the file holds, not a range
                 text = _formula_text(cell)
-                if text is not None:
-                    _put(cell, self._evaluate(ws.title, cell.coordinate, text))
+                if text is None:
+                    continue
+                value = self._evaluate(text)
+                if value is _CACHED:
+                    pending[cell.row, cell.column] = cell
+                else:
+                    _put(cell, value)
+            if pending:
+                cached = self.cached(ws.title, set(pending))
+                for key, cell in pending.items():
+                    _put(cell, cached.get(key))
 
     def _fill_names(self) -> None:
         """Every single-cell defined name hedgecore knows (inputs and results) gets its value."""
@@ -131,14 +165,15 @@ class _Filler:
                 if sheet in wb.sheetnames and ":" not in ref:
                     _put(wb[sheet][ref.replace("$", "")], value)
 
-    def _evaluate(self, sheet: str, coord: str, text: str) -> Any:
+    def _evaluate(self, text: str) -> Any:
+        """The value of a formula hedgecore computes (a name, a total), else ``_CACHED``."""
         m = _SIMPLE_NAME.match(text)
         if m and m.group(1) in self.names:
             return _cell_value(self.names[m.group(1)])
         m = _SIMPLE_SUM.match(text)
         if m and m.group(1) in self.ranges:
             return float(np.nansum([v for v in self.ranges[m.group(1)] if isinstance(v, (int, float))]))
-        return self.cached(sheet, coord)
+        return _CACHED
 
     def _fill_holdings(self) -> None:
         from ..excel.cells import table_rows
