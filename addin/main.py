@@ -450,7 +450,6 @@ _PLAN_NAMES = {
     "notional_usd": "notional",
 }
 _PLAN_ROWS = hedgecore.plan.PLAN_LABELS + hedgecore.plan.PLAN_RISK_LABELS + (("margin_verdict", "Margin verdict"),)
-_PLAN_FIELDS = ", ".join(f for f, _ in _PLAN_ROWS)
 
 
 def _once(cached, *args):
@@ -494,7 +493,9 @@ def _plan_table(plan):
 @arg("leverage", doc="Leverage for the initial margin when no collateral is given. Default 1.")
 @arg("funding_rate", doc="Funding rate per funding interval (the catalog contract's, else 8 h); positive = longs "
      "pay shorts. Default 0.")
-@arg("field", doc=f"Blank: the table; or name(s), one result per cell: {_PLAN_FIELDS}.", **_RANGE)
+@arg("field", doc="Blank: the table; or field name(s) or labels, one result per cell, e.g. contracts, "
+     "liquidation_price_usd, margin_shortfall, max_leverage, loss_if_liquidated_usd, margin_verdict (all: "
+     "docs/excel-addin.md).", **_RANGE)
 def hedge_plan(
     exposure,
     price,

@@ -117,4 +117,5 @@ def report_styles() -> dict[str, Any]:
         "right": Alignment(horizontal="right"),
         "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "left": Alignment(horizontal="left"),
+        "wrap": Alignment(horizontal="left", vertical="top", wrap_text=True),
     }
