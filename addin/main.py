@@ -473,7 +473,7 @@ def _plan_of(exposure, price, contract_size, hedge_ratio, contract_type, roundin
 
 def _plan_table(plan):
     """(field, label, value) rows of a hedge plan, the margin verdict last; an unreachable liquidation
-    price is "none", a maximum leverage the catalog does not know #N/A."""
+    price is "none", a maximum leverage the catalog has no tier table for "unknown"."""
     table = []
     for field, label in _PLAN_ROWS:
         value = getattr(plan, field)
@@ -482,6 +482,8 @@ def _plan_table(plan):
             math.isinf(value) or (field == "liquidation_price_usd" and value == 0)
         ):
             value = _NO_LIQUIDATION
+        elif field == "max_leverage" and math.isnan(value):
+            value = "unknown"
         table.append((field, label, value))
     return table
 

@@ -46,7 +46,8 @@ def test_reads_the_example(tmp_path):
     assert (s["HedgeAsset"], s["Contract"], s["ContractType"], s["Rounding"]) == (
         "ETH", "binance:ETHUSD_PERP", "inverse", "nearest")
     assert (s["Collateral"], s["Leverage"], s["MaintenanceMargin"], s["FundingRate"], s["HorizonDays"]) == (
-        10.0, 3.0, 0.005, 0.0001, 30.0)
+        10.0, 3.0, None, 0.0001, 30.0)  # a blank maintenance rate: the contract's tiers
+    assert (s["ContractsHeld"], s["MarginBalance"]) == (0.0, None)
     # Default formulas: the values the writer cached (computed by hedgecore) are read.
     assert w.computed == set()
     assert s["HedgePrice"] == pytest.approx(3505.16333)
@@ -55,7 +56,7 @@ def test_reads_the_example(tmp_path):
     assert s["HedgeRatio"] == pytest.approx(float(np.dot(value, betas) / value.sum()), rel=1e-12)
     assert 0.8 < s["HedgeRatio"] < 1.05
     np.testing.assert_allclose(w.shocks, np.linspace(-0.5, 0.5, 11), atol=1e-12)
-    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B23"
+    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B26"
     assert set(OUTPUT_NAMES) <= set(w.cells)
     assert w.where("HedgeRatio") == "example_portfolio.xlsx, sheet Hedge, cell B10"
 

@@ -321,7 +321,7 @@ OUTPUTS: tuple[Output, ...] = (
           "Notional hedged / wallet value: the lowest leverage whose initial margin the wallet covers.",
           "leverage_to_fit", styles.TIMES),
     _risk("MaxLeverage", "Maximum leverage of the tier", "x",
-          "Highest leverage the contract's tier at this size allows; #N/A where the catalog has no tier table.",
+          "Highest leverage the contract's tier at this size allows; unknown where the catalog has no tier table.",
           "max_leverage", styles.TIMES),
     _risk("MaintenanceRate", "Maintenance rate used", "%",
           "Of the tier at the liquidation price: Maintenance margin rate, or the contract's tiers when it is blank.",
@@ -386,6 +386,7 @@ class Column:
     name: str
     number_format: str
     formula: str | None = None
+    hidden: bool = False  # a helper column (data of a chart), not printed
 
     @property
     def is_input(self) -> bool:
@@ -425,7 +426,9 @@ HOLDINGS_TOTALS = MappingProxyType({
 #: Columns of the stress test: the scenario columns (the first is the Shock itself), Alt move, then the
 #: liquidation and residual-risk columns (``Net P&L`` is liquidation-aware; the survived line beside it).
 STRESS_COLUMNS: tuple[str, ...] = tuple(SCENARIO_COLUMNS) + ("Alt move",) + tuple(SCENARIO_RISK_COLUMNS)
-STRESS_FORMATS: tuple[str, ...] = ((styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT,) + ("General",)
+#: Liquidated shows as yes/no: the cell holds 1 or 0 (LibreOffice recalculates a cached TRUE/FALSE on open).
+LIQUIDATED_FORMAT = '"yes";"yes";"no"'
+STRESS_FORMATS: tuple[str, ...] = ((styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT, LIQUIDATED_FORMAT)
                                    + (styles.USD0,) * 4)
 _STRESS_ARGS = ("PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,ContractType,Collateral,"
                 "FundingRate,HorizonDays")
@@ -443,22 +446,27 @@ def stress_formula(column: str) -> str:
     if column not in STRESS_COLUMNS[1:]:
         raise ValueError(f"not a stress column: {column!r}")
     call = f'SCENARIO_PNL({_STRESS_ARGS},FALSE,$A{{r}},"{column}",{_STRESS_RISK_ARGS})'
-    return '=IF(OR(PortfolioValue=0,$A{r}=""),"",' + call + ")"
+    return '=IF(OR(PortfolioValue=0,$A{r}=""),"",' + _STRESS_WRAP.get(column, "{call}").format(call=call) + ")"
 
 
-#: The chart's marker column: the hedged value where the short is liquidated, else #N/A (no point).
+#: Cells whose add-in value is wrapped: Liquidated as 1/0; the downside line only for falls (blank otherwise,
+#: without asking the add-in, so the blank is what LibreOffice shows too).
+_STRESS_WRAP = {"Liquidated": "1*{call}", "Net P&L at downside beta": 'IF($A{{r}}>=0,"",{call})'}
+
+
+#: The chart's marker column (hidden): the hedged value where the short is liquidated, else #N/A (no point).
 STRESS_CHART_COLUMN = "Hedged value if liquidated"
 _LETTER = {c: chr(65 + k) for k, c in enumerate(STRESS_COLUMNS)}
-_CHART_FORMULA = ('=IF(OR(PortfolioValue=0,$A{{r}}=""),NA(),IF({liq}{{r}}=TRUE,{value}{{r}},NA()))'
+_CHART_FORMULA = ('=IF(OR(PortfolioValue=0,$A{{r}}=""),NA(),IF({liq}{{r}}=1,{value}{{r}},NA()))'
                   .format(liq=_LETTER["Liquidated"], value=_LETTER["Hedged value"]))
 #: The liquidation price as a vertical line on the stress chart: its shock (x, twice) and the chart's value
-#: range (y), in two cells each beside table Shocks; #N/A (no line) when no shock of the table reaches it.
+#: range (y), in two cells each in hidden columns beside table Shocks; #N/A (no line) when no shock reaches it.
 LIQUIDATION_LINE = "Liquidation line (chart)"
 
 #: Table Shocks: the Shock (input), then one computed column per stress column.
 SHOCKS_COLUMNS: tuple[Column, ...] = (Column("Shock", "ShockValues", styles.PCT),) + tuple(
     Column(c, "", f, stress_formula(c)) for c, f in zip(STRESS_COLUMNS[1:], STRESS_FORMATS[1:])
-) + (Column(STRESS_CHART_COLUMN, "", styles.USD0, _CHART_FORMULA),)
+) + (Column(STRESS_CHART_COLUMN, "", styles.USD0, _CHART_FORMULA, hidden=True),)
 DEFAULT_SHOCKS: tuple[float, ...] = tuple(round(-0.5 + 0.1 * i, 10) for i in range(11))
 
 # Positions (1-based rows and columns). Changing them changes the contract only through the names.

@@ -458,7 +458,10 @@ def _shocks_table(ws: Any, st: Styles, cache: CachedValues, values: list[float])
     columns = layout.SHOCKS_COLUMNS
     for j, col in enumerate(columns, start=1):
         _head(ws.cell(row=h, column=j, value=col.header), st)
-        ws.column_dimensions[get_column_letter(j)].width = 10 if j == 1 else 14
+        ws.cell(row=h, column=j).alignment = st["center_wrap"]  # two lines for the long names
+        ws.column_dimensions[get_column_letter(j)].width = 9 if j == 1 else 12.5
+        ws.column_dimensions[get_column_letter(j)].hidden = col.hidden
+    ws.row_dimensions[h].height = 42
     for i, shock in enumerate(values):
         r = first + i
         c = ws.cell(row=r, column=1, value=shock)
@@ -490,6 +493,8 @@ def _stress_cached(stress: pd.DataFrame | None, header: str, i: int) -> Any:
     if stress is None:
         return ""
     value = stress[header].iloc[i]
+    if header == "Liquidated":
+        return float(value)  # 1 / 0, shown as yes / no
     return "" if isinstance(value, float) and math.isnan(value) else value
 
 
@@ -511,6 +516,7 @@ def _liquidation_line(ws: Any, st: Styles, cache: CachedValues, first: int, last
     for j, text in enumerate(("Shock", "Value"), start=col):
         _head(ws.cell(row=layout.SHOCK_HEADER_ROW, column=j, value=text), st)
         ws.column_dimensions[get_column_letter(j)].width = 12
+        ws.column_dimensions[get_column_letter(j)].hidden = True  # chart data, not printed
     xs, ys = _line_points(cache, first, last)
     for k, (y_formula, y_value) in enumerate(((f"=MIN({block})", ys[0]), (f"=MAX({block})", ys[1]))):
         r = layout.SHOCK_HEADER_ROW + 1 + k
@@ -546,10 +552,11 @@ def _stress_chart(ws: Any, first: int, last: int, line_col: int) -> None:
     chart.y_axis.number_format = '"$"#,##0'
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.height, chart.width = 9, 22
+    chart.height, chart.width = 11, 30
     chart.y_axis.crosses = "min"  # value axis at the left edge, not at shock 0
     chart.x_axis.crosses = "min"
     chart.legend.position = "b"
+    chart.visible_cells_only = False  # the liquidation marks and line come from hidden columns
     xref = Reference(ws, min_col=1, min_row=first, max_row=last)
     headers = [c.header for c in layout.SHOCKS_COLUMNS]
     for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):

@@ -92,6 +92,7 @@ def template_styles() -> dict[str, Any]:
         "border": Border(left=thin, right=thin, top=thin, bottom=thin),
         "wrap": Alignment(wrap_text=True, vertical="top"),
         "center": Alignment(horizontal="center"),
+        "center_wrap": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "right": Alignment(horizontal="right"),
         "plain": Font(),
     }
@@ -118,4 +119,5 @@ def report_styles() -> dict[str, Any]:
         "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "left": Alignment(horizontal="left"),
         "wrap": Alignment(horizontal="left", vertical="top", wrap_text=True),
+        "top": Alignment(vertical="top"),
     }

@@ -176,10 +176,9 @@ def _margin_risk(r: ReportData) -> list[Figure]:
                "" if max_lev != "unknown" else "no tier table in the catalog"),
         Figure("maintenance_rate", sec, "Maintenance rate at the liquidation price", p.maintenance_rate, styles.PCT3),
         Figure("tier_source", sec, "Tier table", _tier_source(r)),
-        Figure("loss_if_liquidated_usd", sec, "Loss if liquidated and the price comes back (USD)",
-               p.loss_if_liquidated_usd, _USD,
-               f"the {p.wallet_balance:.6g} {unit} wallet at entry" if p.loss_if_liquidated_usd else
-               "no rise can liquidate this short"),
+        Figure("loss_if_liquidated_usd", sec, "Loss if liquidated (USD)", p.loss_if_liquidated_usd, _USD,
+               f"the {p.wallet_balance:.6g} {unit} wallet at entry, if {coin} spikes through the liquidation price "
+               "and comes back" if p.loss_if_liquidated_usd else "no rise can liquidate this short"),
         Figure("contracts_held", sec, "Contracts held now", float(r.settings.get("ContractsHeld") or 0.0), _COUNT),
         Figure("trade_contracts", sec, "Trade now (contracts)", r.risk.trade_contracts, styles.QTY,
                "+ = short more, - = buy back" + ("" if trade is None else

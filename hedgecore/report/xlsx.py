@@ -26,6 +26,7 @@ import pandas as pd
 from .. import __version__
 from .._text import escape_controls
 from ..excel import styles
+from ..excel.cached import shown_value
 from ..excel.cells import put_text
 from ..excel.layout import HOLDINGS_COMPUTED, STRESS_CHART_COLUMN, STRESS_COLUMNS
 from .compute import ReportData
@@ -96,7 +97,7 @@ class _Filler:
 
     def __init__(self, wb: Any, r: ReportData, source: Path) -> None:
         self.wb, self.r, self.source = wb, r, source
-        self.names: dict[str, Any] = {**r.settings, **r.computed_names}
+        self.names: dict[str, Any] = {**r.settings, **{k: shown_value(k, v) for k, v in r.computed_names.items()}}
         self.ranges: dict[str, list[Any]] = {}
         self._cached = None
 
@@ -180,6 +181,7 @@ class _Filler:
             return self._fill_stress_block()
         stress, i = self.r.stress, 0
         marks = stress["Hedged value"].where(stress["Liquidated"].astype(bool))  # the chart's liquidated points
+        stress = stress.assign(Liquidated=stress["Liquidated"].astype(float))  # 1 / 0, formatted yes / no
         for rr, cells in table_rows(ws, (c1, r1 + 1, c2, r2)):
             row = i if c1 in cells and i < len(stress) else None
             for col in (*STRESS_COLUMNS[1:], STRESS_CHART_COLUMN):
@@ -341,6 +343,7 @@ def _write_table(ws: Any, st: dict[str, Any], top: int, title: str, headers: Seq
     for j, h in enumerate(headers, start=1):
         c = ws.cell(row=top + 1, column=j, value=h)
         c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
+    ws.row_dimensions[top + 1].height = 27  # two lines for the longer headers
     r = top + 1
     for r, values in enumerate(rows, start=top + 2):
         for j, (v, fmt) in enumerate(zip(values, formats), start=1):
@@ -372,6 +375,7 @@ def _figure_rows(ws: Any, st: dict[str, Any], figures: list[Figure], row: int) -
             elif isinstance(f.value, str) and len(f.value) > _WIDE_TEXT:  # a sentence: wrapped over B:E
                 ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
                 c.alignment, c.font = st["wrap"], st["label"]
+                ws.cell(row=row, column=1).alignment = st["top"]
                 ws.row_dimensions[row].height = 15 * math.ceil(len(f.value) / 80) + 3
                 if f.note:
                     _put(ws.cell(row=row, column=2), f"{f.value} ({f.note})")
@@ -404,10 +408,10 @@ def _stress_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
     chart = BarChart()
     chart.type, chart.grouping = "col", "clustered"
     lp = r.plan.liquidation_price_usd
-    title = "Stress test: P&L unhedged vs hedged"
+    axis = f"{r.hedge_asset} shock"
     if math.isfinite(lp) and lp > 0:
-        title += f" (orange: liquidated, {r.hedge_asset} at ${lp:,.0f} or more)"
-    _chart_style(chart, title, f"{r.hedge_asset} shock (bars on the hedged P&L: residual band)", "P&L (USD)",
+        axis += f"; orange: liquidated ({r.hedge_asset} ≥ ${lp:,.0f})"
+    _chart_style(chart, "Stress test: P&L unhedged vs hedged", axis + "; whiskers: residual band", "P&L (USD)",
                  '"$"#,##0')
     chart.add_data(Reference(ws, min_col=3, max_col=4, min_row=first - 1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))

@@ -58,7 +58,7 @@ def test_hedge_plan_uses_the_catalog_tiers_when_the_rate_is_blank(main_module):
     assert out == [[100.0, pytest.approx(core.maintenance_rate), pytest.approx(core.liquidation_price_usd), 2.0]]
     assert core.maintenance_rate == 0.005  # the notional at the liquidation price is still in tier 2
     one_tier = run_udf(main_module, "hedge_plan", 100_000, 50_000, "binance:BTCUSDT", N, N, N, N, 5, 0.004, N, fields)
-    assert one_tier[0][0] == NOT_AVAILABLE and one_tier[0][1] == 0.004
+    assert one_tier[0][0] == "unknown" and one_tier[0][1] == 0.004
 
 
 def test_liquidation_price_blank_rate_uses_the_tiers(main_module):

@@ -169,7 +169,7 @@ def test_hedge_plan_equals_core(main_module):
     assert len(out) == len(rows) + 1 and all(len(r) == 2 for r in out)
     for (field, _), (label, value) in zip(rows, out):
         if field == "max_leverage":  # no tier table for Binance COIN-M in the catalog
-            assert value == NOT_AVAILABLE
+            assert value == "unknown"
         else:
             assert value == pytest.approx(getattr(plan, field)), field
     assert out[-1] == ["Margin verdict", plan.margin_verdict]
