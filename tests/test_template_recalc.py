@@ -381,3 +381,39 @@ def test_saved_with_name_errors_the_report_recomputes(small, example, tmp_path):
     we, re_ = _report(_with_error_caches(EXAMPLE, tmp_path / "example-errors.xlsx"))
     for name in KEY_NAMES:
         assert _same(cell(values, we.cells[name]), _figure(re_, name)), name
+
+
+RISK_NAMES = ("Contracts", "LiquidationPrice", "MarginVerdict", "MarginShortfall", "LeverageToFit", "MaxLeverage",
+              "MaintenanceRate", "LossIfLiquidated", "FundingInterval", "FundingCost", "ResidualLow", "ResidualHigh",
+              "PortfolioDownsideBeta", "TradeNow")
+
+
+def test_a_tiered_linear_hedge_held_on_a_margin_balance(tmp_path):
+    """Binance BTCUSDT from the catalog with a blank rate (its tier table), 4x, a short already held on a margin
+    balance: the sheet's margin verdict, tier, liquidation loss, band and trade equal the report's."""
+    import pandas as pd
+
+    prices = hc.load_prices(DATA, assets=SMALL_ASSETS).iloc[-400:]
+    path = tmp_path / "tiers.xlsx"
+    write_template(path, holdings=pd.DataFrame({"Asset": ["SOL", "AVAX"], "Quantity": [400.0, 3000.0]}),
+                   prices=prices, settings={"Contract": "binance:BTCUSDT", "Leverage": 4, "ContractsHeld": 0.5,
+                                            "MarginBalance": 9000, "HorizonDays": 14})
+    w, r = assert_sheet_equals_report(path, names=RISK_NAMES)
+    assert w.settings["MaintenanceMargin"] is None
+    assert r.plan.max_leverage == 100.0 and r.plan.maintenance_rate == 0.005  # ~226k USDT: tier 2 (50k-600k)
+    assert r.risk.trade is not None and r.trade_contracts == pytest.approx(r.risk.trade.plan.contracts - 0.5)
+    values, calls = recalculate(path)
+    assert "hedge_trade" in calls
+    liquidated = [cell(values, f"StressTest!K{6 + i}") for i in range(len(w.shocks))]
+    assert liquidated == [float(x) for x in r.stress["Liquidated"]]  # 1 / 0 in the sheet
+    assert sum(liquidated) >= 1  # a 4x linear short is liquidated within +50 %
+
+
+def test_a_workbook_without_a_margin_balance_says_what_the_plan_needs(example):
+    """The example: the 10 ETH wallet does not cover 11.22 ETH at 3x; the verdict cell says so."""
+    values, _, inputs = example
+    verdict = cell(values, inputs.cells["MarginVerdict"])
+    assert verdict.startswith("Cannot be opened: 11.2187 ETH initial margin at 3x, 10 ETH posted")
+    assert cell(values, inputs.cells["MarginShortfall"]) == pytest.approx(1.2186878701978578, rel=1e-12)
+    assert cell(values, inputs.cells["MaxLeverage"]) == "unknown"  # no COIN-M tier table in the catalog
+    assert cell(values, inputs.cells["TradeNow"]) == cell(values, inputs.cells["Contracts"])  # nothing held yet

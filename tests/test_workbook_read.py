@@ -250,3 +250,20 @@ def test_the_report_says_so_in_its_line_and_on_the_summary(tmp_path):
     summary = openpyxl.load_workbook(tmp_path / "out" / "short-report.xlsx")["Summary"]
     texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(t.startswith("table Holdings reaches past its names") for t in texts)
+
+
+def test_a_workbook_older_than_the_risk_results_still_reads(tmp_path):
+    """A template written before the margin-risk inputs and results existed: their names are absent, the
+    inputs take their defaults and the report computes the new figures anyway."""
+    from hedgecore.excel.layout import OPTIONAL_NAMES
+    from hedgecore.report import compute_report
+
+    def drop(wb):
+        for name in OPTIONAL_NAMES:
+            del wb.defined_names[name]
+
+    w = read_workbook(_edit(tmp_path, drop))
+    assert w.settings["ContractsHeld"] == 0.0 and w.settings["MarginBalance"] is None
+    assert not OPTIONAL_NAMES & set(w.cells)
+    r = compute_report(w.holdings, w.prices, w.shocks, dict(w.settings))
+    assert r.trade_contracts == r.plan.contracts and r.plan.margin_shortfall > 0

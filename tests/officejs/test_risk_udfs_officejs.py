@@ -243,22 +243,27 @@ def test_bad_risk_input_gives_a_short_readable_error(main_module, name, args, ma
 
 
 def test_the_example_hedge_sheet_through_the_dispatch(main_module):
-    """The example workbook's Trade now and residual band cells, called as Excel calls them, equal the report."""
-    from hedgecore.excel import read_workbook
-    from hedgecore.report import compute_report
+    """The example workbook's residual band and plan cells, called as Excel calls them, equal the report's
+    figures (computed from the example's own inputs: templates/example_holdings.csv at the last closes)."""
+    from hedgecore.excel.compute import compute_report, evaluate_defaults
+    from hedgecore.excel.layout import DEFAULT_SHOCKS, EXAMPLE_PRICE_ASSETS, EXAMPLE_SETTINGS
 
-    example = Path(__file__).resolve().parents[2] / "templates" / "example_portfolio.xlsx"
-    w = read_workbook(example)
-    r = compute_report(w.holdings, w.prices, w.shocks, dict(w.settings))
-    block = [list(w.prices.columns)] + w.prices.to_numpy().tolist()
-    out = run_udf(main_module, "residual_band", block, column(w.prices["ETH"].tolist()), r.portfolio_beta, 30,
-                  column(w.holdings["Asset"].tolist()), column(w.holdings["Quantity"].tolist()), 0.05, 0.95,
+    prices = hedgecore.load_prices(DATA, assets=list(EXAMPLE_PRICE_ASSETS))
+    holdings = pd.read_csv(Path(__file__).resolve().parents[2] / "templates" / "example_holdings.csv")
+    holdings["Price"] = [float(prices[a].iloc[-1]) for a in holdings["Asset"]]
+    settings = dict(EXAMPLE_SETTINGS, HedgePrice=None, HedgeRatio=None, ContractsHeld=0.0, MarginBalance=None)
+    evaluate_defaults(settings, {"HedgePrice", "HedgeRatio"}, holdings, prices)
+    r = compute_report(holdings, prices, DEFAULT_SHOCKS, settings)
+    block = [list(prices.columns)] + prices.to_numpy().tolist()
+    out = run_udf(main_module, "residual_band", block, column(prices["ETH"].tolist()), r.portfolio_beta, 30,
+                  column(holdings["Asset"].tolist()), column(holdings["Quantity"].tolist()), 0.05, 0.95,
                   [["low_frac", "high_frac"]])
     assert out == [[pytest.approx(r.residual.low_frac, rel=1e-12), pytest.approx(r.residual.high_frac, rel=1e-12)]]
     assert np.isfinite(r.residual.low_frac) and r.residual.low_frac < 0 < r.residual.high_frac
-    s = w.settings
+    s = r.settings
     plan_args = (r.portfolio_value_usd, s["HedgePrice"], s["Contract"], s["HedgeRatio"], s["ContractType"],
                  s["Rounding"], s["Collateral"], s["Leverage"], "", s["FundingRate"])
-    fields = [["margin_verdict", "loss_if_liquidated_usd", "funding_interval_hours"]]
+    fields = [["margin_verdict", "loss_if_liquidated_usd", "funding_interval_hours", "max_leverage"]]
     assert run_udf(main_module, "hedge_plan", *plan_args, fields) == [
-        [r.plan.margin_verdict, pytest.approx(r.plan.loss_if_liquidated_usd), 8.0]]
+        [r.plan.margin_verdict, pytest.approx(r.plan.loss_if_liquidated_usd), 8.0, "unknown"]]
+    assert r.plan.margin_verdict.startswith("Cannot be opened: 11.2187 ETH initial margin at 3x, 10 ETH posted")
