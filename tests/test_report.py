@@ -427,6 +427,13 @@ def test_demo_runs_from_any_folder_and_reruns(tmp_path):
     wb = openpyxl.load_workbook(report)
     contracts = _name_value(wb, "Contracts")
     assert f"{contracts:,.0f}" in first.stdout
+    # the hedge's real risk, in the same words as the report (issue 10)
+    assert f"Margin verdict              {_name_value(wb, 'MarginVerdict')}" in first.stdout
+    assert f"Loss if liquidated          ${_name_value(wb, 'LossIfLiquidated'):,.2f} if ETH spikes" in first.stdout
+    assert "liquidated at +50%" in first.stdout and "Hedged at ETH +50%" in first.stdout
+    low = _name_value(wb, "ResidualLow") * _name_value(wb, "PortfolioValue")
+    assert f"Residual band, 30 days      -${-low:,.2f} to +$" in first.stdout
+    assert "Beta check" in first.stdout
 
 
 def test_shared_load_reads_exactly_what_read_workbook_reads(batch):
