@@ -198,6 +198,11 @@ def test_the_stress_test_is_table_shocks_with_a_column_per_result(path):
     assert table.tableColumns[3].calculatedColumnFormula.attr_text.startswith(
         'IF(OR(PortfolioValue=0,Shocks[[#This Row],[Shock]]=""),"",SCENARIO_PNL(')
     assert len(ws._charts) == 1
+    chart = ws._charts[0]  # values, the liquidated shocks and the liquidation line (from hidden columns)
+    assert [str(x.tx.strRef.f if x.tx.strRef else x.tx.v) for x in chart.series][2:] == ["Liquidated",
+                                                                                         "Liquidation price"]
+    assert chart.visible_cells_only is False
+    assert ws["R4"].value == "Liquidation line (chart)" and ws.column_dimensions["R"].hidden
     with zipfile.ZipFile(path) as z:
         assert not [n for n in z.namelist() if 't="array"' in z.read(n).decode("utf-8", "ignore")]
 

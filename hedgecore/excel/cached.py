@@ -26,7 +26,7 @@ import pandas as pd
 from .compute import ReportData
 from .layout import OUTPUT_NAMES
 
-__all__ = ["EXCEL_ERRORS", "CachedValues", "fill_sheet_xml", "cell_value", "shown_value"]
+__all__ = ["EXCEL_ERRORS", "CachedValues", "fill_sheet_xml", "cell_value", "shown_value", "liquidation_line"]
 
 #: Excel's error values, as cached in ``<c t="e">`` cells and as openpyxl reads them.
 EXCEL_ERRORS = frozenset({
@@ -105,6 +105,18 @@ def shown_value(name: str, value: Any) -> Any:
     if name == "MaxLeverage" and isinstance(value, float) and math.isnan(value):
         return _UNKNOWN
     return value
+
+
+def liquidation_line(report: ReportData | None) -> tuple[Any, tuple[float, float]]:
+    """The stress chart's liquidation line: x = the liquidation price's shock (``#N/A``, no line, when no
+    shock of the table reaches it), y = the lowest and highest unhedged or hedged value."""
+    if report is None:
+        return "#N/A", (0.0, 0.0)
+    stress = report.stress
+    values = stress[["Unhedged value", "Hedged value"]].to_numpy(dtype=float)
+    shock, shocks = report.plan.liquidation_distance, stress["Shock"].to_numpy(dtype=float)
+    inside = math.isfinite(shock) and shocks.min() <= shock <= shocks.max()
+    return (shock if inside else "#N/A"), (float(values.min()), float(values.max()))
 
 
 def cell_value(value: Any) -> Any:

@@ -389,7 +389,12 @@ def compute_report(
     test is :func:`~hedgecore.scenarios.scenario_pnl` of PortfolioValue at PortfolioBeta against
     the notional hedged; with a ``SecondAsset`` the two-leg betas are
     :func:`~hedgecore.stats.two_leg_hedge` per asset, value-weighted — the template's formulas,
-    term by term.
+    term by term. The margin-risk results are fields of the plan (a blank MaintenanceMargin = the
+    contract's tiers, the funding interval the catalog's); the stress test is liquidation-aware at
+    the plan's leverage with the residual band (:func:`~hedgecore.risk.residual_band` of the basket at
+    PortfolioBeta over ``max(1, ceil(HorizonDays))`` days, 5th/95th percentiles) and the value-weighted
+    downside beta; Trade now is :func:`~hedgecore.rebalancing.rebalance` on MarginBalance, or
+    Contracts − ContractsHeld without one (:class:`HedgeRisk`).
     """
     try:
         s = check_settings(settings, price_columns=prices.columns)

@@ -22,7 +22,7 @@ from ..sizing import ROUNDING_MODES
 from . import layout, styles
 from .cells import put_text
 from .addin import CLASSIC_STEPS, INSTALL_STEPS
-from .cached import CachedValues
+from .cached import CachedValues, liquidation_line
 from .layout import Input, Validation
 
 __all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress",
@@ -120,7 +120,7 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("1. Prices", "Table Prices: column Date (oldest first, one row per day), then one column of daily closes per asset, headed by the ticker used in Holdings, including the hedge coin."),
         ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure, Weight and the two-leg betas are computed."),
         ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon, and an optional second coin for a two-leg hedge. Grey cells are the results."),
-        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %); beside each, its P&L. Net P&L is liquidation-aware: past the liquidation price the short is closed and the account lost (Liquidated TRUE); Net P&L if short survived is the line without liquidation, for comparison only. Net P&L low / high add the basket's own 5th / 95th percentile residual over the horizon; Net P&L at downside beta moves the alts by the downside beta on falls."),
+        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %); beside each, its P&L. Net P&L is liquidation-aware: past the liquidation price the short is closed and the account lost (Liquidated: yes); Net P&L if short survived is the line without liquidation, for comparison only. Net P&L low / high add the basket's own 5th / 95th percentile residual over the horizon; Net P&L at downside beta moves the alts by the downside beta on falls."),
         ("5. A position you hold", "Type Contracts held now and Margin balance now (wallet balance + unrealised P&L, in the margin coin): Trade now says how many contracts to short more (+) or buy back (-)."),
         ("More rows", "Type new holdings, closes or shocks in the blank rows of the tables, below them, or in rows inserted anywhere under the header: the defined names (Formulas > Name Manager, e.g. PricesData) end at the last Asset, Date or Shock, so the formulas follow. Keep the rows inside the table (Excel extends it when you type just below), as hedgecore report reads the tables and warns when they differ."),
     )),
@@ -498,7 +498,7 @@ def _stress_cached(stress: pd.DataFrame | None, header: str, i: int) -> Any:
     return "" if isinstance(value, float) and math.isnan(value) else value
 
 
-def _liquidation_line(ws: Any, st: Styles, cache: CachedValues, first: int, last: int) -> tuple[int, int]:
+def _liquidation_line(ws: Any, st: Styles, cache: CachedValues, first: int, last: int) -> int:
     """Two points beside table Shocks that draw the liquidation price on the chart: its shock (x) from
     the lowest to the highest value (y); #N/A (no line) when no shock of the table reaches it.
     Returns the column of x."""
@@ -517,7 +517,7 @@ def _liquidation_line(ws: Any, st: Styles, cache: CachedValues, first: int, last
         _head(ws.cell(row=layout.SHOCK_HEADER_ROW, column=j, value=text), st)
         ws.column_dimensions[get_column_letter(j)].width = 12
         ws.column_dimensions[get_column_letter(j)].hidden = True  # chart data, not printed
-    xs, ys = _line_points(cache, first, last)
+    xs, ys = liquidation_line(cache.report)
     for k, (y_formula, y_value) in enumerate(((f"=MIN({block})", ys[0]), (f"=MAX({block})", ys[1]))):
         r = layout.SHOCK_HEADER_ROW + 1 + k
         for column, formula, value, fmt in ((x, x_formula, xs, styles.PCT), (y, y_formula, y_value, styles.USD0)):
@@ -525,18 +525,6 @@ def _liquidation_line(ws: Any, st: Styles, cache: CachedValues, first: int, last
             cell.value, cell.number_format, cell.fill = formula, fmt, st["calc_fill"]
             cache.put(ws.title, cell.coordinate, value)
     return col
-
-
-def _line_points(cache: CachedValues, first: int, last: int) -> tuple[Any, tuple[float, float]]:
-    """Cached x (the liquidation shock, or #N/A) and y (lowest, highest value) of the liquidation line."""
-    stress = cache.stress()
-    if stress is None:
-        return "#N/A", (0.0, 0.0)
-    values = stress[["Unhedged value", "Hedged value"]].to_numpy(dtype=float)
-    shock = cache.report.plan.liquidation_distance
-    shocks = stress["Shock"].to_numpy(dtype=float)
-    inside = math.isfinite(shock) and shock != -1.0 and shocks.min() <= shock <= shocks.max()
-    return (shock if inside else "#N/A"), (float(values.min()), float(values.max()))
 
 
 def _stress_chart(ws: Any, first: int, last: int, line_col: int) -> None:

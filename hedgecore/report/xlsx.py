@@ -26,9 +26,9 @@ import pandas as pd
 from .. import __version__
 from .._text import escape_controls
 from ..excel import styles
-from ..excel.cached import shown_value
+from ..excel.cached import liquidation_line, shown_value
 from ..excel.cells import put_text
-from ..excel.layout import HOLDINGS_COMPUTED, STRESS_CHART_COLUMN, STRESS_COLUMNS
+from ..excel.layout import HOLDINGS_COMPUTED, LIQUIDATION_LINE, SHOCK_HEADER_ROW, STRESS_CHART_COLUMN, STRESS_COLUMNS
 from .compute import ReportData
 from .figures import NO_LIQUIDATION, Figure, summary_figures
 
@@ -189,6 +189,17 @@ class _Filler:
                     series = marks if col == STRESS_CHART_COLUMN else stress[col]
                     ws.cell(row=rr, column=cols[col]).value = None if row is None else _cell_value(series.iloc[row])
             i += c1 in cells
+        self._fill_liquidation_line(ws)
+
+    def _fill_liquidation_line(self, ws: Any) -> None:
+        """The chart's liquidation line beside table Shocks (under its label), from this report's figures."""
+        label = next((c for c in ws[SHOCK_HEADER_ROW - 1] if c.value == LIQUIDATION_LINE), None)
+        if label is None:
+            return
+        x, (low, high) = liquidation_line(self.r)
+        for k, y in enumerate((low, high)):
+            ws.cell(row=SHOCK_HEADER_ROW + 1 + k, column=label.column).value = None if isinstance(x, str) else x
+            ws.cell(row=SHOCK_HEADER_ROW + 1 + k, column=label.column + 1).value = y
 
     def _fill_stress_block(self) -> None:
         """Templates before the stress columns joined table Shocks: one block, headers in its first row."""
