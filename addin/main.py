@@ -464,7 +464,8 @@ _SHARED_ARGS = {
     "contract_type": {"doc": '"inverse" (coin-margined, default) or "linear"; a catalog name sets it.'},
     "rounding": {"doc": '"nearest" (default), "down", "up" or "none".'},
     "collateral": {"doc": "Coins of the hedge coin posted as margin (inverse only). Default 0.", **_RANGE},
-    "maintenance_rate": {"doc": "Maintenance-margin rate, 0.005 = 0.5 % (default).", **_RANGE},
+    "maintenance_rate": {"doc": "Maintenance-margin rate, 0.005 = 0.5 %. Blank: the catalog contract's tier table "
+                                "(re-solved at the liquidation price), else 0.5 %.", **_RANGE},
     "asset_prices": {
         "doc": "Prices (or returns) of the asset or basket, a column or row; blanks, text and 0 are skipped.",
         **_RANGE,
@@ -522,7 +523,7 @@ _PLAN_NAMES = {
     "collateral_coin": "collateral",
     "notional_usd": "notional",
 }
-_PLAN_FIELDS = ", ".join(f for f, _ in hedgecore.plan.PLAN_LABELS)
+_PLAN_ROWS = hedgecore.plan.PLAN_LABELS + hedgecore.plan.PLAN_RISK_LABELS + (("margin_verdict", "Margin verdict"),)
 
 
 def _once(cached, *args):
@@ -545,15 +546,18 @@ def _plan_of(exposure, price, contract_size, hedge_ratio, contract_type, roundin
 
 
 def _plan_table(plan):
-    """(field, label, value) rows of a hedge plan; an unreachable liquidation price is "none"."""
+    """(field, label, value) rows of a hedge plan, the margin verdict last; an unreachable liquidation
+    price is "none", a maximum leverage the catalog has no tier table for "unknown"."""
     table = []
-    for field, label in hedgecore.plan.PLAN_LABELS:
+    for field, label in _PLAN_ROWS:
         value = getattr(plan, field)
         label = label.replace("coin for inverse, USD for linear", plan.margin_unit)
         if field in ("liquidation_price_usd", "liquidation_distance") and (
             math.isinf(value) or (field == "liquidation_price_usd" and value == 0)
         ):
             value = _NO_LIQUIDATION
+        elif field == "max_leverage" and math.isnan(value):
+            value = "unknown"
         table.append((field, label, value))
     return table
 
@@ -563,8 +567,11 @@ def _plan_table(plan):
 @_shared_args("exposure", "price", "contract_size", "hedge_ratio", "contract_type", "rounding", "collateral",
               "maintenance_rate")
 @arg("leverage", doc="Leverage for the initial margin when no collateral is given. Default 1.")
-@arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts. Default 0.")
-@arg("field", doc=f"Blank: the table; or name(s), one result per cell: {_PLAN_FIELDS}.", **_RANGE)
+@arg("funding_rate", doc="Funding rate per funding interval (the catalog contract's, else 8 h); positive = longs "
+     "pay shorts. Default 0.")
+@arg("field", doc="Blank: the table; or field name(s) or labels, one result per cell, e.g. contracts, "
+     "liquidation_price_usd, margin_shortfall, max_leverage, loss_if_liquidated_usd, margin_verdict (all: "
+     "docs/excel-addin.md).", **_RANGE)
 def hedge_plan(
     exposure,
     price,
@@ -574,11 +581,11 @@ def hedge_plan(
     rounding: RoundingOption = "nearest",
     collateral=0.0,
     leverage=1.0,
-    maintenance_rate=0.005,
+    maintenance_rate=None,
     funding_rate=0.0,
     field="",
 ):
-    """Hedge plan (size, margin, liquidation price, funding, net delta) as a label/value table, or fields."""
+    """Hedge plan (size, margin, liquidation, funding, net delta, margin verdict) as a label/value table, or fields."""
     _single(exposure=exposure, price=price, contract_size=contract_size, hedge_ratio=hedge_ratio,
             contract_type=contract_type, rounding=rounding, collateral=collateral, leverage=leverage,
             maintenance_rate=maintenance_rate, funding_rate=funding_rate)
@@ -592,10 +599,10 @@ def hedge_plan(
         _choice("rounding", rounding, _ROUNDINGS, "nearest"),
         _opt(collateral, 0.0),
         _opt_nonzero(leverage, 1.0),
-        _opt(maintenance_rate, 0.005),
+        _opt(maintenance_rate, None),
         _opt(funding_rate, 0.0),
     )
-    return _out(_fields("field", field, _plan_table(plan)))
+    return _out(_fields("field", field, _plan_table(plan), nan=_NOT_AVAILABLE))
 
 
 # --------------------------------------------------------------------------- margin and funding
@@ -617,7 +624,7 @@ def liquidation_price(
     side: SideOption,
     contract_size,
     contract_type: ContractTypeOption = "inverse",
-    maintenance_rate=0.005,
+    maintenance_rate=None,
     maintenance_amount=0.0,
 ):
     """Liquidation price in USD; "none" when no adverse move can liquidate the position."""
@@ -628,7 +635,7 @@ def liquidation_price(
     def one(entry_price, contracts, wallet_balance, contract_size, maintenance_rate, maintenance_amount):
         price = _call({}, hedgecore.liquidation_price, entry_price, contracts, wallet_balance, side=position,
                       contract_type=kind, contract_size=contract_size,
-                      maintenance_rate=_opt(maintenance_rate, 0.005), maintenance_amount=_opt(maintenance_amount, 0.0))
+                      maintenance_rate=_opt(maintenance_rate, None), maintenance_amount=_opt(maintenance_amount, 0.0))
         return _NO_LIQUIDATION if math.isinf(price) or price == 0 else price
 
     return _out(_each_cell({}, one, dict(entry_price=entry_price, contracts=contracts, wallet_balance=wallet_balance,
@@ -674,13 +681,45 @@ _SCENARIO_NAMES = {
 
 
 @lru_cache(maxsize=64, typed=True)
-def _scenarios_of(exposure, beta, hedge_notional, entry_price, shocks, contract_type, collateral, funding_rate, days):
-    """(column names, values) of the stress table, computed once per set of inputs (a table of cells asks)."""
+def _scenarios_of(exposure, beta, hedge_notional, entry_price, shocks, contract_type, collateral, funding_rate, days,
+                  risk):
+    """(column names, values) of the stress table, computed once per set of inputs (a table of cells asks).
+
+    ``risk`` is the tuple of the margin and residual-risk options (:func:`_scenario_risk`); the table
+    always carries Liquidated and the survived line, so ``Net P&L`` is never read without them.
+    """
+    leverage, maintenance_rate, contract, wallet, band, downside, recovery = risk
     frame = _call(_SCENARIO_NAMES, hedgecore.scenario_pnl, exposure, beta, hedge_notional, entry_price, list(shocks),
-                  contract_type=contract_type, collateral_coin=collateral, funding_rate=funding_rate, days=days)
+                  contract_type=contract_type, collateral_coin=collateral, funding_rate=funding_rate, days=days,
+                  leverage=leverage, maintenance_rate=maintenance_rate, contract=contract, wallet_balance=wallet,
+                  residual=band, downside_beta=downside, liquidation_recovery=recovery, risk_columns=True)
     values = frame.to_numpy(dtype=float) + 0.0
     values.flags.writeable = False
     return tuple(str(c) for c in frame.columns), values
+
+
+def _scenario_risk(leverage, maintenance_rate, contract, wallet_balance, band_low, band_high, downside_beta,
+                   liquidation_recovery):
+    """The margin and residual-risk arguments of SCENARIO_PNL as hedgecore options (blank = default)."""
+    if _is_blank(band_low) != _is_blank(band_high):
+        raise InvalidInputError("band_low and band_high go together: give both (RESIDUAL_BAND) or neither")
+    band = None if _is_blank(band_low) else (band_low, band_high)
+    return (_opt_nonzero(leverage, 1.0), _opt(maintenance_rate, None), None if _is_blank(contract) else contract,
+            _opt(wallet_balance, None), band, _opt(downside_beta, None), _opt(liquidation_recovery, 0.0))
+
+
+def _stress_cells(names, rows):
+    """Stress rows as cells: Liquidated TRUE/FALSE, a cell without a value (the downside line of a rise)
+    blank, any other non-finite number #NUM!."""
+    cells = rows.tolist()
+    missing = np.isnan(rows)
+    for i, j in zip(*np.nonzero(missing)):
+        cells[i][j] = ""
+    if "Liquidated" in names:
+        k = names.index("Liquidated")
+        for row in cells:
+            row[k] = bool(row[k])
+    return _Table(cells, [(int(i), int(j), _NUM_ERROR) for i, j in zip(*np.nonzero(~np.isfinite(rows) & ~missing))])
 
 
 def _pick_columns(names, column):
@@ -707,11 +746,24 @@ def _pick_columns(names, column):
 @arg("shocks", doc="Hedge-coin moves as fractions (-0.15 = -15 %), a column or row; blanks and text are skipped.", **_RANGE)
 @arg("contract_type", doc='"inverse" (default) or "linear".')
 @_shared_args("collateral")
-@arg("funding_rate", doc="Funding rate per 8 h; positive = longs pay shorts (the short receives). Default 0.")
+@arg("funding_rate", doc="Funding rate per funding interval (8 h, or the contract's); positive = longs pay shorts "
+     "(the short receives). Default 0.")
 @arg("days", doc="Horizon in days for the funding column. Default 0.")
 @arg("header", doc="TRUE (default) for a header row of column names above the rows; FALSE for the rows only.")
 @arg("shock", doc="Optional: one of the shocks; only its row is returned.")
 @arg("column", doc='Optional: a column name (e.g. "Net P&L") or a range of names; only those columns.', **_RANGE)
+@arg("leverage", doc="Leverage of the margin when no collateral (or wallet) is given: initial margin = notional / "
+     "leverage. Default 1.")
+@_shared_args("maintenance_rate")
+@arg("contract", doc='Optional catalog name, e.g. "ETHUSD_PERP": its type, tier table and funding interval.')
+@arg("wallet_balance", doc="Optional margin behind the short (coins for inverse, USDT for linear). Default: the "
+     "collateral, else the initial margin at leverage.")
+@arg("band_low", doc="Optional residual return of the basket at its low percentile (RESIDUAL_BAND low_frac, at this "
+     "beta): adds Net P&L low.")
+@arg("band_high", doc="Optional residual return at the high percentile (RESIDUAL_BAND high_frac): adds Net P&L high.")
+@arg("downside_beta", doc="Optional beta on falls: adds Net P&L at downside beta for negative shocks (blank for rises).")
+@arg("liquidation_recovery", doc="Fraction 0-1 of the equity left at the liquidation price that comes back. Default 0 "
+     "(assume it is lost).")
 def scenario_pnl(
     exposure,
     beta,
@@ -725,11 +777,21 @@ def scenario_pnl(
     header=True,
     shock=None,
     column=None,
+    leverage=1.0,
+    maintenance_rate=None,
+    contract=None,
+    wallet_balance=None,
+    band_low=None,
+    band_high=None,
+    downside_beta=None,
+    liquidation_recovery=0.0,
 ):
-    """Stress table: P&L of altcoins, hedge, collateral and funding per price shock, or one row or cell of it."""
+    """Stress table per price shock: P&L of altcoins, hedge, collateral, funding; liquidation-aware; or one row or cell."""
     _single(exposure=exposure, beta=beta, hedge_notional=hedge_notional, entry_price=entry_price,
             contract_type=contract_type, collateral=collateral, funding_rate=funding_rate, days=days, header=header,
-            shock=shock)
+            shock=shock, leverage=leverage, maintenance_rate=maintenance_rate, contract=contract,
+            wallet_balance=wallet_balance, band_low=band_low, band_high=band_high, downside_beta=downside_beta,
+            liquidation_recovery=liquidation_recovery)
     kind = _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
     if isinstance(header, str) and header.strip().upper() in ("TRUE", "FALSE"):
         header = header.strip().upper() == "TRUE"
@@ -739,8 +801,10 @@ def scenario_pnl(
     numbers = tuple(x for x in map(_as_number, cells) if x is not None)
     if not numbers:
         raise InvalidInputError("shocks has no numbers: give moves such as -0.15 and 0.15")
+    risk = _scenario_risk(leverage, maintenance_rate, contract, wallet_balance, band_low, band_high, downside_beta,
+                          liquidation_recovery)
     names, values = _once(_scenarios_of, exposure, beta, hedge_notional, entry_price, numbers, kind,
-                          _opt(collateral, 0.0), _opt(funding_rate, 0.0), _opt(days, 0.0))
+                          _opt(collateral, 0.0), _opt(funding_rate, 0.0), _opt(days, 0.0), risk)
     rows = values
     if not _is_blank(shock):
         wanted = _as_number(shock)
@@ -750,10 +814,13 @@ def scenario_pnl(
         rows = values[hits[0]: hits[0] + 1]
     if not _is_blank(column):
         picked, shape = _pick_columns(names, column)
-        if rows.shape[0] == 1:  # one row: the columns in the shape they were asked in
-            return _out(_rows(rows[0, picked].reshape(shape).tolist()))
         names, rows = tuple(names[k] for k in picked), rows[:, picked]
-    table = _rows(rows.tolist()) if not np.isfinite(rows).all() else _Table(rows.tolist())
+        if rows.shape[0] == 1:  # one row: the columns in the shape they were asked in
+            table = _stress_cells(names, rows)
+            flat = table.rows[0]
+            return _out(_Table([flat[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])],
+                               [(k // shape[1], k % shape[1], code) for _, k, code in table.errors]))
+    table = _stress_cells(names, rows)
     if _is_blank(header) or bool(header):
         table.rows.insert(0, list(names))
         table.errors = [(i + 1, j, code) for i, j, code in table.errors]
@@ -932,3 +999,181 @@ def contract_spec(name, field=""):
     spec = _call({}, hedgecore.get_contract, name)
     table = [(key, label, getattr(spec, key)) for key, label in hedgecore.contracts.CONTRACT_SPEC_LABELS]
     return _out(_fields("field", field, table))
+
+
+# --------------------------------------------------------------------------- the hedge's real risk (issue 10)
+# Collateral that keeps the hedge alive, the trade to make now, the residual (basis) risk.
+
+
+@func
+@_cells_result
+@_shared_args("exposure", "price", "contract_size")
+@arg("target_distance", doc="Rise of the hedge coin that should liquidate the short, e.g. 1 = +100 % (a range: one "
+     "result per cell).", **_RANGE)
+@_shared_args("hedge_ratio", "contract_type", "rounding", "maintenance_rate")
+def collateral_for_liquidation(
+    exposure,
+    price,
+    contract_size,
+    target_distance,
+    hedge_ratio=1.0,
+    contract_type: ContractTypeOption = "inverse",
+    rounding: RoundingOption = "nearest",
+    maintenance_rate=None,
+):
+    """Collateral that puts the short's liquidation price at a target rise: coins (inverse, hedged too) or USDT (linear)."""
+    _single(contract_type=contract_type, rounding=rounding)
+    kind = _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
+    mode = _choice("rounding", rounding, _ROUNDINGS, "nearest")
+
+    def one(exposure, price, contract_size, target_distance, hedge_ratio, maintenance_rate):
+        return _call(_PLAN_NAMES, hedgecore.collateral_for_liquidation, exposure, price, contract_size,
+                     target_distance, hedge_ratio=_opt(hedge_ratio, 1.0), contract_type=kind, rounding=mode,
+                     maintenance_rate=_opt(maintenance_rate, None))
+
+    return _out(_each_cell(_PLAN_NAMES, one, dict(exposure=exposure, price=price, contract_size=contract_size,
+                                                  target_distance=target_distance, hedge_ratio=hedge_ratio,
+                                                  maintenance_rate=maintenance_rate)))
+
+
+_TRADE_LABELS = (
+    ("trade_contracts", "Contracts to trade (+ short more, - buy back)"),
+    ("trade_notional_usd", "Trade notional (USD)"),
+    ("target_contracts", "Contracts short after the trade"),
+    ("contracts_held", "Contracts held now"),
+    ("leverage", "Effective leverage after the trade (x)"),
+    ("liquidation_price_usd", "Liquidation price after the trade (USD)"),
+    ("current_leverage", "Effective leverage now (x)"),
+    ("current_liquidation_price_usd", "Liquidation price now (USD)"),
+    ("margin_verdict", "Margin verdict after the trade"),
+)
+
+
+@lru_cache(maxsize=64, typed=True)
+def _trade_of(exposure, price, contract_size, contracts_held, margin_balance, hedge_ratio, contract_type, rounding,
+              leverage, maintenance_rate, funding_rate):
+    """The rebalance, computed once per set of inputs (several cells may ask for its fields)."""
+    return _call({**_PLAN_NAMES, "margin_balance": "margin_balance"}, hedgecore.rebalance, exposure, price,
+                 contract_size, contracts_held, margin_balance, hedge_ratio=hedge_ratio, contract_type=contract_type,
+                 rounding=rounding, leverage=leverage, maintenance_rate=maintenance_rate, funding_rate=funding_rate)
+
+
+def _liquidation_cell(price):
+    return _NO_LIQUIDATION if math.isinf(price) or price == 0 else price
+
+
+@func
+@_cells_result
+@_shared_args("exposure", "price", "contract_size")
+@arg("contracts_held", doc="Contracts short now (0 or more).")
+@arg("margin_balance", doc="Wallet balance + unrealised P&L now (coins for inverse, USDT for linear): the collateral "
+     "to size on, not the wallet balance.")
+@_shared_args("hedge_ratio", "contract_type", "rounding", "maintenance_rate")
+@arg("leverage", doc="Initial-margin leverage for the margin verdict. Default 1.")
+@arg("funding_rate", doc="Funding rate per interval; positive = longs pay shorts. Default 0.")
+@arg("field", doc="Blank: the table; or name(s), one result per cell: "
+     + ", ".join(k for k, _ in _TRADE_LABELS) + ".", **_RANGE)
+def hedge_trade(
+    exposure,
+    price,
+    contract_size,
+    contracts_held,
+    margin_balance,
+    hedge_ratio=1.0,
+    contract_type: ContractTypeOption = "inverse",
+    rounding: RoundingOption = "nearest",
+    leverage=1.0,
+    maintenance_rate=None,
+    funding_rate=0.0,
+    field="",
+):
+    """The trade from the short held now to the hedge for today: contracts to short more (+) or buy back (-)."""
+    _single(exposure=exposure, price=price, contract_size=contract_size, contracts_held=contracts_held,
+            margin_balance=margin_balance, hedge_ratio=hedge_ratio, contract_type=contract_type, rounding=rounding,
+            leverage=leverage, maintenance_rate=maintenance_rate, funding_rate=funding_rate)
+    move = _once(_trade_of, exposure, price, contract_size, _opt(contracts_held, 0.0), margin_balance,
+                 _opt(hedge_ratio, 1.0), _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse"),
+                 _choice("rounding", rounding, _ROUNDINGS, "nearest"), _opt_nonzero(leverage, 1.0),
+                 _opt(maintenance_rate, None), _opt(funding_rate, 0.0))
+    values = {**move.as_dict(), "target_contracts": move.plan.contracts, "margin_verdict": move.plan.margin_verdict}
+    for key in ("liquidation_price_usd", "current_liquidation_price_usd"):
+        values[key] = _liquidation_cell(values[key])
+    table = [(key, label, values[key]) for key, label in _TRADE_LABELS]
+    return _out(_fields("field", field, table))
+
+
+_BAND_LABELS = (
+    ("low_frac", "Residual return, low"),
+    ("high_frac", "Residual return, high"),
+    ("low_quantile", "Low quantile"),
+    ("high_quantile", "High quantile"),
+    ("horizon_days", "Horizon (periods)"),
+    ("hedge_ratio", "Hedge ratio"),
+    ("n", "Windows (n)"),
+)
+
+
+def _basket_prices(prices, assets, quantities):
+    """``prices`` as one series: the column itself, or with ``assets``/``quantities`` the basket's value
+    from a block of closes whose first row names the tickers (one core call, ``basket_value``)."""
+    if _is_blank(assets) and _is_blank(quantities):
+        return _range("prices", prices)[0]
+    names, amounts = _range("assets", assets)[0], _range("quantities", quantities)[0]
+    if names.size != amounts.size:
+        raise InvalidInputError(f"assets and quantities must have the same length, got {names.size} and {amounts.size}")
+    grid = _grid("prices", prices)
+    if grid is None or len(grid) < 2:
+        raise InvalidInputError("prices must be a block of closes whose first row names the tickers")
+    header = [str(h).strip() if not _is_blank(h) else "" for h in grid[0]]
+    held = {}
+    for k, (name, amount) in enumerate(zip(names.tolist(), amounts.tolist()), start=1):
+        if _is_blank(name):
+            continue  # a blank row of a holdings table
+        ticker, coins = str(name).strip(), _as_number(amount)
+        if ticker not in header:
+            raise InvalidInputError(f"asset {ticker[:40]!r} is not a ticker in the first row of prices")
+        if coins is None:
+            raise InvalidInputError(f"quantities must be numbers, got {str(amount)[:20]!r} at position {k}")
+        held[ticker] = held.get(ticker, 0.0) + coins  # an asset held twice counts once, with both quantities
+    import pandas as pd  # hedgecore's own dependency, loaded with it
+
+    columns = {t: [row[header.index(t)] for row in grid[1:]] for t in held}
+    return _call({}, hedgecore.basket_value, pd.DataFrame(columns), held).to_numpy()
+
+
+@func
+@_cells_result
+@arg("prices", doc="A column of the basket's values (or one coin's closes); or, with assets and quantities, a block "
+     "of closes whose first row names the tickers (e.g. Prices!B1:I1194).", **_RANGE)
+@arg("hedge_prices", doc="Closes of the hedge coin, same rows as the prices (a header cell is skipped).", **_RANGE)
+@arg("hedge_ratio", doc="Hedge ratio the residual is taken at: the stress's beta (PortfolioBeta).")
+@arg("horizon_days", doc="Periods per window (days for daily closes), a whole number >= 1. Default 1.")
+@arg("assets", doc="Optional: tickers held (e.g. Portfolio!A5:A10), each a ticker in the first row of prices.", **_RANGE)
+@arg("quantities", doc="Optional: coins held of each asset, same length as assets.", **_RANGE)
+@arg("low", doc="Low quantile, default 0.05 (5th percentile).")
+@arg("high", doc="High quantile, default 0.95 (95th percentile).")
+@arg("field", doc="Blank: the table; or name(s), one result per cell: "
+     + ", ".join(k for k, _ in _BAND_LABELS) + ".", **_RANGE)
+def residual_band(
+    prices,
+    hedge_prices,
+    hedge_ratio,
+    horizon_days=1,
+    assets=None,
+    quantities=None,
+    low=0.05,
+    high=0.95,
+    field="",
+):
+    """Band of the hedged residual return (basket minus ratio x hedge coin) over a horizon, at two quantiles; #N/A if too short."""
+    _single(hedge_ratio=hedge_ratio, horizon_days=horizon_days, low=low, high=high)
+    basket = _basket_prices(prices, assets, quantities)
+    hedge, _ = _range("hedge_prices", hedge_prices)
+    if hedge.size == basket.size + 1:  # the hedge range includes its header cell
+        hedge = hedge[1:]
+    band = _call({"basket": "prices", "hedge": "hedge_prices"}, hedgecore.residual_band, basket, hedge,
+                 hedge_ratio=hedge_ratio, horizon_days=_opt(horizon_days, 1),
+                 quantiles=(_opt(low, 0.05), _opt(high, 0.95)))
+    values = {**band.as_dict(), "low_quantile": band.quantiles[0], "high_quantile": band.quantiles[1]}
+    table = [(key, label, values[key]) for key, label in _BAND_LABELS]
+    return _out(_fields("field", field, table, nan=_NOT_AVAILABLE))

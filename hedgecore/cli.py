@@ -99,9 +99,36 @@ def _fmt(field: str, value) -> str:
         return "-" if not math.isfinite(value) else f"{value:+.2%}"
     if field == "contracts":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}"
-    if field == "effective_leverage":
+    if field in ("effective_leverage", "leverage_to_fit", "max_leverage"):
+        if math.isnan(value):
+            return "unknown (no tier table in the catalog)"
         return "inf" if math.isinf(value) else f"{value:.2f}x"
+    if field == "maintenance_rate":
+        return f"{value:.3%}"
+    if field == "funding_interval_hours":
+        return f"{value:g} h"
+    if field == "loss_if_liquidated_usd" and value == 0:
+        return "0.00 (it cannot be liquidated)"
     return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.8f}"
+
+
+def _plan_lines(result, size: float, base: str) -> list[tuple[str, str]]:
+    """(label, text) rows of a hedge plan: sizing, margin and liquidation risk, in the margin's own unit.
+
+    A linear contract's quantity is also given in coins (``contracts × coins per contract``).
+    """
+    from .plan import PLAN_LABELS, PLAN_RISK_LABELS
+
+    unit = result.margin_asset or result.margin_unit
+    rows = []
+    for field, label in PLAN_LABELS + PLAN_RISK_LABELS:
+        text = _fmt(field, getattr(result, field))
+        if field == "contracts" and result.contract_type == "linear":  # linear quantities are coins
+            label = "Quantity to short"
+            text = f"{result.contracts * size:,.6g} {base or 'coins'}" + (
+                f" ({text} contracts of {size:g})" if size != 1 else "")
+        rows.append((label.replace("coin for inverse, USD for linear", unit), text))
+    return rows
 
 
 @main.command()
@@ -114,13 +141,14 @@ def _fmt(field: str, value) -> str:
 @click.option("--rounding", default="nearest", show_default=True, type=click.Choice(ROUNDING_MODES, case_sensitive=False))
 @click.option("--collateral", default=0.0, show_default=True, type=Number(0), help="Hedge-coin collateral, coins (inverse).")
 @click.option("--leverage", default=1.0, show_default=True, type=Number(0, low_open=True))
-@click.option("--maintenance-rate", default=0.005, show_default=True, type=Number(0, 1, high_open=True))
+@click.option("--maintenance-rate", type=Number(0, 1, high_open=True),
+              help="One tier at this rate [default: the catalog contract's tier table, else 0.5 %].")
 @click.option("--funding-rate", default=0.0, show_default=True, type=Number(-1, 1, low_open=True, high_open=True), help="Per interval; + = longs pay shorts.")
 @click.option("--example", type=click.Choice(["alice"]), help="Use the seed article's example (Alice: $50,000 at ETH $3,500, ETHUSD_PERP).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, rounding, collateral, leverage,
          maintenance_rate, funding_rate, example, as_json):
-    """Print the hedge plan: notional, contracts, residual, margin, liquidation, funding.
+    """Print the hedge plan: notional, contracts, margin and its verdict, liquidation, loss if liquidated, funding.
 
     \b
     Examples:
@@ -128,7 +156,8 @@ def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, r
       hedgecore plan --exposure 50000 --price 3500 --contract binance:ETHUSD_PERP --collateral 14
       hedgecore plan --exposure 10000 --price 3500 --contract-size 1 --contract-type linear --json
     """
-    from .plan import PLAN_LABELS, hedge_plan
+    from .contracts import resolve_spec
+    from .plan import hedge_plan
 
     if example == "alice":
         exposure = ALICE["exposure"] if exposure is None else exposure
@@ -153,14 +182,17 @@ def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, r
     )
     if as_json:
         payload = {k: _json_number(v) for k, v in result.as_dict().items()}
+        payload["margin_verdict"] = result.margin_verdict
         click.echo(json.dumps(payload, indent=2, allow_nan=False))
         return
+    size, _, spec = resolve_spec(contract if contract is not None else contract_size, contract_type)
     title = f"Hedge plan: ${exposure:,.2f} at {price:,.2f} USD, {contract or f'{contract_size:g} per contract ({contract_type})'}"
     click.echo(title)
-    width = max(len(label) for _, label in PLAN_LABELS)
-    for field, label in PLAN_LABELS:
-        label = label.replace("coin for inverse, USD for linear", result.margin_unit)
-        click.echo(f"  {label:<{width}}  {_fmt(field, getattr(result, field))}")
+    rows = _plan_lines(result, float(size), spec.base_asset if spec is not None else "")
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        click.echo(f"  {label:<{width}}  {text}")
+    click.echo(f"  {result.margin_verdict}")
 
 
 @main.command()
@@ -290,6 +322,42 @@ def _money(x, sign: bool = False) -> str:
     return f"-${-x:,.2f}" if x < 0 else f"{'+' if sign else ''}${x:,.2f}"
 
 
+def _demo_rows(f: dict) -> list[tuple[str, str]]:
+    """The demo's headline figures from the report summary: size, margin verdict, liquidation, stress, band."""
+    coin = f["hedge_asset"]
+    lp = f["liquidation_price_usd"]
+    lp_text = (f"{_money(lp)} ({coin} {f['liquidation_distance']:+.1%})" if isinstance(lp, (int, float))
+               else "none (a rally cannot liquidate this short)")
+    liquidated = f.get("liquidated_shocks") or "none"
+    rows = [
+        ("Portfolio value", f"{_money(f['portfolio_value_usd'])} in {f['holdings']} altcoins"),
+        (f"Portfolio beta to {coin}", f"{f['portfolio_beta']:.3f} (basket regression {f['basket_beta']:.3f}, "
+                                      f"R² {f['r_squared']:.2f})"),
+        ("Contracts to short", f"{f['contracts']:,.0f} {f['contract']} ({_money(f['hedged_notional_usd'])})"),
+        ("Margin verdict", f["margin_verdict"]),
+        ("Liquidation price", lp_text),
+        ("Loss if liquidated", f"{_money(f['loss_if_liquidated_usd'])} if {coin} spikes through it and comes back"),
+        ("Worst stress P&L unhedged",
+         f"{_money(f['worst_unhedged_pnl_usd'], True)} (at {coin} {f['worst_unhedged_shock']:+.0%})"),
+        ("Worst stress P&L hedged", f"{_money(f['worst_hedged_pnl_usd'], True)} (at {coin} "
+                                    f"{f['worst_hedged_shock']:+.0%}; liquidated at {liquidated})"),
+    ]
+    if f.get("liquidated_hedged_pnl_usd") is not None:
+        rows.append((f"Hedged at {coin} {f['liquidated_shock']:+.0%}", f"{_money(f['liquidated_hedged_pnl_usd'], True)}"
+                     f" after liquidation (the alts' gain minus the lost margin)"))
+    if f.get("residual_band_low_usd") is not None:
+        rows += [
+            (f"Residual band, {f['residual_horizon_days']} days", f"{_money(f['residual_band_low_usd'], True)} to "
+             f"{_money(f['residual_band_high_usd'], True)} around the stress line (5th-95th percentile)"),
+            ("Worst hedged, residual low", f"{_money(f['worst_hedged_low_pnl_usd'], True)} (at {coin} "
+                                           f"{f['worst_hedged_low_shock']:+.0%})"),
+            ("Volatility hedged", f"{f['vol_hedged_at_ratio_used']:.1%} a year at the ratio used "
+                                  f"{f['hedge_ratio_used']:.3f} (unhedged {f['vol_unhedged']:.1%})"),
+            ("Beta check", f["beta_drift_warning"]),
+        ]
+    return rows
+
+
 @main.command()
 @click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
               callback=_output_path, help="Folder for the demo report (its own earlier report there is replaced).")
@@ -310,21 +378,8 @@ def demo(outdir):
     if not outcome.ok:
         raise HedgecoreError(outcome.message)
     f = outcome.summary
-    coin = f["hedge_asset"]
-    lp = f["liquidation_price_usd"]
-    lp_text = (f"{_money(lp)} ({coin} {f['liquidation_distance']:+.1%})" if isinstance(lp, (int, float))
-               else "none (a rally cannot liquidate this short)")
-    rows = [
-        ("Portfolio value", f"{_money(f['portfolio_value_usd'])} in {f['holdings']} altcoins"),
-        (f"Portfolio beta to {coin}", f"{f['portfolio_beta']:.3f} (basket regression {f['basket_beta']:.3f}, "
-                                      f"R² {f['r_squared']:.2f})"),
-        ("Contracts to short", f"{f['contracts']:,.0f} {f['contract']} ({_money(f['hedged_notional_usd'])})"),
-        ("Liquidation price", lp_text),
-        ("Worst stress P&L unhedged",
-         f"{_money(f['worst_unhedged_pnl_usd'], True)} (at {coin} {f['worst_unhedged_shock']:+.0%})"),
-        ("Worst stress P&L hedged", f"{_money(f['worst_hedged_pnl_usd'], True)} (at {coin} {f['worst_hedged_shock']:+.0%})"),
-    ]
     click.echo(f"hedgecore demo: {f['file']} ({f['first_date']} to {f['last_date']}, {f['price_rows']} days)")
+    rows = _demo_rows(f)
     width = max(len(label) for label, _ in rows)
     for label, text in rows:
         click.echo(f"  {label:<{width}}  {text}")

@@ -82,16 +82,31 @@ def _after_liquidation(kind, q, p0, lp, wallet, prices, recovery):
     return np.full_like(prices, recovery * equity - wallet)
 
 
+def _band_edges(residual, beta) -> tuple[float, float]:
+    """``(low, high)`` residual returns of a :class:`ResidualBand` at the scenario's beta, or of a pair."""
+    if isinstance(residual, ResidualBand):
+        if abs(residual.hedge_ratio - beta) > 1e-9 * max(1.0, abs(beta)):
+            raise InvalidInputError(f"residual band is at hedge ratio {residual.hedge_ratio:.6g} but the scenario "
+                                    f"moves the altcoins by beta {beta:.6g}: compute it at the same ratio")
+        return residual.low_frac, residual.high_frac
+    try:
+        low, high = residual
+    except (TypeError, ValueError):
+        raise InvalidInputError("residual must be a ResidualBand or a pair (low, high) of residual returns") from None
+    low, high = as_float("residual low", low), as_float("residual high", high)
+    if low > high:
+        raise InvalidInputError(f"residual band low {low:g} is above its high {high:g}")
+    return low, high
+
+
 def _bands(table, exposure, beta, residual, downside_beta):
     """Columns of the residual band and the downside-beta line (spot leg changed, the rest kept)."""
     s, alt, net = table["Shock"].to_numpy(), table["Alt move"].to_numpy(), table["Net P&L"].to_numpy()
     rest = net - table["Spot P&L"].to_numpy()
     if residual is not None:
-        if abs(residual.hedge_ratio - beta) > 1e-9 * max(1.0, abs(beta)):
-            raise InvalidInputError(f"residual band is at hedge ratio {residual.hedge_ratio:.6g} but the scenario "
-                                    f"moves the altcoins by beta {beta:.6g}: compute it at the same ratio")
-        table["Net P&L low"] = rest + exposure * np.maximum(alt + residual.low_frac, -1.0)
-        table["Net P&L high"] = rest + exposure * np.maximum(alt + residual.high_frac, -1.0)
+        low, high = _band_edges(residual, beta)
+        table["Net P&L low"] = rest + exposure * np.maximum(alt + low, -1.0)
+        table["Net P&L high"] = rest + exposure * np.maximum(alt + high, -1.0)
     if downside_beta is not None:
         db = as_float("downside_beta", downside_beta)
         table["Net P&L at downside beta"] = np.where(s < 0, rest + exposure * np.maximum(db * s, -1.0), np.nan)
@@ -115,7 +130,7 @@ def scenario_pnl(
     brackets: Sequence[Bracket] | None = None,
     leverage: float = 1.0,
     liquidation_recovery: float = 0.0,
-    residual: ResidualBand | None = None,
+    residual: ResidualBand | tuple[float, float] | None = None,
     downside_beta: float | None = None,
     risk_columns: bool | None = None,
 ) -> pd.DataFrame:
@@ -158,8 +173,9 @@ def scenario_pnl(
     liquidation_recovery : float
         Fraction in [0, 1] of the equity left at the liquidation price that comes back to the
         user. Default 0: Binance's liquidation clearance takes what is left, so assume it is lost.
-    residual : ResidualBand, optional
-        From :func:`~hedgecore.risk.residual_band` at ``hedge_ratio=beta``: adds the band columns.
+    residual : ResidualBand or (low, high), optional
+        From :func:`~hedgecore.risk.residual_band` at ``hedge_ratio=beta``, or its ``(low_frac,
+        high_frac)`` residual returns (taken at this ``beta``): adds the band columns.
     downside_beta : float, optional
         Adds ``Net P&L at downside beta`` for negative shocks (NaN for the others).
     risk_columns : bool, optional

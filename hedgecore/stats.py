@@ -40,6 +40,7 @@ __all__ = [
     "BetaStats",
     "TwoLegHedge",
     "basket_beta",
+    "basket_value",
     "best_hedge",
     "beta",
     "beta_stats",
@@ -760,6 +761,50 @@ def portfolio_beta(values_usd: object, betas: object) -> float:
     return float(v @ b) / total
 
 
+def basket_value(
+    prices_df: pd.DataFrame | object,
+    quantities: Mapping[str, float] | Sequence[float],
+) -> pd.Series:
+    """The USD value of a basket per row: ``sum_i qty_i * price_i``.
+
+    Parameters
+    ----------
+    prices_df : pandas DataFrame (or 2-D array)
+        Prices in USD, one column per coin, one row per date.
+    quantities : mapping {column: coins} or sequence aligned with the columns
+        Coins held of each asset (>= 0, not all 0). A mapping may name a subset of the columns.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``prices_df``; a row with a missing (blank, text, NaN or 0) price of any coin
+        in the basket is NaN, as :func:`beta` treats such a cell.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"A": [10.0, 11.0, None], "B": [5.0, 5.5, 6.0]})
+    >>> basket_value(df, {"A": 1.0, "B": 2.0}).tolist()
+    [20.0, 22.0, nan]
+    """
+    frame = prices_df if isinstance(prices_df, pd.DataFrame) else pd.DataFrame(np.asarray(prices_df, dtype=object))
+    if isinstance(quantities, Mapping):
+        missing = [k for k in quantities if k not in frame.columns]
+        if missing:
+            raise InvalidInputError(f"quantities names unknown columns {missing}; columns are {list(frame.columns)}")
+        cols = list(quantities)
+        qty = as_float_array("quantities", [quantities[k] for k in cols])
+    else:
+        cols = list(frame.columns)
+        qty = as_float_array("quantities", quantities)
+        if qty.size != len(cols):
+            raise InvalidInputError(f"quantities must have one entry per column ({len(cols)}), got {qty.size}")
+    if (qty < 0).any() or not (qty > 0).any():
+        raise InvalidInputError("quantities must be zero or positive and not all zero")
+    prices = np.column_stack([_coerce(str(c), frame[c])[0] for c in cols])
+    prices[prices == 0] = np.nan  # a zero price is a missing cell, as in beta()
+    return pd.Series(prices @ qty, index=frame.index)  # NaN when any held coin's price is missing
+
+
 def basket_beta(
     prices_df: pd.DataFrame | object,
     quantities: Mapping[str, float] | Sequence[float],
@@ -784,8 +829,8 @@ def basket_beta(
     Returns
     -------
     float
-        ``beta(sum_i qty_i * price_i, benchmark)``; a row with any missing price in the basket
-        is missing. NaN as for :func:`beta`.
+        ``beta(basket_value(prices_df, quantities), benchmark)``; a row with any missing price in
+        the basket is missing. NaN as for :func:`beta`.
 
     Examples
     --------
@@ -794,25 +839,9 @@ def basket_beta(
     1.0
     """
     frame = prices_df if isinstance(prices_df, pd.DataFrame) else pd.DataFrame(np.asarray(prices_df, dtype=object))
-    if isinstance(quantities, Mapping):
-        missing = [k for k in quantities if k not in frame.columns]
-        if missing:
-            raise InvalidInputError(f"quantities names unknown columns {missing}; columns are {list(frame.columns)}")
-        cols = list(quantities)
-        qty = as_float_array("quantities", [quantities[k] for k in cols])
-    else:
-        cols = list(frame.columns)
-        qty = as_float_array("quantities", quantities)
-        if qty.size != len(cols):
-            raise InvalidInputError(f"quantities must have one entry per column ({len(cols)}), got {qty.size}")
-    if (qty < 0).any() or not (qty > 0).any():
-        raise InvalidInputError("quantities must be zero or positive and not all zero")
-    prices = np.column_stack([_coerce(str(c), frame[c])[0] for c in cols])
-    prices[prices == 0] = np.nan  # a zero price is a missing cell, as in beta()
-    value = prices @ qty  # NaN when any held coin's price is missing
+    value = basket_value(frame, quantities)
     bench = frame[benchmark] if isinstance(benchmark, str) else benchmark
-    value_s = pd.Series(value, index=frame.index) if isinstance(bench, pd.Series) else value
-    return beta(value_s, bench, returns=returns, freq=freq)
+    return beta(value if isinstance(bench, pd.Series) else value.to_numpy(), bench, returns=returns, freq=freq)
 
 
 def best_hedge(

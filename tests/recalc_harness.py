@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDIN_FUNCTIONS = ("beta", "hedge_contracts", "hedge_plan", "liquidation_price", "funding_cost", "scenario_pnl",
-                   "two_leg_hedge")
+ADDIN_FUNCTIONS = ("beta", "beta_stats", "hedge_contracts", "hedge_plan", "liquidation_price", "funding_cost",
+                   "scenario_pnl", "two_leg_hedge", "residual_band", "hedge_trade", "collateral_for_liquidation")
 
 
 def _scalar(x):

@@ -112,6 +112,11 @@ def _calls(c):
         ("two_leg_hedge", [sol, eth, btc, n, n, [["beta_1", "beta_2"]]]),
         ("best_hedge", [sol, [["ETH", "BTC"]] + c[["ETH", "BTC"]].to_numpy().tolist()]),
         ("contract_spec", [_one("ETHUSD_PERP"), _one("contract_size")]),
+        ("collateral_for_liquidation", [_one(24000), _one(64000), _one("binance:BTCUSD_PERP"), _one(1), n, n, n,
+                                        _one(0.004)]),
+        ("hedge_trade", [_one(30000), _one(80000), _one("binance:BTCUSD_PERP"), _one(400), _one(0.125), n, n, n, n,
+                         _one(0.004), n, _one("trade_contracts")]),
+        ("residual_band", [sol, eth, _one(0.9), _one(30), n, n, n, n, _one("low_frac")]),
     ]
 
 
@@ -123,7 +128,8 @@ def _series(values):
 def _expected(c):
     sol, eth, btc = c["SOL"], c["ETH"], c["BTC"]
     plan = hc.hedge_plan(50000, 3500, "ETHUSD_PERP", collateral_coin=14)
-    stress = hc.scenario_pnl(50000, 1, 49000, 3500, [-0.15, 0.15], contract_type="linear")
+    stress = hc.scenario_pnl(50000, 1, 49000, 3500, [-0.15, 0.15], contract_type="linear", risk_columns=True)
+    band = hc.residual_band(sol, eth, hedge_ratio=0.9, horizon_days=30)
     two = hc.two_leg_hedge(sol, eth, btc)
     ranked = hc.best_hedge(sol, c[["ETH", "BTC"]])
     return [
@@ -131,7 +137,8 @@ def _expected(c):
         [[plan.contracts], [pytest.approx(plan.liquidation_price_usd)]],
         [[pytest.approx(106240.0)]],  # docs/excel-addin.md: BTCUSD_PERP short, 0.25 BTC, MMR 0.4 %
         [[pytest.approx(-12.0), pytest.approx(-360.0)]],
-        [list(stress.columns)] + [[pytest.approx(v) for v in row] for row in stress.to_numpy().tolist()],
+        [list(stress.columns)] + [[v if isinstance(v, bool) else pytest.approx(v) for v in row]
+                                  for row in stress.astype(object).to_numpy().tolist()],
         [[pytest.approx(hc.beta(sol, eth), rel=1e-12)]],
         [[pytest.approx(hc.beta_stats(sol, eth).r_squared, rel=1e-12)]],
         _series(hc.rolling_beta(sol.to_numpy(), eth.to_numpy(), 90)),
@@ -140,6 +147,9 @@ def _expected(c):
         [list(ranked.columns)] + [[r.hedge, pytest.approx(r.beta), pytest.approx(r.r_squared),
                                    pytest.approx(r.correlation), r.n] for r in ranked.itertuples()],
         [[10.0]],
+        [[pytest.approx(0.378069, abs=5e-7)]],  # DOMAIN.md §9: 482 contracts, liquidation at 2x entry
+        [[0.0]],  # DOMAIN.md §9 a month on: 400 contracts already the target
+        [[pytest.approx(band.low_frac, rel=1e-12)]],
     ]
 
 
@@ -159,7 +169,8 @@ def test_the_folder_works_in_a_fresh_interpreter_without_hedgecore(tmp_path, clo
     assert not [p for p in out["path"] if "site-packages" in p or str(ROOT) == p]
     assert out["functions"] == sorted(["HEDGE_CONTRACTS", "HEDGE_PLAN", "LIQUIDATION_PRICE", "FUNDING_COST",
                                        "SCENARIO_PNL", "BETA", "BETA_STATS", "ROLLING_BETA", "EWM_BETA",
-                                       "TWO_LEG_HEDGE", "BEST_HEDGE", "CONTRACT_SPEC"])
+                                       "TWO_LEG_HEDGE", "BEST_HEDGE", "CONTRACT_SPEC", "COLLATERAL_FOR_LIQUIDATION",
+                                       "HEDGE_TRADE", "RESIDUAL_BAND"])
     assert {name for name, _ in calls} == {f.lower() for f in out["functions"]}  # every function was called
     assert len(out["results"]) == len(calls)
     for (name, _), got, want in zip(calls, out["results"], _expected(closes)):

@@ -17,7 +17,7 @@ import pytest
 import hedgecore
 import hedgecore.stats
 from hedgecore.excel.addin import addin_main_text, addin_requirements_text, write_addin_files
-from hedgecore.plan import PLAN_LABELS
+from hedgecore.plan import PLAN_LABELS, PLAN_RISK_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDIN = ROOT / "addin"
@@ -100,7 +100,14 @@ def test_stats_tables(addin, eth_btc):
 def test_plan_liquidation_funding_spec(addin):
     table = strict(addin.hedge_plan(24000, 64000, "binance:BTCUSD_PERP", None, None, None, 0.25, None, 0.004))
     plan = hedgecore.hedge_plan(24000, 64000, "binance:BTCUSD_PERP", collateral_coin=0.25, maintenance_rate=0.004)
-    assert [v for _, v in table] == [pytest.approx(getattr(plan, f)) for f, _ in PLAN_LABELS]
+    rows = PLAN_LABELS + PLAN_RISK_LABELS
+    assert [v for _, v in table[:len(rows)]] == [
+        "unknown" if f == "max_leverage" else pytest.approx(getattr(plan, f)) for f, _ in rows]
+    assert table[-1] == ["Margin verdict", plan.margin_verdict]
+    assert addin.hedge_trade(30000, 80000, "binance:BTCUSD_PERP", 400, 0.125, None, None, None, None, 0.004, None,
+                             "trade_contracts") == 0.0  # DOMAIN.md §9 a month on: no trade
+    assert addin.collateral_for_liquidation(24000, 64000, "binance:BTCUSD_PERP", 1, None, None, None,
+                                            0.004) == pytest.approx(0.378069, abs=5e-7)
     assert addin.liquidation_price(64000, 400, 0.25, "short", 100, "inverse", 0.004) == pytest.approx(106240.0)
     assert addin.liquidation_price(3500, 4900, 14, "short", "ETHUSD_PERP") == "none"
     assert addin.liquidation_price(3500, 1, 10**6, "long", 1, "linear") == "none"

@@ -67,6 +67,7 @@ def test_vba_wrappers_for_every_function():
     assert set(functions) == {
         "hedge_contracts", "beta", "scenario_pnl", "hedge_plan", "beta_stats", "rolling_beta",
         "liquidation_price", "funding_cost", "contract_spec", "ewm_beta", "two_leg_hedge", "best_hedge",
+        "collateral_for_liquidation", "hedge_trade", "residual_band",
     }
     assert (
         "Function hedge_contracts(exposure, price, contract_size, Optional hedge_ratio, Optional contract_type, "
@@ -74,6 +75,8 @@ def test_vba_wrappers_for_every_function():
     )
     assert "Function beta(asset_prices, benchmark_prices, Optional returns, Optional data)" in vba
     assert "Function contract_spec(name, Optional field)" in vba
+    assert ("Function hedge_trade(exposure, price, contract_size, contracts_held, margin_balance, Optional hedge_ratio, "
+            in vba)
     assert "Function hedge_plan(exposure, price, contract_size, Optional hedge_ratio, Optional contract_type, " in vba
     for name, info in functions.items():
         signature = ", ".join(("Optional " if optional else "") + arg for arg, optional, _ in info["args"])

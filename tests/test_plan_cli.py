@@ -54,6 +54,45 @@ def test_cli_plan_alice():
     assert "5,000" in out.output and "binance:ETHUSD_PERP" in out.output
 
 
+def test_cli_plan_says_whether_it_can_be_opened_and_what_a_liquidation_costs():
+    """README's example: 14 ETH posted, 99,000 USD short at 1x needs 28.2857 ETH (99,000 / 3,500); DOMAIN.md §9:
+    a liquidation at 106,240 would take the 0.25 BTC wallet, 16,000 USD at entry."""
+    out = run("plan", "--example", "alice", "--collateral", "14")
+    assert out.exit_code == 0
+    assert ("Cannot be opened: 28.2857 ETH initial margin at 1x, 14 ETH posted: post 14.2857 ETH more or set "
+            "leverage to 2.03x or more.") in out.output
+    assert "Margin still to post (ETH)" in out.output and "14.29" in out.output
+    out = run("plan", "--exposure", "24000", "--price", "64000", "--contract", "binance:BTCUSD_PERP",
+              "--collateral", "0.25", "--maintenance-rate", "0.004", "--leverage", "3")
+    lines = _rows(out.output)
+    assert lines["Liquidation price (USD)"] == "106,240.00"
+    assert lines["Loss if liquidated and the price comes back (USD)"] == "16,000.00"
+    assert out.output.splitlines()[-1].strip().startswith("Margin fits: 0.208333 BTC initial margin at 3x")
+    assert "Maximum leverage of the tier (x)" in out.output and "unknown (no tier table in the catalog)" in out.output
+
+
+def test_cli_plan_linear_quantities_are_coins_and_tiers_come_from_the_catalog():
+    """Binance BTCUSDT: 24,000 USD at 64,000 is 0.375 BTC (0.001 steps); 24,000 USDT sits in tier 1 of the
+    freqtrade snapshot (0-50k, MMR 0.4 %, max 125x, DOMAIN.md §5.3)."""
+    out = run("plan", "--exposure", "24000", "--price", "64000", "--contract", "binance:BTCUSDT", "--leverage", "5")
+    lines = _rows(out.output)
+    assert lines["Quantity to short"] == "0.375 BTC"
+    assert lines["Maximum leverage of the tier (x)"] == "125.00x"
+    assert lines["Maintenance margin rate at the liquidation price"] == "0.400%"
+    plan = hc.hedge_plan(24_000, 64_000, "binance:BTCUSDT", leverage=5)
+    assert lines["Liquidation price (USD)"] == f"{plan.liquidation_price_usd:,.2f}"
+    data = json.loads(run("plan", "--exposure", "24000", "--price", "64000", "--contract", "binance:BTCUSDT",
+                          "--json").output)
+    assert data["margin_verdict"] == "Margin fits: 24000 USDT initial margin at 1x, 24000 USDT in the account."
+    assert data["max_leverage"] == 125.0 and data["margin_asset"] == "USDT"
+
+
+def _rows(output: str) -> dict[str, str]:
+    """``hedgecore plan``'s label/value lines (between the title and the verdict) by label."""
+    pairs = (line.strip().split("  ", 1) for line in output.splitlines()[1:-1])
+    return {label.strip(): value.strip() for label, value in pairs}
+
+
 def test_cli_plan_json_is_strict_json():
     out = run("plan", "--example", "alice", "--collateral", "14", "--json")
     data = json.loads(out.output)

@@ -59,6 +59,15 @@ CASES = {
                   "FundingRate": 0.0003, "HorizonDays": 14.0, "Rounding": "up"},
         shocks=[-0.6, -0.25, -0.05, 0.0, 0.05, 0.25, 0.6, 1.0],
     ),
+    # linear Binance BTCUSDT from the catalog: its tier table (blank rate), coins in 0.001 steps, 5x, and a
+    # short already held on a margin balance (Trade now through rebalance)
+    "btc_tiers": dict(
+        assets=["BNB", "DOGE", "BTC"],
+        holdings={"BNB": 300.0, "DOGE": 900_000.0},
+        settings={"HedgeAsset": "BTC", "Contract": "binance:BTCUSDT", "ContractType": "linear", "ContractSize": 1.0,
+                  "Collateral": 0.0, "Leverage": 5.0, "MaintenanceMargin": "", "FundingRate": 0.0001,
+                  "HorizonDays": 10.5, "Rounding": "nearest", "ContractsHeld": 2.5, "MarginBalance": 30_000.0},
+    ),
 }
 
 
@@ -96,17 +105,33 @@ def expected(case: dict) -> dict:
     total = float(value.sum())
     hedge_price = s.get("HedgePrice", float(prices[coin].iloc[-1]))
     ratio = s.get("HedgeRatio", pbeta)
-    plan = hc.hedge_plan(total, hedge_price, s["Contract"] or s["ContractSize"], hedge_ratio=ratio,
+    mmr = s["MaintenanceMargin"] if s["MaintenanceMargin"] != "" else None  # blank: the contract's tiers
+    contract = s["Contract"] or s["ContractSize"]
+    plan = hc.hedge_plan(total, hedge_price, contract, hedge_ratio=ratio,
                          contract_type=s["ContractType"], rounding=s["Rounding"], collateral_coin=s["Collateral"],
-                         leverage=s["Leverage"], maintenance_rate=s["MaintenanceMargin"], funding_rate=s["FundingRate"])
+                         leverage=s["Leverage"], maintenance_rate=mmr, funding_rate=s["FundingRate"])
     funding = hc.funding_cost_usd(abs(plan.hedged_notional_usd), s["FundingRate"], s["HorizonDays"],
-                                  side="short" if plan.contracts >= 0 else "long")
+                                  side="short" if plan.contracts >= 0 else "long",
+                                  interval_hours=plan.funding_interval_hours)
+    basket_value = (prices[assets] * qty).sum(axis=1, min_count=len(assets))
+    band = hc.residual_band(basket_value, prices[coin], hedge_ratio=pbeta, horizon_days=max(1, math.ceil(s["HorizonDays"])))
+    downside = float(np.dot(value, [hc.beta_stats(prices[a], prices[coin]).downside_beta for a in assets]) / total)
     shocks = case.get("shocks", DEFAULT_SHOCKS)
     stress = hc.scenario_pnl(total, pbeta, plan.hedged_notional_usd, hedge_price, shocks,
                              contract_type=s["ContractType"], collateral_coin=s["Collateral"],
-                             funding_rate=s["FundingRate"], days=s["HorizonDays"],
-                             maintenance_rate=s["MaintenanceMargin"], wallet_balance=plan.wallet_balance)
-    basket_value = (prices[assets] * qty).sum(axis=1, min_count=len(assets))
+                             funding_rate=s["FundingRate"], days=s["HorizonDays"], leverage=s["Leverage"],
+                             maintenance_rate=mmr, contract=s["Contract"] or None, residual=band,
+                             downside_beta=downside, risk_columns=True)
+    held = s.get("ContractsHeld", 0.0)
+    trade = (plan.contracts - held if s.get("MarginBalance") is None else
+             hc.rebalance(total, hedge_price, contract, held, s["MarginBalance"], hedge_ratio=ratio,
+                          contract_type=s["ContractType"], rounding=s["Rounding"], leverage=s["Leverage"],
+                          maintenance_rate=mmr, funding_rate=s["FundingRate"]).trade_contracts)
+    risk = {"PortfolioDownsideBeta": downside, "MarginVerdict": plan.margin_verdict,
+            "MarginShortfall": plan.margin_shortfall, "LeverageToFit": plan.leverage_to_fit,
+            "MaxLeverage": plan.max_leverage, "MaintenanceRate": plan.maintenance_rate,
+            "LossIfLiquidated": plan.loss_if_liquidated_usd, "FundingInterval": plan.funding_interval_hours,
+            "ResidualLow": band.low_frac, "ResidualHigh": band.high_frac, "TradeNow": trade}
     stats = hc.beta_stats(basket_value, prices[coin])
     start = total + (s["Collateral"] * hedge_price if s["ContractType"] == "inverse" else 0.0)
     unhedged = stress["Unhedged value"] - start
@@ -118,7 +143,7 @@ def expected(case: dict) -> dict:
         b2 = float(np.dot(value, [f.beta_2 for f in fits]) / total)
         two_leg = {"TwoLegBeta1": b1, "TwoLegBeta2": b2, "TwoLegNotional2": total * b2,
                    "TwoLegNotional1": total * b1 + (s["Collateral"] * hedge_price if s["ContractType"] == "inverse" else 0)}
-    return dict(two_leg=two_leg, prices=prices, assets=assets, qty=qty, price=price, value=value, betas=betas, pbeta=pbeta,
+    return dict(risk=risk, band=band, two_leg=two_leg, prices=prices, assets=assets, qty=qty, price=price, value=value, betas=betas, pbeta=pbeta,
                 total=total, hedge_price=hedge_price, ratio=ratio, plan=plan, funding=funding, stress=stress,
                 stats=stats, unhedged=unhedged, basket_value=basket_value, coin=coin,
                 rolling=np.asarray(hc.rolling_beta(basket_value.to_numpy(), prices[coin].to_numpy(), window)),
@@ -160,13 +185,17 @@ def batch(tmp_path_factory):
 def test_batch_writes_every_report_and_says_so(batch):
     done = batch["done"]
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "3 reports written, 0 failed"
+    assert done.stdout.strip().splitlines()[-1] == "4 reports written, 0 failed"
     assert sorted(p.name for p in batch["out"].iterdir()) == sorted(f"{n}-report.xlsx" for n in CASES)
     assert "Traceback" not in done.stderr
 
 
 def test_inputs_are_unchanged(batch):
     assert {p.name: sha256(p) for p in batch["inputs"].iterdir()} == batch["before"]
+
+
+def s_contract(case: dict) -> str:
+    return case["settings"].get("Contract", "")
 
 
 def _summary(ws) -> dict:
@@ -217,20 +246,25 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
         "PortfolioValue": e["total"], "PortfolioBeta": e["pbeta"], "HedgeNotional": p.hedge_notional_usd,
         "Contracts": p.contracts, "HedgedNotional": p.hedged_notional_usd, "ResidualExposure": p.residual_usd,
         "InitialMargin": p.initial_margin, "EffectiveLeverage": p.effective_leverage,
-        "LiquidationPrice": p.liquidation_price_usd, "FundingCost": e["funding"], **e["two_leg"],
+        "LiquidationPrice": p.liquidation_price_usd, "FundingCost": e["funding"], **e["two_leg"], **e["risk"],
     }
     assert set(computed) == set(OUTPUT_NAMES)
     for n, v in computed.items():
         got = _name_value(wb, n)
-        if v == "":
+        if isinstance(v, str) and v:
+            assert got == v, n  # the margin verdict
+        elif v == "":
             assert got in ("", None), n
+        elif math.isnan(v):
+            assert got == "unknown", n  # MaxLeverage without a tier table
         elif math.isinf(v):
             assert got == "none", n
         else:
             assert got == pytest.approx(v, rel=REL, abs=1e-9), n
-    assert _name_value(wb, "Contracts") == p.contracts and float(p.contracts).is_integer()
-    for n in INPUT_NAMES:
-        assert _name_value(wb, n) is not None or n in ("Contract", "SecondAsset")
+    assert _name_value(wb, "Contracts") == p.contracts
+    assert float(p.contracts).is_integer() or s_contract(case) == "binance:BTCUSDT"  # BTCUSDT: 0.001 BTC steps
+    for n in INPUT_NAMES:  # only the inputs that may be blank are
+        assert _name_value(wb, n) is not None or n in ("Contract", "SecondAsset", "MaintenanceMargin", "MarginBalance")
 
     # Holdings table: Value, Beta, Beta exposure, Weight.
     ws = wb["Portfolio"]
@@ -254,13 +288,15 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
     ws = wb["StressTest"]
     ref = ws.tables["Shocks"].ref
     top = int(re.search(r"\d+", ref).group())
-    block = [[c.value for c in row][:10] for row in ws.iter_rows(min_row=top, max_row=int(ref.split(":")[1][1:]))]
+    width = len(STRESS_BLOCK_COLUMNS)
+    block = [[c.value for c in row][:width] for row in ws.iter_rows(min_row=top, max_row=int(ref.split(":")[1][1:]))]
     assert tuple(block[0]) == STRESS_BLOCK_COLUMNS
     stress = e["stress"]
     n = len(stress)
     assert len(block) - 1 >= n and all(v is None for row in block[1 + n:] for v in row[1:])  # unused rows blank
     for j, colname in enumerate(STRESS_BLOCK_COLUMNS):
-        np.testing.assert_allclose([row[j] for row in block[1:1 + n]], stress[colname].to_numpy(), rtol=REL, atol=1e-9)
+        got = np.array([np.nan if row[j] is None else row[j] for row in block[1:1 + n]], dtype=float)
+        np.testing.assert_allclose(got, stress[colname].to_numpy(dtype=float), rtol=REL, atol=1e-9, err_msg=colname)
     assert ws["B3"].value == e["coin"]
 
     # Summary: figures against direct calls.
@@ -294,6 +330,24 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
     assert summ["Best outcome unhedged (USD)"] == pytest.approx(e["unhedged"].max(), rel=REL)
     assert summ["Worst outcome unhedged: " + e["coin"] + " shock"] == pytest.approx(
         stress["Shock"].iloc[int(np.argmin(e["unhedged"].to_numpy()))])
+    # the hedge's real risk (issue 10): verdict, liquidation loss, residual band, hedged vol at the ratio used
+    assert summ["Margin verdict"] == p.margin_verdict
+    assert summ["Loss if liquidated (USD)"] == pytest.approx(p.loss_if_liquidated_usd, rel=REL)
+    band = e["band"]
+    assert summ[f"Residual band, low (5%, USD)"] == pytest.approx(band.low_frac * e["total"], rel=REL)
+    assert summ[f"Residual band, high (95%, USD)"] == pytest.approx(band.high_frac * e["total"], rel=REL)
+    assert summ["Worst outcome hedged, residual low (USD)"] == pytest.approx(stress["Net P&L low"].min(), rel=REL)
+    used = e["ratio"] - p.net_delta_usd / e["total"]  # the contracts' own ratio: rounding and margin coin counted
+    rb_, rh_ = e["basket_value"].pct_change().dropna(), e["prices"][e["coin"]].pct_change().dropna()
+    joint = pd.concat([rb_, rh_], axis=1, join="inner").dropna()
+    resid = joint.iloc[:, 0] - used * joint.iloc[:, 1]
+    assert summ["Volatility hedged at the ratio used (annualised)"] == pytest.approx(
+        resid.std(ddof=1) * math.sqrt(365), rel=1e-9)
+    last = joint.iloc[-90:]
+    recent = float(np.polyfit(last.iloc[:, 1], last.iloc[:, 0], 1)[0])
+    assert summ["Basket beta, last 90 days"] == pytest.approx(recent, rel=1e-9)
+    assert summ["Beta check"].startswith("Warning" if abs(recent - st.beta) > 0.1 else "ok")
+    assert summ["Trade now (contracts)"] == pytest.approx(e["risk"]["TradeNow"], rel=REL, abs=1e-9)
     assert summ["First date"] == e["prices"].index[0].to_pydatetime()
     assert summ["Last date"] == e["prices"].index[-1].to_pydatetime()
     assert summ["Price rows"] == len(e["prices"])
@@ -373,6 +427,13 @@ def test_demo_runs_from_any_folder_and_reruns(tmp_path):
     wb = openpyxl.load_workbook(report)
     contracts = _name_value(wb, "Contracts")
     assert f"{contracts:,.0f}" in first.stdout
+    # the hedge's real risk, in the same words as the report (issue 10)
+    assert f"Margin verdict              {_name_value(wb, 'MarginVerdict')}" in first.stdout
+    assert f"Loss if liquidated          ${_name_value(wb, 'LossIfLiquidated'):,.2f} if ETH spikes" in first.stdout
+    assert "liquidated at +50%" in first.stdout and "Hedged at ETH +50%" in first.stdout
+    low = _name_value(wb, "ResidualLow") * _name_value(wb, "PortfolioValue")
+    assert f"Residual band, 30 days      -${-low:,.2f} to +$" in first.stdout
+    assert "Beta check" in first.stdout
 
 
 def test_shared_load_reads_exactly_what_read_workbook_reads(batch):

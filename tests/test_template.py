@@ -17,6 +17,7 @@ import hedgecore as hc  # noqa: E402
 from hedgecore.excel import write_example, write_template  # noqa: E402
 from hedgecore.excel.layout import (  # noqa: E402
     DEFAULT_SHOCKS,
+    STRESS_CHART_COLUMN,
     INPUT_NAMES,
     OUTPUT_NAMES,
     RANGE_NAMES,
@@ -28,8 +29,10 @@ TEMPLATE = ROOT / "templates" / "hedge_template.xlsx"
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
 PACKAGED = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
 SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Lists"]
-ADDIN_FUNCTIONS = {"BETA", "HEDGE_PLAN", "FUNDING_COST", "SCENARIO_PNL", "TWO_LEG_HEDGE"}
-EXCEL_FUNCTIONS = {"IF", "OR", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ABS", "MAX", "IFERROR", "REPT"}
+ADDIN_FUNCTIONS = {"BETA", "BETA_STATS", "HEDGE_PLAN", "FUNDING_COST", "SCENARIO_PNL", "TWO_LEG_HEDGE", "RESIDUAL_BAND",
+                   "HEDGE_TRADE"}
+EXCEL_FUNCTIONS = {"IF", "OR", "AND", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ABS", "MAX", "MIN", "IFERROR", "REPT",
+                   "ROUNDUP", "ISNUMBER", "NA"}
 
 
 def _snapshot(path: Path) -> dict:
@@ -124,7 +127,8 @@ def test_structure_is_well_formed(path):
             assert r2 > r1, f"table {t.displayName} needs a data row"
     assert sorted(table_names) == ["Holdings", "Prices", "Shocks"]
     assert [c.name for c in wb["Portfolio"].tables["Holdings"].tableColumns] == [
-        "Asset", "Quantity", "Price", "Value", "Beta", "Beta exposure", "Weight", "2-leg beta 1", "2-leg beta 2"]
+        "Asset", "Quantity", "Price", "Value", "Beta", "Beta exposure", "Weight", "2-leg beta 1", "2-leg beta 2",
+        "Downside beta"]
     names = set(wb.defined_names)
     assert set(INPUT_NAMES) | set(OUTPUT_NAMES) | set(RANGE_NAMES) <= names
     assert not names & {n.lower() for n in table_names} and not names & set(table_names)
@@ -167,7 +171,8 @@ def test_formulas_use_names_not_structured_references(path):
     contracts_ref = wb.defined_names["Contracts"].attr_text.split("!")[1].replace("$", "")
     assert hedge[contracts_ref].value == (
         '=IF(PortfolioValue=0,"",HEDGE_PLAN(PortfolioValue,HedgePrice,IF(Contract="",ContractSize,Contract),'
-        'HedgeRatio,ContractType,Rounding,Collateral,Leverage,MaintenanceMargin,FundingRate,"contracts"))')
+        'HedgeRatio,ContractType,Rounding,Collateral,Leverage,IF(MaintenanceMargin="","",MaintenanceMargin),'
+        'FundingRate,"contracts"))')  # a blank rate reaches the add-in as "" (the contract's tiers), never as 0
     ratio_ref = wb.defined_names["HedgeRatio"].attr_text.split("!")[1].replace("$", "")
     assert hedge[ratio_ref].value == "=PortfolioBeta"
 
@@ -177,15 +182,27 @@ def test_the_stress_test_is_table_shocks_with_a_column_per_result(path):
     wb = openpyxl.load_workbook(path)
     ws = wb["StressTest"]
     table = ws.tables["Shocks"]
-    assert table.ref == f"A5:J{5 + len(DEFAULT_SHOCKS)}"
-    assert [c.name for c in table.tableColumns] == [*hc.SCENARIO_COLUMNS, "Alt move"]  # plain text headers
-    assert [ws.cell(row=5, column=j).value for j in range(1, 11)] == [*hc.SCENARIO_COLUMNS, "Alt move"]
+    columns = [*hc.SCENARIO_COLUMNS, "Alt move", *hc.SCENARIO_RISK_COLUMNS, STRESS_CHART_COLUMN]
+    assert table.ref == f"A5:P{5 + len(DEFAULT_SHOCKS)}"
+    assert [c.name for c in table.tableColumns] == columns  # plain text headers
+    assert [ws.cell(row=5, column=j).value for j in range(1, 17)] == columns
+    risk = ('Leverage,IF(MaintenanceMargin="","",MaintenanceMargin),IF(Contract="","",Contract),"",ResidualLow,'
+            'ResidualHigh,PortfolioDownsideBeta')
     assert ws["C6"].value == (
         '=IF(OR(PortfolioValue=0,$A6=""),"",SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,'
-        'ShockValues,ContractType,Collateral,FundingRate,HorizonDays,FALSE,$A6,"Spot P&L"))')
+        f'ShockValues,ContractType,Collateral,FundingRate,HorizonDays,FALSE,$A6,"Spot P&L",{risk}))')
+    assert ws["K6"].value.startswith('=IF(OR(PortfolioValue=0,$A6=""),"",1*SCENARIO_PNL(')  # Liquidated as 1 / 0
+    assert ws["K6"].number_format == '"yes";"yes";"no"'
+    assert ws["O6"].value.startswith('=IF(OR(PortfolioValue=0,$A6=""),"",IF($A6>=0,"",SCENARIO_PNL(')  # falls only
+    assert ws.column_dimensions["P"].hidden  # the chart's liquidation marks, not printed
     assert table.tableColumns[3].calculatedColumnFormula.attr_text.startswith(
         'IF(OR(PortfolioValue=0,Shocks[[#This Row],[Shock]]=""),"",SCENARIO_PNL(')
     assert len(ws._charts) == 1
+    chart = ws._charts[0]  # values, the liquidated shocks and the liquidation line (from hidden columns)
+    assert [str(x.tx.strRef.f if x.tx.strRef else x.tx.v) for x in chart.series][2:] == ["Liquidated",
+                                                                                         "Liquidation price"]
+    assert chart.visible_cells_only is False
+    assert ws["R4"].value == "Liquidation line (chart)" and ws.column_dimensions["R"].hidden
     with zipfile.ZipFile(path) as z:
         assert not [n for n in z.namelist() if 't="array"' in z.read(n).decode("utf-8", "ignore")]
 
@@ -235,13 +252,15 @@ def test_example_content():
     assert prices["H1194"].value == pytest.approx(3505.16333)  # ETH close 2024-04-09 (data/market/prices_daily)
     assert port["C5"].value == pytest.approx(172.41362)  # SOL last close, the default price
     hedge = wb["Hedge"]
-    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 18)}
+    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 20)}
     assert values["Contract"] == "binance:ETHUSD_PERP" and values["ContractType"] == "inverse"
     assert values["Collateral"] == 10 and values["HedgeRatio"] == "=PortfolioBeta"
     assert values["HedgePrice"] == '=IFERROR(INDEX(HedgeCloses,MATCH(1E+300,HedgeCloses)),"")'  # last non-blank close
     assert values["SecondAsset"] == "BTC"
+    assert values["MaintenanceMargin"] is None  # blank: the contract's tiers (ETHUSD_PERP: the one-tier default)
+    assert values["ContractsHeld"] == 0 and values["MarginBalance"] is None  # no position yet
     assert [port.cell(row=r, column=1).value for r in range(11, 31)] == [None] * 20  # rows to type into
-    assert port.tables["Holdings"].ref == "A4:I30"
+    assert port.tables["Holdings"].ref == "A4:J30"
     shocks = [wb["StressTest"].cell(row=r, column=1).value for r in range(6, 17)]
     assert shocks == pytest.approx([-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
 

@@ -59,6 +59,8 @@ def _figure(r, name):
 def _same(got, want):
     if isinstance(want, float) and math.isinf(want):
         return got == "none"  # LIQUIDATION_PRICE: no adverse move reaches it
+    if isinstance(want, float) and math.isnan(want):
+        return str(got) in ("#N/A", "unknown")  # not available (MaxLeverage: no tier table in the catalog)
     if isinstance(want, str) or isinstance(got, str):
         return got == want or (want == "" and got is None)
     return got == pytest.approx(want, rel=1e-9, abs=1e-9)
@@ -121,8 +123,8 @@ def test_every_formula_cell_recalculates_to_its_cached_value(example):
         got = cell(values, address)
         if want is None:  # an empty text result ("")
             assert got in ("", None), (address, formula, got)
-        elif isinstance(want, str):
-            assert got == want, (address, formula, got, want)
+        elif isinstance(want, str):  # text, or an error value (formulas' XlError prints as its code)
+            assert got is not None and str(got) == want, (address, formula, got, want)
         else:
             assert isinstance(got, (int, float)) and got == pytest.approx(want, rel=1e-9, abs=1e-12), (
                 address, formula, got, want)
@@ -144,15 +146,16 @@ def test_one_hedge_plan_computation_per_recalculation(example):
     """Each plan result asks HEDGE_PLAN for its field; the add-in computes the plan once for them all."""
     _, calls, inputs = example
     plan_cells = [o for o in OUTPUTS if o.plan_field]
-    assert calls.count("hedge_plan") == len(plan_cells) == 7
+    assert calls.count("hedge_plan") == len(plan_cells) == 14  # 7 sizing and 7 margin-risk results
     assert calls.count("funding_cost") == 1
+    assert calls.count("residual_band") == 2  # low and high (formulas also evaluates the IF branch Excel skips)
     assert "hedge_contracts" not in calls and "liquidation_price" not in calls
     from recalc_harness import ADDIN
 
     ADDIN._plan_of.cache_clear()
     ADDIN._scenarios_of.cache_clear()
     recalculate(EXAMPLE)
-    assert ADDIN._plan_of.cache_info().misses == 1 and ADDIN._plan_of.cache_info().hits == 6
+    assert ADDIN._plan_of.cache_info().misses == 1 and ADDIN._plan_of.cache_info().hits == 13
     assert ADDIN._scenarios_of.cache_info().misses == 1
 
 
@@ -186,16 +189,31 @@ def test_holdings_columns_match_hedgecore(example):
 
 
 def test_stress_table_matches_scenario_pnl(example):
+    """Every stress column of the recalculated sheet equals scenario_pnl called directly: liquidation at the
+    plan's leverage and the contract's tiers, the residual band of the basket (plain pandas here) at the
+    portfolio beta over the horizon, and the value-weighted downside beta."""
     values, _, inputs = example
     s = inputs.settings
     pv, pbeta = cell(values, inputs.cells["PortfolioValue"]), cell(values, inputs.cells["PortfolioBeta"])
+    h, prices = inputs.holdings, inputs.prices
+    basket = (prices[list(h["Asset"])] * h["Quantity"].to_numpy()).sum(axis=1)
+    band = hc.residual_band(basket, prices["ETH"], hedge_ratio=pbeta, horizon_days=math.ceil(s["HorizonDays"]))
+    weights = (h["Quantity"] * h["Price"]).to_numpy() / pv
+    downside = float(weights @ [hc.beta_stats(prices[a], prices["ETH"]).downside_beta for a in h["Asset"]])
+    assert cell(values, inputs.cells["PortfolioDownsideBeta"]) == pytest.approx(downside, rel=1e-12)
+    assert cell(values, inputs.cells["ResidualLow"]) == pytest.approx(band.low_frac, rel=1e-12)
     df = hc.scenario_pnl(pv, pbeta, cell(values, inputs.cells["HedgedNotional"]), s["HedgePrice"], inputs.shocks,
                          contract_type=s["ContractType"], collateral_coin=s["Collateral"],
-                         funding_rate=s["FundingRate"], days=s["HorizonDays"])
-    cols = list(hc.SCENARIO_COLUMNS) + ["Alt move"]
+                         funding_rate=s["FundingRate"], days=s["HorizonDays"], leverage=s["Leverage"],
+                         contract=s["Contract"], residual=band, downside_beta=downside)
+    cols = list(hc.SCENARIO_COLUMNS) + ["Alt move"] + list(hc.SCENARIO_RISK_COLUMNS)
+    assert list(df.columns) == cols
     got = np.array([[cell(values, f"StressTest!{chr(65 + j)}{6 + i}") for j in range(len(cols))]
-                    for i in range(len(inputs.shocks))], dtype=float)
-    np.testing.assert_allclose(got, df[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
+                    for i in range(len(inputs.shocks))], dtype=object)
+    got[got == ""] = np.nan  # the downside line of a rise is blank
+    np.testing.assert_allclose(got.astype(float), df[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
+    assert list(got[:, cols.index("Liquidated")]) == list(df["Liquidated"])  # TRUE/FALSE in the sheet
+    assert df["Liquidated"].iloc[-1] and not df["Liquidated"].iloc[-2]  # +50 % is past the liquidation at +41.6 %
     wb = openpyxl.load_workbook(EXAMPLE)
     assert [wb["StressTest"].cell(row=5, column=1 + j).value for j in range(len(cols))] == cols  # plain text
 
@@ -356,9 +374,46 @@ def test_saved_with_name_errors_the_report_recomputes(small, example, tmp_path):
     path = _with_error_caches(src, tmp_path / "name-errors.xlsx")
     w, r = assert_sheet_equals_report(path)
     assert {"HedgeRatio"} <= w.computed
-    assert openpyxl.load_workbook(path, data_only=True)["Hedge"]["B20"].value == "#NAME?"
+    beta_cell = w.cells["PortfolioBeta"].split("!")[1]
+    assert openpyxl.load_workbook(path, data_only=True)["Hedge"][beta_cell].value == "#NAME?"
     # the shipped example, too: the report's figures equal the recalculated sheet's
     values, _, _ = example
     we, re_ = _report(_with_error_caches(EXAMPLE, tmp_path / "example-errors.xlsx"))
     for name in KEY_NAMES:
         assert _same(cell(values, we.cells[name]), _figure(re_, name)), name
+
+
+RISK_NAMES = ("Contracts", "LiquidationPrice", "MarginVerdict", "MarginShortfall", "LeverageToFit", "MaxLeverage",
+              "MaintenanceRate", "LossIfLiquidated", "FundingInterval", "FundingCost", "ResidualLow", "ResidualHigh",
+              "PortfolioDownsideBeta", "TradeNow")
+
+
+def test_a_tiered_linear_hedge_held_on_a_margin_balance(tmp_path):
+    """Binance BTCUSDT from the catalog with a blank rate (its tier table), 4x, a short already held on a margin
+    balance: the sheet's margin verdict, tier, liquidation loss, band and trade equal the report's."""
+    import pandas as pd
+
+    prices = hc.load_prices(DATA, assets=SMALL_ASSETS).iloc[-400:]
+    path = tmp_path / "tiers.xlsx"
+    write_template(path, holdings=pd.DataFrame({"Asset": ["SOL", "AVAX"], "Quantity": [400.0, 3000.0]}),
+                   prices=prices, settings={"Contract": "binance:BTCUSDT", "Leverage": 4, "ContractsHeld": 0.5,
+                                            "MarginBalance": 9000, "HorizonDays": 14})
+    w, r = assert_sheet_equals_report(path, names=RISK_NAMES)
+    assert w.settings["MaintenanceMargin"] is None
+    assert r.plan.max_leverage == 100.0 and r.plan.maintenance_rate == 0.005  # ~226k USDT: tier 2 (50k-600k)
+    assert r.risk.trade is not None and r.trade_contracts == pytest.approx(r.risk.trade.plan.contracts - 0.5)
+    values, calls = recalculate(path)
+    assert "hedge_trade" in calls
+    liquidated = [cell(values, f"StressTest!K{6 + i}") for i in range(len(w.shocks))]
+    assert liquidated == [float(x) for x in r.stress["Liquidated"]]  # 1 / 0 in the sheet
+    assert sum(liquidated) >= 1  # a 4x linear short is liquidated within +50 %
+
+
+def test_a_workbook_without_a_margin_balance_says_what_the_plan_needs(example):
+    """The example: the 10 ETH wallet does not cover 11.22 ETH at 3x; the verdict cell says so."""
+    values, _, inputs = example
+    verdict = cell(values, inputs.cells["MarginVerdict"])
+    assert verdict.startswith("Cannot be opened: 11.2187 ETH initial margin at 3x, 10 ETH posted")
+    assert cell(values, inputs.cells["MarginShortfall"]) == pytest.approx(1.2186878701978578, rel=1e-12)
+    assert cell(values, inputs.cells["MaxLeverage"]) == "unknown"  # no COIN-M tier table in the catalog
+    assert cell(values, inputs.cells["TradeNow"]) == cell(values, inputs.cells["Contracts"])  # nothing held yet

@@ -46,7 +46,8 @@ def test_reads_the_example(tmp_path):
     assert (s["HedgeAsset"], s["Contract"], s["ContractType"], s["Rounding"]) == (
         "ETH", "binance:ETHUSD_PERP", "inverse", "nearest")
     assert (s["Collateral"], s["Leverage"], s["MaintenanceMargin"], s["FundingRate"], s["HorizonDays"]) == (
-        10.0, 3.0, 0.005, 0.0001, 30.0)
+        10.0, 3.0, None, 0.0001, 30.0)  # a blank maintenance rate: the contract's tiers
+    assert (s["ContractsHeld"], s["MarginBalance"]) == (0.0, None)
     # Default formulas: the values the writer cached (computed by hedgecore) are read.
     assert w.computed == set()
     assert s["HedgePrice"] == pytest.approx(3505.16333)
@@ -55,7 +56,7 @@ def test_reads_the_example(tmp_path):
     assert s["HedgeRatio"] == pytest.approx(float(np.dot(value, betas) / value.sum()), rel=1e-12)
     assert 0.8 < s["HedgeRatio"] < 1.05
     np.testing.assert_allclose(w.shocks, np.linspace(-0.5, 0.5, 11), atol=1e-12)
-    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B23"
+    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B26"
     assert set(OUTPUT_NAMES) <= set(w.cells)
     assert w.where("HedgeRatio") == "example_portfolio.xlsx, sheet Hedge, cell B10"
 
@@ -249,3 +250,20 @@ def test_the_report_says_so_in_its_line_and_on_the_summary(tmp_path):
     summary = openpyxl.load_workbook(tmp_path / "out" / "short-report.xlsx")["Summary"]
     texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(t.startswith("table Holdings reaches past its names") for t in texts)
+
+
+def test_a_workbook_older_than_the_risk_results_still_reads(tmp_path):
+    """A template written before the margin-risk inputs and results existed: their names are absent, the
+    inputs take their defaults and the report computes the new figures anyway."""
+    from hedgecore.excel.layout import OPTIONAL_NAMES
+    from hedgecore.report import compute_report
+
+    def drop(wb):
+        for name in OPTIONAL_NAMES:
+            del wb.defined_names[name]
+
+    w = read_workbook(_edit(tmp_path, drop))
+    assert w.settings["ContractsHeld"] == 0.0 and w.settings["MarginBalance"] is None
+    assert not OPTIONAL_NAMES & set(w.cells)
+    r = compute_report(w.holdings, w.prices, w.shocks, dict(w.settings))
+    assert r.trade_contracts == r.plan.contracts and r.plan.margin_shortfall > 0

@@ -26,7 +26,7 @@ import pandas as pd
 from .compute import ReportData
 from .layout import OUTPUT_NAMES
 
-__all__ = ["EXCEL_ERRORS", "CachedValues", "fill_sheet_xml", "cell_value"]
+__all__ = ["EXCEL_ERRORS", "CachedValues", "fill_sheet_xml", "cell_value", "shown_value", "liquidation_line"]
 
 #: Excel's error values, as cached in ``<c t="e">`` cells and as openpyxl reads them.
 EXCEL_ERRORS = frozenset({
@@ -34,6 +34,7 @@ EXCEL_ERRORS = frozenset({
     "#FIELD!", "#BUSY!", "#UNKNOWN!", "#BLOCKED!", "#CONNECT!", "#PYTHON!", "#EXTERNAL!",
 })
 _NO_LIQUIDATION = "none"
+_UNKNOWN = "unknown"
 
 
 @dataclass
@@ -59,9 +60,7 @@ class CachedValues:
         """Value of a Hedge input's default formula or of a result, by defined name."""
         if self.report is not None:
             if name in OUTPUT_NAMES:
-                value = self.report.computed_names[name]
-                # LIQUIDATION_PRICE shows "none" for a price no adverse move reaches (inf, or 0 for a long)
-                return _NO_LIQUIDATION if name == "LiquidationPrice" and value == 0 else value
+                return shown_value(name, self.report.computed_names[name])
             return self.report.settings[name]
         if name == "PortfolioValue":
             return 0.0
@@ -96,6 +95,28 @@ class CachedValues:
     def stress(self) -> pd.DataFrame | None:
         """The stress table (rows per shock), or None while the portfolio is empty."""
         return None if self.report is None else self.report.stress
+
+
+def shown_value(name: str, value: Any) -> Any:
+    """A Hedge result as the add-in shows it: ``none`` for a liquidation price no adverse move reaches
+    (inf, or 0 for a long), ``unknown`` for a maximum leverage the catalog has no tier table for."""
+    if name == "LiquidationPrice" and value == 0:
+        return _NO_LIQUIDATION
+    if name == "MaxLeverage" and isinstance(value, float) and math.isnan(value):
+        return _UNKNOWN
+    return value
+
+
+def liquidation_line(report: ReportData | None) -> tuple[Any, tuple[float, float]]:
+    """The stress chart's liquidation line: x = the liquidation price's shock (``#N/A``, no line, when no
+    shock of the table reaches it), y = the lowest and highest unhedged or hedged value."""
+    if report is None:
+        return "#N/A", (0.0, 0.0)
+    stress = report.stress
+    values = stress[["Unhedged value", "Hedged value"]].to_numpy(dtype=float)
+    shock, shocks = report.plan.liquidation_distance, stress["Shock"].to_numpy(dtype=float)
+    inside = math.isfinite(shock) and shocks.min() <= shock <= shocks.max()
+    return (shock if inside else "#N/A"), (float(values.min()), float(values.max()))
 
 
 def cell_value(value: Any) -> Any:

@@ -25,14 +25,21 @@ from .inputs import InputError, check_settings
 from .layout import OUTPUTS
 from ..funding import funding_cost_usd
 from ..plan import HedgePlan, hedge_plan
+from ..rebalancing import Rebalance, rebalance
+from ..risk import BetaDrift, ResidualBand, beta_drift, hedged_volatility, residual_band
 from ..scenarios import scenario_pnl
 from ..sizing import hedge_notional
-from ..stats import BetaStats, beta, beta_stats, portfolio_beta, rolling_beta, two_leg_hedge
+from ..stats import BetaStats, basket_value, beta, beta_stats, portfolio_beta, rolling_beta, two_leg_hedge
 
-__all__ = ["ROLLING_WINDOW", "TwoLeg", "ReportData", "compute_report", "evaluate_defaults", "holdings_table"]
+__all__ = ["ROLLING_WINDOW", "RECENT_BETA_WINDOW", "BAND_QUANTILES", "TwoLeg", "HedgeRisk", "ReportData",
+           "compute_report", "evaluate_defaults", "holdings_table"]
 
 #: Rolling-beta window in daily returns (a third of the data when there are fewer than 180 returns).
 ROLLING_WINDOW = 90
+#: Returns in the recent beta set beside the full-period one (a warning when they differ by > 0.1).
+RECENT_BETA_WINDOW = 90
+#: Quantiles of the residual band (the template's RESIDUAL_BAND(...,0.05,0.95,...)).
+BAND_QUANTILES = (0.05, 0.95)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,26 @@ class TwoLeg:
     @property
     def on(self) -> bool:
         return bool(self.asset)
+
+
+@dataclass(frozen=True)
+class HedgeRisk:
+    """What the hedge does not remove, and the trade to make now (issue 10).
+
+    ``residual`` is the band of the basket's residual return over the horizon at the stress beta
+    (``PortfolioBeta``); ``hedge_ratio_used`` the ratio the contracts actually hedge (HedgeRatio after
+    rounding, the margin coin counted) and ``vol_hedged`` the hedged volatility at it; ``drift`` the
+    recent against the full-period basket beta; ``trade_contracts`` the Hedge sheet's Trade now
+    (``rebalance`` when a margin balance is given, else Contracts − Contracts held).
+    """
+
+    portfolio_downside_beta: float
+    residual: ResidualBand
+    hedge_ratio_used: float
+    vol_hedged: float
+    drift: BetaDrift
+    trade_contracts: float
+    trade: Rebalance | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +106,19 @@ class ReportData:
     price_rows: int
     two_leg: TwoLeg = TwoLeg("")
     warnings: tuple[str, ...] = ()
+    risk: HedgeRisk | None = None
+
+    @property
+    def residual(self) -> ResidualBand:
+        return self.risk.residual
+
+    @property
+    def portfolio_downside_beta(self) -> float:
+        return self.risk.portfolio_downside_beta
+
+    @property
+    def trade_contracts(self) -> float:
+        return self.risk.trade_contracts
 
     @property
     def computed_names(self) -> dict[str, Any]:
@@ -124,7 +164,8 @@ def _rolling_window(n_returns: int) -> int:
 def holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: str, second: str, *,
                    zero_value_ok: bool = False) -> pd.DataFrame:
     """The Holdings columns hedgecore computes: Value, Beta (to the hedge coin), Beta exposure, Weight,
-    and the two-leg betas to the hedge coin and ``second`` (``""`` without a second coin).
+    the two-leg betas to the hedge coin and ``second`` (``""`` without a second coin), and the
+    downside beta (:attr:`~hedgecore.stats.BetaStats.downside_beta`, the template's ``BETA_STATS``).
 
     A portfolio worth 0 raises unless ``zero_value_ok`` (then Weight is NaN, as Excel's ``#DIV/0!``).
     """
@@ -148,6 +189,7 @@ def holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: st
         if bad:
             raise HedgecoreError(f"cannot estimate the two-leg betas of {', '.join(bad)} to {hedge_asset} and "
                                  f"{second} (too few common closes, or the two coins move as one)")
+    downside = [beta_stats(prices[a], prices[hedge_asset]).downside_beta for a in assets]
     return pd.DataFrame({
         "Asset": assets,
         "Quantity": qty,
@@ -158,6 +200,7 @@ def holdings_table(holdings: pd.DataFrame, prices: pd.DataFrame, hedge_asset: st
         "Weight": value / total if total > 0 else np.full(len(assets), np.nan),
         "2-leg beta 1": legs[0],
         "2-leg beta 2": legs[1],
+        "Downside beta": np.asarray(downside, dtype=float),
     })
 
 
@@ -178,9 +221,10 @@ def _two_leg(table: pd.DataFrame, s: dict[str, Any], basket_value: pd.Series, pr
 
 
 def _basket_value(holdings: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
-    """The basket's daily USD value ``Σ Quantity·close``; a row with any missing close is missing."""
-    closes = prices[list(holdings["Asset"])].to_numpy(dtype=float, na_value=np.nan)
-    return pd.Series(closes @ holdings["Quantity"].to_numpy(dtype=float), index=prices.index)
+    """The basket's daily USD value ``Σ Quantity·close`` (:func:`~hedgecore.stats.basket_value`; an asset
+    held twice counts its quantities together); a row with any missing close is missing."""
+    quantities = holdings.groupby("Asset", sort=False)["Quantity"].sum()
+    return basket_value(prices, {str(a): float(q) for a, q in quantities.items()})
 
 
 def _basket(basket_value: pd.Series, prices: pd.DataFrame, hedge_asset: str) -> tuple[BetaStats, pd.Series, int]:
@@ -196,26 +240,75 @@ def _basket(basket_value: pd.Series, prices: pd.DataFrame, hedge_asset: str) -> 
     return stats, rolling, window
 
 
+def _maintenance_rate(s: dict[str, Any]) -> float | None:
+    """MaintenanceMargin, or None when blank: the contract's tiers (the template passes ``""``)."""
+    value = s.get("MaintenanceMargin")
+    return None if value is None or value == "" else float(value)
+
+
+def _contract(s: dict[str, Any]) -> float | str:
+    """The catalog Contract, else ContractSize (the template's ``IF(Contract="",ContractSize,Contract)``)."""
+    return _text(s.get("Contract")) or s["ContractSize"]
+
+
 def _plan(total: float, s: dict[str, Any]) -> HedgePlan:
     """``hedge_plan`` of the portfolio value with the Hedge inputs (the catalog Contract, else its size)."""
     return hedge_plan(
         total,
         float(s["HedgePrice"]),
-        _text(s.get("Contract")) or s["ContractSize"],
+        _contract(s),
         hedge_ratio=float(s["HedgeRatio"]),
         contract_type=_text(s.get("ContractType")).lower() or "inverse",
         rounding=_text(s.get("Rounding")).lower() or "nearest",
         collateral_coin=float(s.get("Collateral") or 0.0),
         leverage=float(s["Leverage"]),
-        maintenance_rate=float(s["MaintenanceMargin"]),
+        maintenance_rate=_maintenance_rate(s),
         funding_rate=float(s.get("FundingRate") or 0.0),
     )
 
 
-def _stress(total: float, pbeta: float, plan: HedgePlan, s: dict[str, Any], shocks: Sequence[float]) -> pd.DataFrame:
-    """``scenario_pnl`` against the notional hedged (the StressTest block), plus ``Unhedged P&L``."""
+def _horizon_days(s: dict[str, Any]) -> int:
+    """HorizonDays in whole days, at least 1 (the template's ``MAX(1,ROUNDUP(HorizonDays,0))``)."""
+    return max(1, math.ceil(float(s.get("HorizonDays") or 0.0)))
+
+
+def _trade(total: float, plan: HedgePlan, s: dict[str, Any]) -> tuple[float, Rebalance | None]:
+    """Trade now: ``rebalance`` on the margin balance now, or without one the plan's contracts minus those held."""
+    held = float(s.get("ContractsHeld") or 0.0)
+    balance = s.get("MarginBalance")
+    if balance is None or balance == "":
+        return plan.contracts - held, None
+    move = rebalance(total, float(s["HedgePrice"]), _contract(s), held, float(balance),
+                     hedge_ratio=float(s["HedgeRatio"]), contract_type=plan.contract_type,
+                     rounding=_text(s.get("Rounding")).lower() or "nearest", leverage=float(s["Leverage"]),
+                     maintenance_rate=_maintenance_rate(s), funding_rate=float(s.get("FundingRate") or 0.0))
+    return move.trade_contracts, move
+
+
+def _risk(total: float, table: pd.DataFrame, plan: HedgePlan, s: dict[str, Any], basket: pd.Series,
+          hedge: pd.Series, pbeta: float) -> HedgeRisk:
+    """The residual band at the stress beta, the downside beta, the hedge ratio used and its hedged
+    volatility, the recent beta, and the trade to make now."""
+    value = table["Value"].to_numpy(dtype=float)
+    downside = float(value @ table["Downside beta"].to_numpy(dtype=float)) / total
+    band = residual_band(basket, hedge, hedge_ratio=pbeta, horizon_days=_horizon_days(s), quantiles=BAND_QUANTILES)
+    used = float(s["HedgeRatio"]) - plan.net_delta_usd / total  # rounding and the margin coin counted
+    trade, move = _trade(total, plan, s)
+    return HedgeRisk(downside, band, used, hedged_volatility(basket, hedge, hedge_ratio=used),
+                     beta_drift(basket, hedge, window=RECENT_BETA_WINDOW), trade, move)
+
+
+def _stress(total: float, pbeta: float, plan: HedgePlan, s: dict[str, Any], shocks: Sequence[float],
+            risk: HedgeRisk) -> pd.DataFrame:
+    """``scenario_pnl`` against the notional hedged (the StressTest block), plus ``Unhedged P&L``.
+
+    Liquidation-aware at the plan's leverage and tiers, with the residual band and the downside-beta
+    line: the template's ``SCENARIO_PNL(...,Leverage,MaintenanceMargin,Contract,,ResidualLow,
+    ResidualHigh,PortfolioDownsideBeta)``.
+    """
     hedge_price = float(s["HedgePrice"])
     collateral = float(s.get("Collateral") or 0.0)
+    downside = risk.portfolio_downside_beta
     stress = scenario_pnl(
         total,
         pbeta,
@@ -226,9 +319,15 @@ def _stress(total: float, pbeta: float, plan: HedgePlan, s: dict[str, Any], shoc
         collateral_coin=collateral,
         funding_rate=float(s.get("FundingRate") or 0.0),
         days=float(s.get("HorizonDays") or 0.0),
-        maintenance_rate=float(s["MaintenanceMargin"]),
-        wallet_balance=plan.wallet_balance,
+        leverage=float(s["Leverage"]),
+        maintenance_rate=_maintenance_rate(s),
+        contract=_text(s.get("Contract")) or None,
+        residual=risk.residual,
+        downside_beta=downside if math.isfinite(downside) else None,
+        risk_columns=True,
     )
+    if "Net P&L at downside beta" not in stress:  # no downside beta to compute it with
+        stress["Net P&L at downside beta"] = np.nan
     start = total + (collateral * hedge_price if plan.contract_type == "inverse" else 0.0)
     stress["Unhedged P&L"] = stress["Unhedged value"] - start
     return stress
@@ -290,7 +389,12 @@ def compute_report(
     test is :func:`~hedgecore.scenarios.scenario_pnl` of PortfolioValue at PortfolioBeta against
     the notional hedged; with a ``SecondAsset`` the two-leg betas are
     :func:`~hedgecore.stats.two_leg_hedge` per asset, value-weighted — the template's formulas,
-    term by term.
+    term by term. The margin-risk results are fields of the plan (a blank MaintenanceMargin = the
+    contract's tiers, the funding interval the catalog's); the stress test is liquidation-aware at
+    the plan's leverage with the residual band (:func:`~hedgecore.risk.residual_band` of the basket at
+    PortfolioBeta over ``max(1, ceil(HorizonDays))`` days, 5th/95th percentiles) and the value-weighted
+    downside beta; Trade now is :func:`~hedgecore.rebalancing.rebalance` on MarginBalance, or
+    Contracts − ContractsHeld without one (:class:`HedgeRisk`).
     """
     try:
         s = check_settings(settings, price_columns=prices.columns)
@@ -305,7 +409,9 @@ def compute_report(
     plan = _plan(total, s)
     side = "short" if plan.contracts >= 0 else "long"
     funding = funding_cost_usd(abs(plan.hedged_notional_usd), float(s.get("FundingRate") or 0.0),
-                               float(s.get("HorizonDays") or 0.0), side=side) + 0.0
+                               float(s.get("HorizonDays") or 0.0), side=side,
+                               interval_hours=plan.funding_interval_hours) + 0.0
+    risk = _risk(total, table, plan, s, basket_value, prices[hedge_asset], pbeta)
     return ReportData(
         source_name=source_name,
         sha256=sha256,
@@ -318,7 +424,7 @@ def compute_report(
         basket=stats,
         plan=plan,
         funding_horizon_usd=funding,
-        stress=_stress(total, pbeta, plan, s, shocks),
+        stress=_stress(total, pbeta, plan, s, shocks, risk),
         rolling=rolling,
         rolling_window=window,
         first_date=pd.Timestamp(prices.index[0]),
@@ -326,4 +432,5 @@ def compute_report(
         price_rows=len(prices),
         two_leg=_two_leg(table, s, basket_value, prices),
         warnings=tuple(warnings),
+        risk=risk,
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..contracts import get_contract
 from ..errors import HedgecoreError, WorkbookError
-from .layout import DEFAULT_FORMULAS, INPUT_NAMES, INPUTS, TEXT_INPUTS
+from .layout import BLANK_OK_INPUTS, DEFAULT_FORMULAS, INPUT_NAMES, INPUTS, TEXT_INPUTS
 
 __all__ = ["InputError", "parse_setting", "fill_from_contract", "check_settings"]
 
@@ -43,7 +43,8 @@ def parse_setting(name: str, value: Any) -> Any:
 
     Numbers are parsed (``"0.5%"`` -> 0.005), text inputs kept; a formula (text starting with
     ``=``) is refused unless it is the input's own default formula; ``None``, ``""`` or
-    ``"default"`` for an input with a default formula keeps it.
+    ``"default"`` for an input with a default formula keeps it, and leaves an input that may be
+    blank (``MaintenanceMargin``, ``MarginBalance``) blank.
     """
     if name not in INPUT_NAMES:
         raise WorkbookError(f"unknown Hedge input {name!r}; one of {', '.join(INPUT_NAMES)}")
@@ -60,8 +61,8 @@ def parse_setting(name: str, value: Any) -> Any:
         return None  # the default formula: the template writes it, hedgecore computes its value
     if name in TEXT_INPUTS:
         return text
-    if name in DEFAULT_FORMULAS and text.lower() in ("", "default"):
-        return None
+    if (name in DEFAULT_FORMULAS or name in BLANK_OK_INPUTS) and text.lower() in ("", "default"):
+        return None  # the default formula, or a number left blank (MaintenanceMargin: the contract's tiers)
     try:
         return float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
     except ValueError:

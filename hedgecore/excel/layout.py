@@ -32,8 +32,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..contracts import CONTRACT_TYPES
-from ..plan import PLAN_LABELS
-from ..scenarios import SCENARIO_COLUMNS
+from ..plan import PLAN_LABELS, PLAN_RISK_LABELS
+from ..scenarios import SCENARIO_COLUMNS, SCENARIO_RISK_COLUMNS
 from ..sizing import ROUNDING_MODES
 from . import styles
 
@@ -72,6 +72,9 @@ __all__ = [
     "EXAMPLE_PRICE_ASSETS",
     "EXAMPLE_SETTINGS",
     "input_spec",
+    "OPTIONAL_NAMES",
+    "STRESS_CHART_COLUMN",
+    "LIQUIDATION_LINE",
 ]
 
 #: Every workbook property timestamp is this, so regeneration is reproducible.
@@ -120,7 +123,8 @@ class Input:
     check: Check | None = None  # accepted numbers
     formula: str | None = None  # default formula, evaluated by hedgecore when no value is cached
     number_format: str | None = None
-    blank_ok: bool = False  # a text input that may be left blank (it then means "none")
+    blank_ok: bool = False  # may be left blank: "none" for a text input, the default (None) for a number
+    optional: bool = False  # older templates may lack it: read as its default
 
 
 def _list(values: tuple[str, ...], error: str) -> Validation:
@@ -167,16 +171,28 @@ INPUTS: tuple[Input, ...] = (
     Input("Leverage", "Leverage", "x", "Initial-margin leverage; sets the wallet when Collateral is 0.",
           1.0, _between("1", "125", "Must be between 1 and 125."), check=_POSITIVE, number_format=styles.TIMES),
     Input("MaintenanceMargin", "Maintenance margin rate", "%",
-          "Exchange maintenance margin rate of the first tier (Binance ETHUSD_PERP 0.5 %).",
-          0.005, _between("0", "0.5", "Must be between 0 % and 50 %."),
+          "Blank = the catalog contract's tier table, re-solved at the liquidation price (one tier at 0.5 % where the "
+          "catalog has none, e.g. Binance COIN-M). A number = one tier at that rate (Binance ETHUSD_PERP tier 1: 0.5 %).",
+          None, _between("0", "0.5", "Must be between 0 % and 50 %, or blank for the contract's tiers."),
           check=Check(lambda x: 0 <= x < 1, "must be at least 0 and below 1 (0.005 = 0.5 %)"),
-          number_format=styles.PCT3),
-    Input("FundingRate", "Funding rate", "% per 8 h", "Positive = longs pay shorts, so the short hedge receives.",
-          0.0001, _between("-0.05", "0.05", "Must be between -5 % and +5 % per 8 h."), check=_FINITE,
+          number_format=styles.PCT3, blank_ok=True),
+    Input("FundingRate", "Funding rate", "% per interval",
+          "Per funding interval (Funding interval below: the catalog contract's, else 8 h). Positive = longs pay "
+          "shorts, so the short hedge receives.",
+          0.0001, _between("-0.05", "0.05", "Must be between -5 % and +5 % per interval."), check=_FINITE,
           number_format=styles.RATE),
     Input("HorizonDays", "Horizon", "days", "Holding period for the funding cost and the stress test.",
           30.0, _between("0", "3650", "Must be between 0 and 3650 days."), check=_NONNEGATIVE,
           number_format=styles.DAYS),
+    Input("ContractsHeld", "Contracts held now", "contracts",
+          "Contracts already short on the exchange (0 = no position yet). Trade now below says what to add or buy back.",
+          0.0, Validation("decimal", "0", "Must be 0 or more contracts.", "greaterThanOrEqual"), check=_NONNEGATIVE,
+          number_format=styles.QTY, optional=True),
+    Input("MarginBalance", "Margin balance now", "coin (inverse) / USDT",
+          "Wallet balance + unrealised P&L of the account holding that short: the collateral to size on (the wallet "
+          "balance alone over-sizes the hedge after a rally). Blank = no position yet.",
+          None, Validation("decimal", "0", "Must be 0 or more, or blank.", "greaterThanOrEqual"), check=_NONNEGATIVE,
+          number_format=styles.COIN, blank_ok=True, optional=True),
     Input("SecondAsset", "Second hedge coin (two-leg)", "ticker",
           "Optional, e.g. BTC: a two-leg hedge (hedge coin + this coin) is computed below; blank = one leg.",
           "", Validation("list", "=PricesHeader", "Pick a ticker that heads a column of Prices, or leave blank."),
@@ -218,15 +234,18 @@ class Output:
     source: str
     number_format: str
     plan_field: str | None = None
+    optional: bool = False  # older templates may lack it (the reader skips it)
 
 
 _CONTRACT_ARG = 'IF(Contract="",ContractSize,Contract)'
+#: A blank MaintenanceMargin reaches the add-in as "" (the contract's tiers), never as desktop Excel's 0.
+_MMR_ARG = 'IF(MaintenanceMargin="","",MaintenanceMargin)'
 _PLAN_ARGS = (
     f"PortfolioValue,HedgePrice,{_CONTRACT_ARG},HedgeRatio,ContractType,Rounding,"
-    "Collateral,Leverage,MaintenanceMargin,FundingRate"
+    f"Collateral,Leverage,{_MMR_ARG},FundingRate"
 )
 _SIDE = 'IF(Contracts<0,"long","short")'
-_PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS)
+_PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS + PLAN_RISK_LABELS) | {"margin_verdict"}
 #: Results are blank ("") while the portfolio is empty (the empty template).
 _UNLESS_EMPTY = 'IF(PortfolioValue=0,"",{})'
 
@@ -244,8 +263,23 @@ def plan_formula(field: str) -> str:
     return "=" + _UNLESS_EMPTY.format(f'HEDGE_PLAN({_PLAN_ARGS},"{field}")')
 
 
-def _plan(name: str, label: str, unit: str, help_text: str, field: str, number_format: str) -> Output:
-    return Output(name, label, unit, help_text, plan_formula(field), f"plan.{field}", number_format, plan_field=field)
+def _plan(name: str, label: str, unit: str, help_text: str, field: str, number_format: str,
+          optional: bool = False) -> Output:
+    return Output(name, label, unit, help_text, plan_formula(field), f"plan.{field}", number_format, plan_field=field,
+                  optional=optional)
+
+
+def _risk(name: str, label: str, unit: str, help_text: str, field: str, number_format: str) -> Output:
+    """A margin or liquidation-risk result of the hedge plan (issue 10), absent from older templates."""
+    return _plan(name, label, unit, help_text, field, number_format, optional=True)
+
+
+#: RESIDUAL_BAND of the basket (Prices with its header, the holdings) at the stress beta over the horizon.
+_BAND = ('=IF(PortfolioValue=0,"",RESIDUAL_BAND(PricesTable,HedgeCloses,PortfolioBeta,MAX(1,ROUNDUP(HorizonDays,0)),'
+         'HoldingsAsset,HoldingsQuantity,0.05,0.95,"{field}"))')
+_TRADE = ('=IF(PortfolioValue=0,"",IF(MarginBalance="",Contracts-ContractsHeld,HEDGE_TRADE(PortfolioValue,HedgePrice,'
+          f'{_CONTRACT_ARG},ContractsHeld,MarginBalance,HedgeRatio,ContractType,Rounding,Leverage,{_MMR_ARG},'
+          'FundingRate,"trade_contracts")))')
 
 
 _TWO_LEG_ON = 'OR(SecondAsset="",PortfolioValue=0)'
@@ -258,6 +292,10 @@ OUTPUTS: tuple[Output, ...] = (
            "Value-weighted mean of Holdings Beta (simple daily returns, all rows of Prices).",
            '=IF(PortfolioValue=0,"",SUMPRODUCT(HoldingsValue,HoldingsBeta)/PortfolioValue)', "portfolio_beta",
            styles.BETA),
+    Output("PortfolioDownsideBeta", "Portfolio downside beta", "x",
+           "Value-weighted Holdings Downside beta (days the hedge coin fell); the stress shows the P&L at it for falls.",
+           '=IF(PortfolioValue=0,"",SUMPRODUCT(HoldingsValue,HoldingsDownsideBeta)/PortfolioValue)',
+           "portfolio_downside_beta", styles.BETA, optional=True),
     _plan("HedgeNotional", "Hedge notional wanted", "USD",
           "Portfolio value x hedge ratio, plus the collateral (inverse).", "hedge_notional_usd", styles.USD),
     _plan("Contracts", "Contracts to short", "contracts", "Rounded as chosen. Negative = long.",
@@ -273,9 +311,42 @@ OUTPUTS: tuple[Output, ...] = (
     _plan("LiquidationPrice", "Liquidation price", "USD",
           "Hedge-coin price at which the short is liquidated; none = cannot be.",
           "liquidation_price_usd", styles.USD),
-    Output("FundingCost", "Funding over horizon", "USD", "Paid over Horizon days at Funding rate; negative = received.",
-           "=" + _UNLESS_EMPTY.format(f"FUNDING_COST(ABS(HedgedNotional),FundingRate,HorizonDays,{_SIDE})"),
-           "funding_horizon_usd", styles.USD),
+    _risk("MarginVerdict", "Margin verdict", "",
+          "Whether the wallet (Collateral, or the initial margin) covers the initial margin at Leverage; if not, what "
+          "to post or which leverage fits.", "margin_verdict", "General"),
+    _risk("MarginShortfall", "Margin still to post", "coin (inverse) / USDT",
+          "Initial margin at Leverage minus the wallet; 0 when it fits. In the hedge coin for inverse contracts.",
+          "margin_shortfall", styles.COIN),
+    _risk("LeverageToFit", "Leverage at which it fits", "x",
+          "Notional hedged / wallet value: the lowest leverage whose initial margin the wallet covers.",
+          "leverage_to_fit", styles.TIMES),
+    _risk("MaxLeverage", "Maximum leverage of the tier", "x",
+          "Highest leverage the contract's tier at this size allows; unknown where the catalog has no tier table.",
+          "max_leverage", styles.TIMES),
+    _risk("MaintenanceRate", "Maintenance rate used", "%",
+          "Of the tier at the liquidation price: Maintenance margin rate, or the contract's tiers when it is blank.",
+          "maintenance_rate", styles.PCT3),
+    _risk("LossIfLiquidated", "Loss if liquidated, price comes back", "USD",
+          "The wallet's value at entry: a spike through the liquidation price closes the short and takes the "
+          "account, even if the price then falls back.", "loss_if_liquidated_usd", styles.USD),
+    _risk("FundingInterval", "Funding interval", "h", "Hours between funding payments: the catalog contract's, else 8.",
+          "funding_interval_hours", "0.##"),
+    Output("FundingCost", "Funding over horizon", "USD",
+           "Paid over Horizon days at Funding rate every Funding interval; negative = received.",
+           "=" + _UNLESS_EMPTY.format(f"FUNDING_COST(ABS(HedgedNotional),FundingRate,HorizonDays,{_SIDE},"
+                                      "FundingInterval)"),
+           "funding_horizon_usd", styles.FUNDING_USD),
+    Output("ResidualLow", "Residual band, low (5th pct)", "% of portfolio",
+           "5th percentile of the basket's return minus Portfolio beta x the hedge coin's over Horizon days (whole, "
+           ">= 1) in Prices: the hedged P&L ended this far below the stress line in 1 window of 20.",
+           _BAND.format(field="low_frac"), "residual.low_frac", styles.PCT_SIGNED, optional=True),
+    Output("ResidualHigh", "Residual band, high (95th pct)", "% of portfolio",
+           "95th percentile of the same residual return: 1 window of 20 ended this far above the stress line.",
+           _BAND.format(field="high_frac"), "residual.high_frac", styles.PCT_SIGNED, optional=True),
+    Output("TradeNow", "Trade now", "contracts",
+           "Contracts to short more (+) or buy back (-) to reach the target for today's portfolio and Margin balance "
+           "now; blank Margin balance now: Contracts - Contracts held now.",
+           _TRADE, "trade_contracts", styles.QTY, optional=True),
     Output("TwoLegBeta1", "Two-leg ratio, hedge coin", "x",
            "Two-leg regression: value-weighted Holdings 2-leg beta 1 (blank without a second coin).",
            f'=IF({_TWO_LEG_ON},"",SUMPRODUCT(HoldingsValue,HoldingsTwoLegBeta1)/PortfolioValue)',
@@ -294,6 +365,8 @@ OUTPUTS: tuple[Output, ...] = (
 )
 
 OUTPUT_NAMES: tuple[str, ...] = tuple(o.name for o in OUTPUTS)
+#: Inputs and results added after the first templates shipped: a workbook without them still reads.
+OPTIONAL_NAMES = frozenset(i.name for i in INPUTS if i.optional) | frozenset(o.name for o in OUTPUTS if o.optional)
 
 
 
@@ -313,6 +386,7 @@ class Column:
     name: str
     number_format: str
     formula: str | None = None
+    hidden: bool = False  # a helper column (data of a chart), not printed
 
     @property
     def is_input(self) -> bool:
@@ -321,6 +395,8 @@ class Column:
 
 _ASSET_CLOSES = "INDEX(PricesData,0,MATCH(A{r},PricesHeader,0))"
 _BETA = '=IF(A{r}="","",BETA(' + _ASSET_CLOSES + ',HedgeCloses,"simple","prices"))'
+_DOWNSIDE_BETA = ('=IF(A{r}="","",BETA_STATS(' + _ASSET_CLOSES + ',HedgeCloses,"simple","prices",'
+                  '"downside_beta"))')
 _TWO_LEG = ('=IF(OR(A{{r}}="",SecondAsset=""),"",TWO_LEG_HEDGE(' + _ASSET_CLOSES.replace("{r}", "{{r}}")
             + ',HedgeCloses,SecondCloses,"simple","prices","{field}"))')
 
@@ -335,6 +411,7 @@ HOLDINGS_COLUMNS: tuple[Column, ...] = (
     Column("Weight", "HoldingsWeight", styles.PCT, '=IF(A{r}="","",D{r}/PortfolioValue)'),
     Column("2-leg beta 1", "HoldingsTwoLegBeta1", styles.BETA, _TWO_LEG.format(field="beta_1")),
     Column("2-leg beta 2", "HoldingsTwoLegBeta2", styles.BETA, _TWO_LEG.format(field="beta_2")),
+    Column("Downside beta", "HoldingsDownsideBeta", styles.BETA, _DOWNSIDE_BETA),
 )
 #: Computed Holdings columns: header -> range name (the report fills these with values).
 HOLDINGS_COMPUTED = MappingProxyType({c.header: c.name for c in HOLDINGS_COLUMNS if not c.is_input})
@@ -346,11 +423,18 @@ HOLDINGS_TOTALS = MappingProxyType({
     "Weight": ("=SUM(HoldingsWeight)", styles.PCT),
 })
 
-#: Columns of the stress test: the scenario columns (the first is the Shock itself), then Alt move.
-STRESS_COLUMNS: tuple[str, ...] = tuple(SCENARIO_COLUMNS) + ("Alt move",)
-STRESS_FORMATS: tuple[str, ...] = (styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT,)
+#: Columns of the stress test: the scenario columns (the first is the Shock itself), Alt move, then the
+#: liquidation and residual-risk columns (``Net P&L`` is liquidation-aware; the survived line beside it).
+STRESS_COLUMNS: tuple[str, ...] = tuple(SCENARIO_COLUMNS) + ("Alt move",) + tuple(SCENARIO_RISK_COLUMNS)
+#: Liquidated shows as yes/no: the cell holds 1 or 0 (LibreOffice recalculates a cached TRUE/FALSE on open).
+LIQUIDATED_FORMAT = '"yes";"yes";"no"'
+STRESS_FORMATS: tuple[str, ...] = ((styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT, LIQUIDATED_FORMAT)
+                                   + (styles.USD0,) * 4)
 _STRESS_ARGS = ("PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,ContractType,Collateral,"
                 "FundingRate,HorizonDays")
+#: After ``column``: the margin of the plan (leverage, tiers, contract), the residual band and the downside beta.
+_STRESS_RISK_ARGS = (f'Leverage,{_MMR_ARG},IF(Contract="","",Contract),"",ResidualLow,ResidualHigh,'
+                     "PortfolioDownsideBeta")
 
 
 def stress_formula(column: str) -> str:
@@ -361,14 +445,28 @@ def stress_formula(column: str) -> str:
     """
     if column not in STRESS_COLUMNS[1:]:
         raise ValueError(f"not a stress column: {column!r}")
-    call = f'SCENARIO_PNL({_STRESS_ARGS},FALSE,$A{{r}},"{column}")'
-    return '=IF(OR(PortfolioValue=0,$A{r}=""),"",' + call + ")"
+    call = f'SCENARIO_PNL({_STRESS_ARGS},FALSE,$A{{r}},"{column}",{_STRESS_RISK_ARGS})'
+    return '=IF(OR(PortfolioValue=0,$A{r}=""),"",' + _STRESS_WRAP.get(column, "{call}").format(call=call) + ")"
 
+
+#: Cells whose add-in value is wrapped: Liquidated as 1/0; the downside line only for falls (blank otherwise,
+#: without asking the add-in, so the blank is what LibreOffice shows too).
+_STRESS_WRAP = {"Liquidated": "1*{call}", "Net P&L at downside beta": 'IF($A{{r}}>=0,"",{call})'}
+
+
+#: The chart's marker column (hidden): the hedged value where the short is liquidated, else #N/A (no point).
+STRESS_CHART_COLUMN = "Hedged value if liquidated"
+_LETTER = {c: chr(65 + k) for k, c in enumerate(STRESS_COLUMNS)}
+_CHART_FORMULA = ('=IF(OR(PortfolioValue=0,$A{{r}}=""),NA(),IF({liq}{{r}}=1,{value}{{r}},NA()))'
+                  .format(liq=_LETTER["Liquidated"], value=_LETTER["Hedged value"]))
+#: The liquidation price as a vertical line on the stress chart: its shock (x, twice) and the chart's value
+#: range (y), in two cells each in hidden columns beside table Shocks; #N/A (no line) when no shock reaches it.
+LIQUIDATION_LINE = "Liquidation line (chart)"
 
 #: Table Shocks: the Shock (input), then one computed column per stress column.
 SHOCKS_COLUMNS: tuple[Column, ...] = (Column("Shock", "ShockValues", styles.PCT),) + tuple(
     Column(c, "", f, stress_formula(c)) for c, f in zip(STRESS_COLUMNS[1:], STRESS_FORMATS[1:])
-)
+) + (Column(STRESS_CHART_COLUMN, "", styles.USD0, _CHART_FORMULA, hidden=True),)
 DEFAULT_SHOCKS: tuple[float, ...] = tuple(round(-0.5 + 0.1 * i, 10) for i in range(11))
 
 # Positions (1-based rows and columns). Changing them changes the contract only through the names.
@@ -452,6 +550,11 @@ def _holdings_name(j: int) -> str:
     return dynamic_range(HOLDINGS_SPAN, j, end="HoldingsEnd")
 
 
+def _with_header(text: str) -> str:
+    """A :func:`dynamic_range` that starts at the header row instead of the row below it."""
+    return text.replace(",2,1):", ",1,1):", 1)
+
+
 _PRICES_HEADER = f"Prices!$B$1:${_col(1 + PRICES_MAX_COLS)}$1"
 _SHOCKS_END = end_formula(SHOCKS_SPAN)
 
@@ -466,6 +569,9 @@ TABLE_NAMES = MappingProxyType({
     "PricesDates": dynamic_range(PRICES_SPAN, 1, end="PricesEnd"),
     "PricesHeader": f"INDEX({_PRICES_HEADER},1,1):INDEX({_PRICES_HEADER},1,PricesWidth)",
     "PricesData": dynamic_range(PRICES_SPAN, 2, 1 + PRICES_MAX_COLS, end="PricesEnd", width="PricesWidth"),
+    # the closes with their header row of tickers (RESIDUAL_BAND finds the holdings' columns by name)
+    "PricesTable": _with_header(dynamic_range(PRICES_SPAN, 2, 1 + PRICES_MAX_COLS, end="PricesEnd",
+                                              width="PricesWidth")),
     "HedgeCloses": "INDEX(PricesData,0,MATCH(HedgeAsset,PricesHeader,0))",
     "SecondCloses": "INDEX(PricesData,0,MATCH(SecondAsset,PricesHeader,0))",
     "ShocksEnd": _SHOCKS_END,
@@ -496,7 +602,7 @@ EXAMPLE_SETTINGS = MappingProxyType(
         "Rounding": "nearest",
         "Collateral": 10.0,
         "Leverage": 3.0,
-        "MaintenanceMargin": 0.005,
+        "MaintenanceMargin": None,
         "FundingRate": 0.0001,
         "HorizonDays": 30.0,
         "SecondAsset": "BTC",

@@ -34,7 +34,9 @@ from .inputs import InputError, check_settings
 from .layout import (
     BLANK_OK_INPUTS,
     DEFAULT_FORMULAS,
+    DEFAULT_SETTINGS,
     INPUT_NAMES,
+    OPTIONAL_NAMES,
     OUTPUT_NAMES,
     SHEETS,
     TABLE_KEY_NAMES,
@@ -386,6 +388,9 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
     settings: dict[str, Any] = {}
     pending: set[str] = set()
     for name in INPUT_NAMES:
+        if name not in locations:  # an input newer than the workbook: its default
+            settings[name] = DEFAULT_SETTINGS[name]
+            continue
         sheet, coord = locations[name]
         value, formula, error = r.value(sheet, coord)
         if formula is not None and (value is None or error):
@@ -408,6 +413,9 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
                 raise _err(r.path, sheet, coord, f"{name} must be a name, got text {text[:40]!r}")
             settings[name] = text
         else:
+            if is_blank(value) and name in BLANK_OK_INPUTS:
+                settings[name] = None  # the default (MaintenanceMargin: the contract's tiers)
+                continue
             if is_blank(value):
                 raise _err(r.path, sheet, coord, f"{name} is blank; type a number")
             settings[name] = number(r.path, sheet, coord, name, value)
@@ -525,7 +533,8 @@ def _table_warnings(r: _CellReader) -> list[str]:
 
 
 def _inputs(r: _CellReader) -> WorkbookInputs:
-    locations = {n: _name_dest(r.path, r.wb, n) for n in INPUT_NAMES + OUTPUT_NAMES}
+    locations = {n: _name_dest(r.path, r.wb, n) for n in INPUT_NAMES + OUTPUT_NAMES
+                 if n not in OPTIONAL_NAMES or r.wb.defined_names.get(n) is not None}  # older templates lack some
     cells = {n: f"{sheet}!{coord}" for n, (sheet, coord) in locations.items()}
     prices = _read_prices(r)
     holdings, cells["Holdings"] = _read_holdings(r, prices)

@@ -22,7 +22,7 @@ from ..sizing import ROUNDING_MODES
 from . import layout, styles
 from .cells import put_text
 from .addin import CLASSIC_STEPS, INSTALL_STEPS
-from .cached import CachedValues
+from .cached import CachedValues, liquidation_line
 from .layout import Input, Validation
 
 __all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress",
@@ -120,7 +120,8 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("1. Prices", "Table Prices: column Date (oldest first, one row per day), then one column of daily closes per asset, headed by the ticker used in Holdings, including the hedge coin."),
         ("2. Portfolio", "Table Holdings: Asset (a Prices header), Quantity (coins, >= 0) and Price (USD). Value, Beta, Beta exposure, Weight and the two-leg betas are computed."),
         ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon, and an optional second coin for a two-leg hedge. Grey cells are the results."),
-        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %). The P&L table beside it spills to one row per shock."),
+        ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %); beside each, its P&L. Net P&L is liquidation-aware: past the liquidation price the short is closed and the account lost (Liquidated: yes); Net P&L if short survived is the line without liquidation, for comparison only. Net P&L low / high add the basket's own 5th / 95th percentile residual over the horizon; Net P&L at downside beta moves the alts by the downside beta on falls."),
+        ("5. A position you hold", "Type Contracts held now and Margin balance now (wallet balance + unrealised P&L, in the margin coin): Trade now says how many contracts to short more (+) or buy back (-)."),
         ("More rows", "Type new holdings, closes or shocks in the blank rows of the tables, below them, or in rows inserted anywhere under the header: the defined names (Formulas > Name Manager, e.g. PricesData) end at the last Asset, Date or Shock, so the formulas follow. Keep the rows inside the table (Excel extends it when you type just below), as hedgecore report reads the tables and warns when they differ."),
     )),
     ("Colour legend", (
@@ -137,7 +138,8 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Money", "USD unless stated. Collateral and inverse margin are in coins of the hedge coin."),
         ("Inverse contracts", "Face value in USD per contract (Binance ETHUSD_PERP: 10 USD); P&L and margin in the coin. Linear contracts: coins per contract, margin in USDT."),
         ("Collateral is a long", "Coin posted as margin moves with the hedge coin, so the hedge notional is value x ratio + collateral x price."),
-        ("Funding", "Rate per 8 h; positive = longs pay shorts, so a short hedge receives it. Funding cost: negative = received."),
+        ("Funding", "Rate per funding interval (the catalog contract's, else 8 h); positive = longs pay shorts, so a short hedge receives it. Funding cost: negative = received."),
+        ("Margin verdict", "Says whether the wallet covers the initial margin at the chosen leverage, and what to post (in the margin coin) or which leverage fits if not. Loss if liquidated: the wallet's value at entry, lost if the price spikes through the liquidation price and comes back."),
         ("Rates", "Percent cells: 0.5 % = 0.005. Shocks are returns of the hedge coin; alts move beta x shock."),
         ("Contracts", "Positive = short contracts (the hedge). Liquidation price: none = cannot be liquidated."),
     )),
@@ -371,7 +373,7 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None, cache: C
     ws["A3"].font = st["note"]
     _holdings_validations(ws, first, last)
     ws.freeze_panes = f"A{first}"
-    for col, w in zip("ABCDEFGHI", (12, 14, 14, 16, 10, 16, 10, 12, 12)):
+    for col, w in zip("ABCDEFGHIJ", (12, 14, 14, 16, 10, 16, 10, 12, 12, 13)):
         ws.column_dimensions[col].width = w
     print_setup(ws, landscape=False, title_rows=f"{h}:{h}")
 
@@ -428,7 +430,11 @@ def write_hedge(wb: Any, st: Styles, settings: Mapping[str, Any], cache: CachedV
     ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
     for r, out in enumerate(layout.OUTPUTS, start=top):
         _named_row(wb, ws, st, r, out, out.formula, "calc")
-        cache.put(ws.title, f"B{r}", cache.name(out.name))
+        value = cache.name(out.name)
+        cache.put(ws.title, f"B{r}", value)
+        if out.number_format == "General":  # a sentence (the margin verdict): wrapped in its cell
+            ws.cell(row=r, column=2).alignment = st["wrap"]
+            ws.row_dimensions[r].height = 15 * max(2, math.ceil(len(str(value)) / 30)) + 2
     for col, w in zip("ABCDE", (26, 27, 18, 18, 80)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{layout.HEDGE_FIRST_INPUT_ROW}"
@@ -452,7 +458,10 @@ def _shocks_table(ws: Any, st: Styles, cache: CachedValues, values: list[float])
     columns = layout.SHOCKS_COLUMNS
     for j, col in enumerate(columns, start=1):
         _head(ws.cell(row=h, column=j, value=col.header), st)
-        ws.column_dimensions[get_column_letter(j)].width = 10 if j == 1 else 14
+        ws.cell(row=h, column=j).alignment = st["center_wrap"]  # two lines for the long names
+        ws.column_dimensions[get_column_letter(j)].width = 9 if j == 1 else 12.5
+        ws.column_dimensions[get_column_letter(j)].hidden = col.hidden
+    ws.row_dimensions[h].height = 42
     for i, shock in enumerate(values):
         r = first + i
         c = ws.cell(row=r, column=1, value=shock)
@@ -460,7 +469,7 @@ def _shocks_table(ws: Any, st: Styles, cache: CachedValues, values: list[float])
         for j, col in enumerate(columns[1:], start=2):
             cell = ws.cell(row=r, column=j, value=col.formula.format(r=r))
             cell.number_format, cell.fill = col.number_format, st["calc_fill"]
-            cache.put(ws.title, cell.coordinate, "" if stress is None else stress[col.header].iloc[i])
+            cache.put(ws.title, cell.coordinate, _stress_cached(stress, col.header, i))
     _add_table(ws, "Shocks", f"A{h}:{get_column_letter(len(columns))}{last}")
     table = ws.tables["Shocks"]
     table._initialise_columns()  # noqa: SLF001 - the columns, to give them their calculated formulas
@@ -474,7 +483,51 @@ def _shocks_table(ws: Any, st: Styles, cache: CachedValues, values: list[float])
     return first, last
 
 
-def _stress_chart(ws: Any, first: int, last: int) -> None:
+def _stress_cached(stress: pd.DataFrame | None, header: str, i: int) -> Any:
+    """Cached value of a stress cell: the table's value (blank where it has none, e.g. the downside
+    line of a rise), the chart marker's hedged value where liquidated (else #N/A)."""
+    if header == layout.STRESS_CHART_COLUMN:
+        if stress is None or not bool(stress["Liquidated"].iloc[i]):
+            return "#N/A"
+        return stress["Hedged value"].iloc[i]
+    if stress is None:
+        return ""
+    value = stress[header].iloc[i]
+    if header == "Liquidated":
+        return float(value)  # 1 / 0, shown as yes / no
+    return "" if isinstance(value, float) and math.isnan(value) else value
+
+
+def _liquidation_line(ws: Any, st: Styles, cache: CachedValues, first: int, last: int) -> int:
+    """Two points beside table Shocks that draw the liquidation price on the chart: its shock (x) from
+    the lowest to the highest value (y); #N/A (no line) when no shock of the table reaches it.
+    Returns the column of x."""
+    from openpyxl.utils import get_column_letter
+
+    col = len(layout.SHOCKS_COLUMNS) + 2
+    x, y = get_column_letter(col), get_column_letter(col + 1)
+    headers = [c.header for c in layout.SHOCKS_COLUMNS]
+    values = [get_column_letter(1 + headers.index(h)) for h in ("Unhedged value", "Hedged value")]
+    block = f"{values[0]}{first}:{values[1]}{last}"
+    shock = "LiquidationPrice/HedgePrice-1"
+    x_formula = (f"=IF(PortfolioValue=0,NA(),IF(ISNUMBER(LiquidationPrice),IF(AND({shock}>=MIN($A${first}:$A${last}),"
+                 f"{shock}<=MAX($A${first}:$A${last})),{shock},NA()),NA()))")
+    ws.cell(row=layout.SHOCK_HEADER_ROW - 1, column=col, value=layout.LIQUIDATION_LINE).font = st["name"]
+    for j, text in enumerate(("Shock", "Value"), start=col):
+        _head(ws.cell(row=layout.SHOCK_HEADER_ROW, column=j, value=text), st)
+        ws.column_dimensions[get_column_letter(j)].width = 12
+        ws.column_dimensions[get_column_letter(j)].hidden = True  # chart data, not printed
+    xs, ys = liquidation_line(cache.report)
+    for k, (y_formula, y_value) in enumerate(((f"=MIN({block})", ys[0]), (f"=MAX({block})", ys[1]))):
+        r = layout.SHOCK_HEADER_ROW + 1 + k
+        for column, formula, value, fmt in ((x, x_formula, xs, styles.PCT), (y, y_formula, y_value, styles.USD0)):
+            cell = ws[f"{column}{r}"]
+            cell.value, cell.number_format, cell.fill = formula, fmt, st["calc_fill"]
+            cache.put(ws.title, cell.coordinate, value)
+    return col
+
+
+def _stress_chart(ws: Any, first: int, last: int, line_col: int) -> None:
     """Native scatter chart of hedged vs unhedged value across the shocks, below the block."""
     from openpyxl.chart import Reference, ScatterChart, Series
 
@@ -487,10 +540,11 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
     chart.y_axis.number_format = '"$"#,##0'
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.height, chart.width = 9, 22
+    chart.height, chart.width = 11, 30
     chart.y_axis.crosses = "min"  # value axis at the left edge, not at shock 0
     chart.x_axis.crosses = "min"
     chart.legend.position = "b"
+    chart.visible_cells_only = False  # the liquidation marks and line come from hidden columns
     xref = Reference(ws, min_col=1, min_row=first, max_row=last)
     headers = [c.header for c in layout.SHOCKS_COLUMNS]
     for colname, color in (("Unhedged value", "C00000"), ("Hedged value", "1F4E9E")):
@@ -502,6 +556,19 @@ def _stress_chart(ws: Any, first: int, last: int) -> None:
         series.marker.graphicalProperties.solidFill = color
         series.smooth = False
         chart.series.append(series)
+    marks = Series(Reference(ws, min_col=len(headers), min_row=first, max_row=last), xref, title="Liquidated")
+    marks.marker.symbol, marks.marker.size = "x", 10
+    marks.marker.graphicalProperties.line.solidFill = "E46C0A"
+    marks.graphicalProperties.line.noFill = True
+    chart.series.append(marks)
+    top = layout.SHOCK_HEADER_ROW + 1
+    line = Series(Reference(ws, min_col=line_col + 1, min_row=top, max_row=top + 1),
+                  Reference(ws, min_col=line_col, min_row=top, max_row=top + 1), title="Liquidation price")
+    line.marker.symbol = "none"
+    line.graphicalProperties.line.solidFill = "E46C0A"
+    line.graphicalProperties.line.dashStyle = "dash"
+    line.graphicalProperties.line.width = 19050
+    chart.series.append(line)
     ws.add_chart(chart, f"B{last + 2}")
 
 
@@ -510,13 +577,13 @@ def write_stress(wb: Any, st: Styles, shocks: Iterable[float], cache: CachedValu
     ws = wb.create_sheet("StressTest")
     _title(ws, st, "Stress test — P&L for moves of the hedge coin",
            "Edit the yellow shocks or add rows to the table (returns of the hedge coin; alts move beta x shock); "
-           "the grey columns are SCENARIO_PNL.")
+           "the grey columns are SCENARIO_PNL. Net P&L is after liquidation where Liquidated is TRUE.")
     ws["A3"] = "Hedge coin:"
     ws["A3"].font = st["name"]
     ws["B3"] = "=HedgeAsset"
     ws["B3"].font = st["calc_font"]
     cache.put(ws.title, "B3", cache.settings.get("HedgeAsset") or "")
     first, last = _shocks_table(ws, st, cache, [float(s) for s in shocks])
-    _stress_chart(ws, first, last)
+    _stress_chart(ws, first, last, _liquidation_line(ws, st, cache, first, last))
     ws.freeze_panes = f"A{first}"
     print_setup(ws, landscape=True)

@@ -17,6 +17,7 @@ __all__ = [
     "NOTE_FONT",
     "USD",
     "USD0",
+    "FUNDING_USD",
     "USD_PRICE",
     "USD4",
     "PRICE",
@@ -47,6 +48,8 @@ NOTE_FONT = "595959"
 # Number formats.
 USD = '"$"#,##0.00;[Red]-"$"#,##0.00'
 USD0 = '"$"#,##0;[Red]-"$"#,##0'
+#: Funding paid (+) or received (-): a received amount is not a loss, so it is not red.
+FUNDING_USD = '"$"#,##0.00;-"$"#,##0.00'
 USD_PRICE = '"$"#,##0.00'
 USD4 = '"$"#,##0.0000'
 PRICE = "#,##0.00##"
@@ -89,6 +92,7 @@ def template_styles() -> dict[str, Any]:
         "border": Border(left=thin, right=thin, top=thin, bottom=thin),
         "wrap": Alignment(wrap_text=True, vertical="top"),
         "center": Alignment(horizontal="center"),
+        "center_wrap": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "right": Alignment(horizontal="right"),
         "plain": Font(),
     }
@@ -114,4 +118,6 @@ def report_styles() -> dict[str, Any]:
         "right": Alignment(horizontal="right"),
         "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "left": Alignment(horizontal="left"),
+        "wrap": Alignment(horizontal="left", vertical="top", wrap_text=True),
+        "top": Alignment(vertical="top"),
     }

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..contracts import get_contract
 from ..excel import styles
+from ..margin import DEFAULT_MAINTENANCE_RATE
 from .compute import ReportData
 
 __all__ = ["NO_LIQUIDATION", "Figure", "summary_figures"]
@@ -39,6 +41,7 @@ class Figure:
 
 _USD, _PRICE, _BETA, _PCT = styles.USD, styles.USD_PRICE, styles.BETA, styles.PCT
 _PCT_SIGNED, _COUNT, _COIN = styles.PCT_SIGNED, styles.COUNT, styles.COIN
+_FUNDING = styles.FUNDING_USD
 
 
 def _extreme(stress: pd.DataFrame, column: str, worst: bool) -> tuple[float, float]:
@@ -65,8 +68,8 @@ def _portfolio(r: ReportData) -> list[Figure]:
                f"share of basket variance explained by {coin}"),
         Figure("correlation", "Portfolio", "Correlation", b.correlation, _BETA),
         Figure("vol_unhedged", "Portfolio", "Volatility unhedged (annualised)", b.vol_unhedged, _PCT),
-        Figure("vol_hedged", "Portfolio", "Volatility hedged (annualised)", b.vol_hedged, _PCT,
-               "at the regression beta, 365 days"),
+        Figure("vol_hedged", "Portfolio", "Volatility hedged at the regression beta", b.vol_hedged, _PCT,
+               f"annualised, 365 days; at the ratio used: {r.risk.vol_hedged:.1%}" if r.risk else "annualised, 365 days"),
     ]
 
 
@@ -102,11 +105,11 @@ def _plan(r: ReportData) -> list[Figure]:
         Figure("liquidation_price_usd", "Hedge plan", "Liquidation price (USD)", lp_value, _PRICE, lp_note),
         Figure("liquidation_distance", "Hedge plan", "Liquidation distance from price",
                p.liquidation_distance if math.isfinite(p.liquidation_distance) else NO_LIQUIDATION, _PCT_SIGNED),
-        Figure("funding_per_day_usd", "Hedge plan", "Funding paid per day (USD)", p.funding_per_day_usd, _USD,
-               "negative = received"),
+        Figure("funding_per_day_usd", "Hedge plan", "Funding paid per day (USD)", p.funding_per_day_usd, _FUNDING,
+               f"negative = received; paid every {p.funding_interval_hours:g} h"),
         Figure("horizon_days", "Hedge plan", "Horizon (days)", float(s.get("HorizonDays") or 0.0), "0"),
         Figure("funding_horizon_usd", "Hedge plan", "Funding paid over the horizon (USD)", r.funding_horizon_usd,
-               _USD, "negative = received"),
+               _FUNDING, "negative = received"),
         Figure("net_delta_usd", "Hedge plan", "Net delta after hedge (USD)", p.net_delta_usd, _USD,
                "unhedged margin coin included"),
     ]
@@ -125,8 +128,96 @@ def _stress(r: ReportData) -> list[Figure]:
         hit = r.stress.loc[r.stress["Liquidated"].astype(bool), "Shock"]
         text = ", ".join(f"{x:+.0%}" for x in hit) if len(hit) else "none"
         figs.append(Figure("liquidated_shocks", "Stress test", f"Hedge liquidated at {coin} shocks", text,
-                           "General", "hedged P&L there assumes the short survives" if len(hit) else ""))
+                           "General", "hedged P&L there is after liquidation: the margin is lost" if len(hit) else ""))
+        if len(hit):
+            first = hit.abs().idxmin()  # the liquidated shock nearest to today's price
+            figs.append(Figure("liquidated_hedged_pnl_usd", "Stress test", "Hedged outcome once liquidated (USD)",
+                               float(r.stress.loc[first, "Net P&L"]), _USD,
+                               f"at {coin} {r.stress.loc[first, 'Shock']:+.0%}: the alts' move minus the lost margin; "
+                               f"if the price comes back, -{r.plan.loss_if_liquidated_usd:,.0f}"))
+            figs.append(Figure("liquidated_shock", "Stress test", "Hedged outcome once liquidated: shock",
+                               float(r.stress.loc[first, "Shock"]), _PCT_SIGNED, shown=False))
+    if "Net P&L low" in r.stress:
+        pnl, shock = _extreme(r.stress, "Net P&L low", True)
+        figs.append(Figure("worst_hedged_low_pnl_usd", "Stress test", "Worst outcome hedged, residual low (USD)", pnl,
+                           _USD, f"at {coin} {shock:+.0%}, 5th-percentile residual of the basket"))
+        figs.append(Figure("worst_hedged_low_shock", "Stress test", "Worst outcome hedged, residual low: shock", shock,
+                           _PCT_SIGNED, shown=False))
     return figs
+
+
+def _tier_source(r: ReportData) -> str:
+    """Where the maintenance-margin tiers come from: the input rate, the catalog's table, or the default."""
+    mmr = r.settings.get("MaintenanceMargin")
+    if mmr not in (None, ""):
+        return f"Maintenance margin rate input: one tier at {float(mmr):.3%}"
+    name = _text(r.settings.get("Contract"))
+    spec = get_contract(name) if name else None
+    if spec is not None and spec.tiers:
+        return f"{spec.name} tier table ({len(spec.tiers)} tiers): {spec.tiers_source}"
+    why = f"the catalog has no tier table for {spec.name}" if spec is not None else "no catalog contract"
+    return f"single tier at {DEFAULT_MAINTENANCE_RATE:.1%} ({why})"
+
+
+def _margin_risk(r: ReportData) -> list[Figure]:
+    """The margin verdict, what a liquidation would cost, the tier, and the trade to make now (issue 10)."""
+    p, coin, sec = r.plan, r.hedge_asset, "Margin and liquidation"
+    unit = p.margin_asset or p.margin_unit
+    max_lev = p.max_leverage if math.isfinite(p.max_leverage) else "unknown"
+    trade = r.risk.trade
+    return [
+        Figure("margin_verdict", sec, "Margin verdict", p.margin_verdict),
+        Figure("margin_ok", sec, "Plan can be opened", "yes" if p.margin_ok else "no"),
+        Figure("margin_shortfall", sec, f"Margin still to post ({unit})", p.margin_shortfall,
+               _COIN if p.contract_type == "inverse" else _USD, "0 = the wallet covers the initial margin"),
+        Figure("leverage_to_fit", sec, "Leverage at which the margin fits", p.leverage_to_fit, styles.TIMES,
+               f"chosen: {p.leverage:g}x"),
+        Figure("max_leverage", sec, "Maximum leverage of the tier", max_lev, styles.TIMES,
+               "" if max_lev != "unknown" else "no tier table in the catalog"),
+        Figure("maintenance_rate", sec, "Maintenance rate at the liquidation price", p.maintenance_rate, styles.PCT3),
+        Figure("tier_source", sec, "Tier table", _tier_source(r)),
+        Figure("loss_if_liquidated_usd", sec, "Loss if liquidated (USD)", p.loss_if_liquidated_usd, _USD,
+               f"the {p.wallet_balance:.6g} {unit} wallet at entry, if {coin} spikes through the liquidation price "
+               "and comes back" if p.loss_if_liquidated_usd else "no rise can liquidate this short"),
+        Figure("contracts_held", sec, "Contracts held now", float(r.settings.get("ContractsHeld") or 0.0), _COUNT),
+        Figure("trade_contracts", sec, "Trade now (contracts)", r.risk.trade_contracts, styles.QTY,
+               "+ = short more, - = buy back" + ("" if trade is None else
+                                                 f"; liquidation after it {_price_text(trade.liquidation_price_usd)}")),
+    ]
+
+
+def _price_text(price: float) -> str:
+    return NO_LIQUIDATION if math.isinf(price) or price == 0 else f"${price:,.2f}"
+
+
+def _residual_risk(r: ReportData) -> list[Figure]:
+    """What the hedge does not remove: the residual band, hedged volatility at the ratio used, beta drift."""
+    k, b, sec = r.risk, r.basket, "Residual (basis) risk"
+    band = k.residual
+    low, high = band.pnl_usd(r.portfolio_value_usd)
+    d = k.drift
+    drift = (f"recent beta {d.beta_recent:.3f} differs from the full-period {d.beta_full:.3f} by {d.difference:+.3f} "
+             f"(more than {d.threshold:g}): the hedge ratio from the whole history may no longer fit"
+             if d.warning else f"within {d.threshold:g} of the full-period beta")
+    return [
+        Figure("residual_band_low_usd", sec, f"Residual band, low ({band.quantiles[0]:.0%}, USD)", low, _USD,
+               f"{band.low_frac:+.1%} of the portfolio over {band.horizon_days} days, {band.n} windows"),
+        Figure("residual_band_high_usd", sec, f"Residual band, high ({band.quantiles[1]:.0%}, USD)", high, _USD,
+               f"{band.high_frac:+.1%}; around the stress line at beta {band.hedge_ratio:.3f}"),
+        Figure("residual_band_low_frac", sec, "Residual band, low (fraction)", band.low_frac, _PCT_SIGNED, shown=False),
+        Figure("residual_band_high_frac", sec, "Residual band, high (fraction)", band.high_frac, _PCT_SIGNED,
+               shown=False),
+        Figure("residual_horizon_days", sec, "Residual band horizon (days)", band.horizon_days, _COUNT, shown=False),
+        Figure("portfolio_downside_beta", sec, "Portfolio downside beta (value-weighted)", k.portfolio_downside_beta,
+               _BETA, f"beta on days {r.hedge_asset} fell; full beta {r.portfolio_beta:.3f}"),
+        Figure("hedge_ratio_used", sec, "Hedge ratio actually used", k.hedge_ratio_used, _BETA,
+               "after rounding, margin coin counted"),
+        Figure("vol_hedged_at_ratio_used", sec, "Volatility hedged at the ratio used (annualised)", k.vol_hedged, _PCT,
+               f"at the regression beta {b.beta:.3f}: {b.vol_hedged:.1%}; unhedged {b.vol_unhedged:.1%}"),
+        Figure("beta_recent", sec, f"Basket beta, last {d.window} days", d.beta_recent, _BETA,
+               f"full period: {d.beta_full:.3f}"),
+        Figure("beta_drift_warning", sec, "Beta check", ("Warning: " if d.warning else "ok: ") + drift),
+    ]
 
 
 def _two_leg(r: ReportData) -> list[Figure]:
@@ -165,4 +256,5 @@ def _data_and_source(r: ReportData) -> list[Figure]:
 
 def summary_figures(r: ReportData) -> list[Figure]:
     """The Summary sheet's figures in display order (also the json ``summary`` and csv columns)."""
-    return _portfolio(r) + _plan(r) + _stress(r) + _two_leg(r) + _data_and_source(r)
+    risk = _margin_risk(r) + _residual_risk(r) if r.risk is not None else []
+    return _portfolio(r) + _plan(r) + risk + _stress(r) + _two_leg(r) + _data_and_source(r)

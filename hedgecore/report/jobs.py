@@ -10,10 +10,12 @@ leaves the old report or none, never half of one.
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import io
 import json
 import os
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,10 +117,25 @@ def _failure_text(path: Path, exc: BaseException) -> str:
 
 def _workbook_bytes(wb: Any) -> bytes:
     """The saved workbook, built in memory: a full disk then fails in one plain write, not inside
-    openpyxl's zip file (whose clean-up would print "Exception ignored" tracebacks)."""
+    openpyxl's zip file (whose clean-up would print "Exception ignored" tracebacks).
+
+    openpyxl still streams each sheet through a temporary file; when that write fails, the sheet's
+    half-written stream is closed on garbage collection and its second failure is silenced here, so
+    the user sees the one line of the error raised.
+    """
     buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    try:
+        wb.save(buf)
+    except OSError as exc:
+        error = exc.with_traceback(None)  # drop the frames that keep openpyxl's sheet streams alive
+    else:
+        return buf.getvalue()
+    hook, sys.unraisablehook = sys.unraisablehook, lambda _: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    raise error
 
 
 def write_report(r: ReportData, source: Path, outdir: Path, fmt: str, *, overwrite: bool = False,

@@ -55,7 +55,8 @@ def csv_value(x: Any) -> Any:
 
 #: Columns of the json/csv stress table, in order.
 STRESS_TABLE_COLUMNS = ("Shock", "Hedge price", "Alt move", "Spot P&L", "Hedge P&L", "Collateral P&L", "Funding",
-                        "Net P&L", "Unhedged P&L", "Unhedged value", "Hedged value", "Liquidated")
+                        "Net P&L", "Unhedged P&L", "Unhedged value", "Hedged value", "Liquidated",
+                        "Net P&L if short survived", "Net P&L low", "Net P&L high", "Net P&L at downside beta")
 
 
 def stress_table(r: ReportData) -> pd.DataFrame:

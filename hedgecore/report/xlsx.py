@@ -13,6 +13,7 @@ the functions.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -25,8 +26,9 @@ import pandas as pd
 from .. import __version__
 from .._text import escape_controls
 from ..excel import styles
+from ..excel.cached import liquidation_line, shown_value
 from ..excel.cells import put_text
-from ..excel.layout import HOLDINGS_COMPUTED, STRESS_COLUMNS
+from ..excel.layout import HOLDINGS_COMPUTED, LIQUIDATION_LINE, SHOCK_HEADER_ROW, STRESS_CHART_COLUMN, STRESS_COLUMNS
 from .compute import ReportData
 from .figures import NO_LIQUIDATION, Figure, summary_figures
 
@@ -35,6 +37,10 @@ __all__ = ["build_report_workbook"]
 _SIMPLE_NAME = re.compile(r"^=\s*([A-Za-z_][A-Za-z0-9_.]*)\s*$")
 _SIMPLE_SUM = re.compile(r"^=\s*SUM\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)\s*$", re.IGNORECASE)
 _SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+#: A text figure longer than this is a sentence, wrapped over the value and note columns.
+_WIDE_TEXT = 24
+#: The Summary's charts sit right of its tables, from this column.
+_CHART_COL = "J"
 
 
 def _cell_value(x: Any) -> Any:
@@ -95,7 +101,7 @@ class _Filler:
 
     def __init__(self, wb: Any, r: ReportData, source: Path) -> None:
         self.wb, self.r, self.source = wb, r, source
-        self.names: dict[str, Any] = {**r.settings, **r.computed_names}
+        self.names: dict[str, Any] = {**r.settings, **{k: shown_value(k, v) for k, v in r.computed_names.items()}}
         self.ranges: dict[str, list[Any]] = {}
         self._cached = None
 
@@ -209,12 +215,26 @@ class _Filler:
         if len(cols) <= 1:
             return self._fill_stress_block()
         stress, i = self.r.stress, 0
+        marks = stress["Hedged value"].where(stress["Liquidated"].astype(bool))  # the chart's liquidated points
+        stress = stress.assign(Liquidated=stress["Liquidated"].astype(float))  # 1 / 0, formatted yes / no
         for rr, cells in table_rows(ws, (c1, r1 + 1, c2, r2)):
             row = i if c1 in cells and i < len(stress) else None
-            for col in STRESS_COLUMNS[1:]:
+            for col in (*STRESS_COLUMNS[1:], STRESS_CHART_COLUMN):
                 if col in cols:
-                    ws.cell(row=rr, column=cols[col]).value = None if row is None else _cell_value(stress[col].iloc[row])
+                    series = marks if col == STRESS_CHART_COLUMN else stress[col]
+                    ws.cell(row=rr, column=cols[col]).value = None if row is None else _cell_value(series.iloc[row])
             i += c1 in cells
+        self._fill_liquidation_line(ws)
+
+    def _fill_liquidation_line(self, ws: Any) -> None:
+        """The chart's liquidation line beside table Shocks (under its label), from this report's figures."""
+        label = next((c for c in ws[SHOCK_HEADER_ROW - 1] if c.value == LIQUIDATION_LINE), None)
+        if label is None:
+            return
+        x, (low, high) = liquidation_line(self.r)
+        for k, y in enumerate((low, high)):
+            ws.cell(row=SHOCK_HEADER_ROW + 1 + k, column=label.column).value = None if isinstance(x, str) else x
+            ws.cell(row=SHOCK_HEADER_ROW + 1 + k, column=label.column + 1).value = y
 
     def _fill_stress_block(self) -> None:
         """Templates before the stress columns joined table Shocks: one block, headers in its first row."""
@@ -369,6 +389,7 @@ def _write_table(ws: Any, st: dict[str, Any], top: int, title: str, headers: Seq
     for j, h in enumerate(headers, start=1):
         c = ws.cell(row=top + 1, column=j, value=h)
         c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
+    ws.row_dimensions[top + 1].height = 27  # two lines for the longer headers
     r = top + 1
     for r, values in enumerate(rows, start=top + 2):
         for j, (v, fmt) in enumerate(zip(values, formats), start=1):
@@ -397,6 +418,13 @@ def _figure_rows(ws: Any, st: dict[str, Any], figures: list[Figure], row: int) -
                 ws.cell(row=row, column=j).border = st["bottom"]
             if f.key in ("sha256", "file"):  # long text runs on into the empty note columns
                 c.alignment = st["left"]
+            elif isinstance(f.value, str) and len(f.value) > _WIDE_TEXT:  # a sentence: wrapped over B:E
+                ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
+                c.alignment, c.font = st["wrap"], st["label"]
+                ws.cell(row=row, column=1).alignment = st["top"]
+                ws.row_dimensions[row].height = 15 * math.ceil(len(f.value) / 80) + 3
+                if f.note:
+                    _put(ws.cell(row=row, column=2), f"{f.value} ({f.note})")
             if f.key == "sha256":
                 c.font = st["small"]
             row += 1
@@ -415,12 +443,22 @@ def _chart_style(chart: Any, title: str, x_title: str, y_title: str, y_fmt: str)
 
 
 def _stress_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
-    """Clustered columns of unhedged vs hedged P&L per shock, at H4."""
+    """Clustered columns of unhedged vs hedged P&L per shock: the hedged bar liquidation-aware, orange
+    where the short is liquidated, with the residual band as its error bar."""
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.error_bar import ErrorBars
+    from openpyxl.chart.data_source import NumDataSource, NumRef
+    from openpyxl.chart.marker import DataPoint
+    from openpyxl.utils import get_column_letter
 
     chart = BarChart()
     chart.type, chart.grouping = "col", "clustered"
-    _chart_style(chart, "Stress test: P&L unhedged vs hedged", f"{r.hedge_asset} shock", "P&L (USD)", '"$"#,##0')
+    lp = r.plan.liquidation_price_usd
+    axis = f"{r.hedge_asset} shock"
+    if math.isfinite(lp) and lp > 0:
+        axis += f"; orange: liquidated ({r.hedge_asset} ≥ ${lp:,.0f})"
+    _chart_style(chart, "Stress test: P&L unhedged vs hedged", axis + "; whiskers: residual band", "P&L (USD)",
+                 '"$"#,##0')
     chart.add_data(Reference(ws, min_col=3, max_col=4, min_row=first - 1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.x_axis.number_format = "0%"
@@ -428,8 +466,22 @@ def _stress_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
     for series, color in zip(chart.series, ("C00000", "1F4E9E")):
         series.graphicalProperties.solidFill = color
         series.graphicalProperties.line.solidFill = color
+    hedged = chart.series[1]
+    for i, liquidated in enumerate(r.stress["Liquidated"].astype(bool)):
+        if liquidated:
+            point = DataPoint(idx=i)
+            point.graphicalProperties.solidFill = point.graphicalProperties.line.solidFill = "E46C0A"
+            hedged.dPt.append(point)
+    if "Net P&L low" in r.stress:  # the band as custom error bars, from the hidden distance columns
+
+        def ref(col: int) -> NumDataSource:
+            letter = get_column_letter(col)
+            return NumDataSource(numRef=NumRef(f=f"'Summary'!${letter}${first}:${letter}${last}"))
+
+        hedged.errBars = ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=False,
+                                   plus=ref(_BAND_UP), minus=ref(_BAND_DOWN))
     chart.gapWidth = 60
-    ws.add_chart(chart, "H4")
+    ws.add_chart(chart, f"{_CHART_COL}4")
 
 
 def _beta_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
@@ -450,11 +502,11 @@ def _beta_chart(ws: Any, r: ReportData, first: int, last: int) -> None:
         chart.x_axis.scaling.orientation = "maxMin"  # first asset on top, as in the table
         chart.x_axis.tickLblSkip = 1
         chart.height = 2.5 + 0.45 * len(r.holdings)
-    ws.add_chart(chart, f"H{first - 1}")
+    ws.add_chart(chart, f"{_CHART_COL}{first - 1}")
 
 
 def _rolling_chart(ws: Any, rb: Any, r: ReportData) -> None:
-    """Rolling basket beta (from the Rolling beta sheet) with the full-period beta as a dashed line, at H21."""
+    """Rolling basket beta (from the Rolling beta sheet) with the full-period beta as a dashed line, at J21."""
     from openpyxl.chart import Reference, ScatterChart, Series
 
     line = ScatterChart(scatterStyle="line")
@@ -478,7 +530,36 @@ def _rolling_chart(ws: Any, rb: Any, r: ReportData) -> None:
     line.x_axis.majorUnit = max(1.0, round((last - first) / 6))
     line.x_axis.number_format = "mmm yyyy"
     line.x_axis.tickLblPos = "low"
-    ws.add_chart(line, "H21")
+    ws.add_chart(line, f"{_CHART_COL}21")
+
+
+_STRESS_HEADERS = ("Shock", "Hedge price", "Unhedged P&L", "Hedged P&L", "Hedged, residual low", "Hedged, residual high",
+                   "Hedged at downside beta", "Liquidated")
+_STRESS_FORMATS = (styles.PCT_SIGNED, styles.USD_PRICE) + (styles.USD0,) * 5 + ("@",)
+#: Hidden columns (far right) with the hedged bar's distances to the band edges, for the chart's error bars.
+_BAND_UP, _BAND_DOWN = 27, 28
+
+
+def _stress_rows(s: pd.DataFrame) -> Iterable[tuple[Any, ...]]:
+    """The Summary's stress rows: liquidation-aware hedged P&L, its residual band and downside-beta line."""
+    nan = pd.Series(np.nan, index=s.index)
+    liquidated = s["Liquidated"] if "Liquidated" in s else pd.Series(False, index=s.index)
+    return zip(s["Shock"], s["Hedge price"], s["Unhedged P&L"], s["Net P&L"], s.get("Net P&L low", nan),
+               s.get("Net P&L high", nan), s.get("Net P&L at downside beta", nan),
+               np.where(liquidated.astype(bool), "yes", ""))
+
+
+def _band_helpers(ws: Any, s: pd.DataFrame, first: int) -> None:
+    """Distances from the hedged P&L to the band's edges (error bars need them), in hidden columns."""
+    if "Net P&L low" not in s:
+        return
+    up = (s["Net P&L high"] - s["Net P&L"]).clip(lower=0).to_numpy(dtype=float)
+    down = (s["Net P&L"] - s["Net P&L low"]).clip(lower=0).to_numpy(dtype=float)
+    for i, (u, d) in enumerate(zip(up, down)):
+        ws.cell(row=first + i, column=_BAND_UP, value=_cell_value(u))
+        ws.cell(row=first + i, column=_BAND_DOWN, value=_cell_value(d))
+    for col in (_BAND_UP, _BAND_DOWN):
+        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].hidden = True
 
 
 def _summary_print_layout(ws: Any) -> None:
@@ -513,15 +594,14 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
         h[["Asset", "Value", "Weight", "Beta", "Beta exposure"]].itertuples(index=False),
         ("@", styles.USD0, styles.PCT, styles.BETA, styles.USD0))
     s = r.stress
-    liquidated = s["Liquidated"] if "Liquidated" in s else pd.Series(False, index=s.index)
     s_first, s_last = _write_table(
-        ws, st, a_last + 2, f"Stress test ({r.hedge_asset} shock; alts move beta × shock; funding over the horizon)",
-        ("Shock", "Hedge price", "Unhedged P&L", "Hedged P&L", "Liquidated"),
-        zip(s["Shock"], s["Hedge price"], s["Unhedged P&L"], s["Net P&L"], np.where(liquidated, "yes", "")),
-        (styles.PCT_SIGNED, styles.USD_PRICE, styles.USD0, styles.USD0, "@"))
+        ws, st, a_last + 2, f"Stress test ({r.hedge_asset} shock; alts move beta × shock; funding over the horizon; "
+                            "hedged P&L after liquidation where liquidated)",
+        _STRESS_HEADERS, _stress_rows(s), _STRESS_FORMATS)
     for rr in range(s_first, s_last + 1):
-        ws.cell(row=rr, column=5).alignment = st["right"]
-    for col, width in zip("ABCDEFG", (36, 23, 15, 15, 19, 3, 3)):
+        ws.cell(row=rr, column=len(_STRESS_HEADERS)).alignment = st["right"]
+    _band_helpers(ws, s, s_first)
+    for col, width in zip("ABCDEFGHI", (36, 23, 15, 15, 15, 15, 15, 12, 3)):
         ws.column_dimensions[col].width = width
     _stress_chart(ws, r, s_first, s_last)
     _beta_chart(ws, r, a_first, a_last)

@@ -12,7 +12,7 @@ from excel_harness import NOT_AVAILABLE, metadata, run_udf
 import hedgecore
 import hedgecore.stats
 from hedgecore.contracts import CONTRACT_SPEC_LABELS
-from hedgecore.plan import PLAN_LABELS
+from hedgecore.plan import PLAN_LABELS, PLAN_RISK_LABELS
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "market" / "prices_daily"
 
@@ -25,7 +25,9 @@ EXPECTED = {
     "BETA": (["asset_prices", "benchmark_prices"], ["returns", "data"]),
     "SCENARIO_PNL": (
         ["exposure", "beta", "hedge_notional", "entry_price", "shocks"],
-        ["contract_type", "collateral", "funding_rate", "days", "header", "shock", "column"],
+        ["contract_type", "collateral", "funding_rate", "days", "header", "shock", "column", "leverage",
+         "maintenance_rate", "contract", "wallet_balance", "band_low", "band_high", "downside_beta",
+         "liquidation_recovery"],
     ),
     "HEDGE_PLAN": (
         ["exposure", "price", "contract_size"],
@@ -43,6 +45,18 @@ EXPECTED = {
     ),
     "FUNDING_COST": (["notional", "funding_rate", "days"], ["side", "interval_hours"]),
     "CONTRACT_SPEC": (["name"], ["field"]),
+    "COLLATERAL_FOR_LIQUIDATION": (
+        ["exposure", "price", "contract_size", "target_distance"],
+        ["hedge_ratio", "contract_type", "rounding", "maintenance_rate"],
+    ),
+    "HEDGE_TRADE": (
+        ["exposure", "price", "contract_size", "contracts_held", "margin_balance"],
+        ["hedge_ratio", "contract_type", "rounding", "leverage", "maintenance_rate", "funding_rate", "field"],
+    ),
+    "RESIDUAL_BAND": (
+        ["prices", "hedge_prices", "hedge_ratio"],
+        ["horizon_days", "assets", "quantities", "low", "high", "field"],
+    ),
 }
 ENUMS = {
     "contract_type": {"inverse", "linear"},
@@ -126,7 +140,8 @@ def test_seed_article_hedge_contracts(main_module, args, expected):
 def test_seed_article_scenario_pnl(main_module):
     out = run_udf(main_module, "scenario_pnl", 50000, 1, 49000, 3500, [[-0.15], [0.15]], "linear")
     header, *rows = out
-    assert header == [*hedgecore.SCENARIO_COLUMNS, "Alt move"]
+    assert header == [*hedgecore.SCENARIO_COLUMNS, "Alt move", "Liquidated", "Net P&L if short survived"]
+    assert [r[header.index("Liquidated")] for r in rows] == [False, False]  # TRUE/FALSE cells
     net = header.index("Net P&L")
     assert [r[net] for r in rows] == [pytest.approx(-150.0), pytest.approx(150.0)]
     assert [r[header.index("Spot P&L")] for r in rows] == [pytest.approx(-7500.0), pytest.approx(7500.0)]
@@ -150,9 +165,14 @@ def test_hedge_contracts_equals_core(main_module):
 def test_hedge_plan_equals_core(main_module):
     out = run_udf(main_module, "hedge_plan", 24000, 64000, "binance:BTCUSD_PERP", None, None, None, 0.25, None, 0.004)
     plan = hedgecore.hedge_plan(24000, 64000, "binance:BTCUSD_PERP", collateral_coin=0.25, maintenance_rate=0.004)
-    assert len(out) == len(PLAN_LABELS) and all(len(r) == 2 for r in out)
-    for (field, _), (label, value) in zip(PLAN_LABELS, out):
-        assert value == pytest.approx(getattr(plan, field)), field
+    rows = PLAN_LABELS + PLAN_RISK_LABELS
+    assert len(out) == len(rows) + 1 and all(len(r) == 2 for r in out)
+    for (field, _), (label, value) in zip(rows, out):
+        if field == "max_leverage":  # no tier table for Binance COIN-M in the catalog
+            assert value == "unknown"
+        else:
+            assert value == pytest.approx(getattr(plan, field)), field
+    assert out[-1] == ["Margin verdict", plan.margin_verdict]
     labels = [r[0] for r in out]
     assert "Initial margin (coin)" in labels
     assert dict(out)["Liquidation price (USD)"] == pytest.approx(106240.0)
@@ -253,8 +273,9 @@ def test_beta_too_little_data_is_na(main_module):
 def test_scenario_shocks_skip_blanks_and_headers_keep_zero(main_module):
     out = run_udf(main_module, "scenario_pnl", 50000, 1, 49000, 3500, [["Shock"], [-0.1], [None], [""], [0], [0.1]])
     assert [r[0] for r in out[1:]] == [-0.1, 0.0, 0.1]
-    frame = hedgecore.scenario_pnl(50000, 1, 49000, 3500, [-0.1, 0, 0.1])
-    assert out[1:] == [[pytest.approx(v) for v in row] for row in frame.to_numpy().tolist()]
+    frame = hedgecore.scenario_pnl(50000, 1, 49000, 3500, [-0.1, 0, 0.1], risk_columns=True)
+    assert out[1:] == [[v if isinstance(v, bool) else pytest.approx(v) for v in row]
+                       for row in frame.astype(object).to_numpy().tolist()]
     row = run_udf(main_module, "scenario_pnl", 50000, 1, 49000, 3500, [[-0.1, 0, 0.1]])
     assert row == out[:1] + out[1:]
 
