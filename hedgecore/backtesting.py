@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from ._typing import HEDGE_RATIO_MODES, POLICIES
 from ._validation import as_float, describe_value, require_choice, require_nonnegative, require_positive
 from .contracts import CONTRACT_TYPES, get_contract
 from .errors import DataError, InvalidInputError
@@ -42,10 +43,7 @@ __all__ = [
     "backtest",
 ]
 
-#: Rebalancing policies: never, on a calendar schedule, or when the hedge drifts from its target.
-POLICIES = ("none", "periodic", "threshold")
 _DRIFTS = ("notional", "beta")
-_RATIOS = ("rolling", "ewm")
 _DAY_NS = 86_400 * 10**9
 _FIRST_WINDOW = 32  # rows looked ahead after an event; doubles while nothing happens
 _SAME = 1e-9  # contract counts this close (relative) are the same count
@@ -351,7 +349,7 @@ def _ratios(value: np.ndarray, price: np.ndarray, hedge_ratio: object, window: o
         return np.full(price.size, float(hedge_ratio.strip()))
     except ValueError:
         pass
-    mode = require_choice("hedge_ratio", hedge_ratio, _RATIOS)
+    mode = require_choice("hedge_ratio", hedge_ratio, HEDGE_RATIO_MODES)
     w = as_float("window", window)
     if not w.is_integer() or w < 2:
         raise InvalidInputError(f"window must be a whole number of returns >= 2, got {describe_value(window)}")
