@@ -6,8 +6,8 @@ taken from here: dates as Excel serial numbers in the daily table and as ISO tex
 a liquidation price no rise reaches as ``"none"``, the events of each row as text. NaN is left
 as it is (each edge shows it as ``#N/A``).
 
-:func:`backtest_id` names a result by its content (``"ETH threshold backtest 2021-04-03 to
-2024-04-09 #1a2b3c4d5e"``): equal results get equal names, so a cell holding the name is
+:func:`backtest_id` names a result by its content (``"ETH threshold 2021-04-03 to 2024-04-09
+#1a2b3c4d5e"``): equal results get equal names, so a cell holding the name is
 recalculated to the same text, and the per-cell functions find the result by it.
 """
 
@@ -96,7 +96,8 @@ def daily_cells(result: BacktestResult, field: str) -> list[Any]:
     """One cell per row of the daily field ``field`` (a key of :data:`DAILY_FIELDS`).
 
     Dates are Excel serial numbers, an unreachable liquidation price is ``"none"``, ``trade`` and
-    ``liquidated`` are booleans, ``event`` is text (:func:`event_labels`); other fields are floats.
+    ``liquidated`` are booleans, ``event`` is text (:func:`event_labels`, ``"hold"`` for a row
+    without events); other fields are floats.
 
     Raises
     ------
@@ -106,8 +107,8 @@ def daily_cells(result: BacktestResult, field: str) -> list[Any]:
     daily = result.daily
     if field == "date":
         return ((daily.index - _EPOCH) / _DAY).to_numpy(dtype=float).tolist()
-    if field == "event":
-        return event_labels(result)
+    if field == "event":  # "hold" where nothing happened: LibreOffice recalculates a cell cached as ""
+        return [label or "hold" for label in event_labels(result)]
     values = daily[field].to_numpy()
     if values.dtype == bool:
         return values.tolist()
@@ -154,7 +155,7 @@ def backtest_id(result: BacktestResult) -> str:
     h.update(repr((result.summary.as_dict(), result.contract_type, result.hedge_asset, result.margin_unit,
                    result.policy, result.liquidation_check, result.funding_source, result.periods_per_year)).encode())
     s = result.summary
-    return f"{result.hedge_asset} {result.policy} backtest {_date_text(s.start)} to {_date_text(s.end)} #{h.hexdigest()}"
+    return f"{result.hedge_asset} {result.policy} {_date_text(s.start)} to {_date_text(s.end)} #{h.hexdigest()}"
 
 
 _DIGEST = re.compile(r"#([0-9a-f]{10})\s*$")

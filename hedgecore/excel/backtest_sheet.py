@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..backtest_cells import SUMMARY_EXTRA_LABELS, daily_cells, summary_cells
+from ..backtest_cells import SUMMARY_EXTRA_LABELS, daily_cells, excel_serial, summary_cells
 from ..backtesting import BACKTEST_SUMMARY_LABELS
 from . import layout, styles
 from .cached import CachedValues
@@ -59,7 +59,7 @@ def equity_chart(ws: Any, date_col: int, first: int, last: int, series: list[tup
     chart.x_axis.crosses = chart.y_axis.crosses = "min"
     chart.x_axis.tickLblPos = "low"
     chart.legend.position = "b"
-    chart.plot_visible_only = False
+    chart.visible_cells_only = False
     xref = Reference(ws, min_col=date_col, min_row=first, max_row=last)
     for col, name, colour, markers in series:
         s = Series(Reference(ws, min_col=col, min_row=first, max_row=last), xref, title=name)
@@ -79,20 +79,42 @@ def equity_chart(ws: Any, date_col: int, first: int, last: int, series: list[tup
     return chart
 
 
+_NOTES_WIDTH = 58  # characters of column E; longer notes wrap onto more lines
+
+
+def _wrap_note(ws: Any, st: Styles, r: int) -> None:
+    """Column E's note wrapped within the column (the chart sits to its right), the row as tall as it needs."""
+    from openpyxl.styles import Alignment
+
+    cell = ws.cell(row=r, column=5)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    lines = -(-len(str(cell.value or "")) // _NOTES_WIDTH)
+    if lines > 1:
+        ws.row_dimensions[r].height = 12.5 * lines
+
+
 def _inputs(wb: Any, ws: Any, st: Styles, settings: Mapping[str, Any]) -> None:
     for r, spec in enumerate(layout.BACKTEST_INPUTS, start=layout.BACKTEST_FIRST_INPUT_ROW):
         value = settings.get(spec.name, spec.default)
         _named_row(wb, ws, st, r, spec, None if value == "" else value, "input")
+        _wrap_note(ws, st, r)
         prompt = f"{spec.help} ({spec.unit})" if spec.unit else spec.help
         _validation(ws, spec.validation, spec.label, prompt, f"B{r}")
 
 
 def _summary(wb: Any, ws: Any, st: Styles, cache: CachedValues, data: Any) -> int:
     """The BacktestId cell and one summary cell per field under it; returns the row after them."""
+    from openpyxl.styles import Alignment
+
     top = layout.BACKTEST_ID_ROW
     ws.cell(row=top - 1, column=1, value="Results (computed)").font = st["h2"]
     out = layout.BACKTEST_ID_OUTPUT
     _named_row(wb, ws, st, top, out, out.formula, "calc")
+    ws.cell(row=top, column=2).alignment = Alignment(horizontal="left")
+    for j in (3, 4):  # the name runs on over Name and Unit; the note says it is BacktestId
+        ws.cell(row=top, column=j).value = None
+    ws.cell(row=top, column=5).value = f"Defined name {out.name}. {out.help}"
+    _wrap_note(ws, st, top)
     result = None if data is None else data.result
     cache.put(ws.title, f"B{top}", "" if data is None else (data.id or "#VALUE!"))
     values = {k: v for k, _, v in summary_cells(result)} if result is not None else {}
@@ -125,10 +147,11 @@ def _table(ws: Any, st: Styles, cache: CachedValues, data: Any) -> tuple[int, in
         for j, (f, _, fmt) in enumerate(columns, start=c0):
             cell = ws.cell(row=r, column=j, value=layout.backtest_daily_formula(i + 1, f))
             cell.number_format = fmt
+            cell.alignment = st["right"]
             cache.put(ws.title, cell.coordinate, cells[f][i] if cells else "")
         event = cells["event"][i] if cells else ""
         value = cells["hedged_usd"][i] if cells else None
-        marks = (value if event not in ("", "liquidation") else _NOT_AVAILABLE,
+        marks = (value if event not in ("", "hold", "liquidation") else _NOT_AVAILABLE,
                  value if event.startswith("liquidation") else _NOT_AVAILABLE)
         for k, ((_, formula), mark) in enumerate(zip(layout.BACKTEST_MARKERS, marks)):
             j = c0 + len(columns) + k
@@ -137,7 +160,7 @@ def _table(ws: Any, st: Styles, cache: CachedValues, data: Any) -> tuple[int, in
             cell.number_format = styles.USD0
             cache.put(ws.title, cell.coordinate, mark)
     for j, (f, _, _) in enumerate(columns, start=c0):
-        ws.column_dimensions[_col(j)].width = 11 if f == "date" else 13 if f != "event" else 20
+        ws.column_dimensions[_col(j)].width = 11 if f == "date" else 14
     for k in range(len(layout.BACKTEST_MARKERS)):
         ws.column_dimensions[_col(c0 + len(columns) + k)].hidden = True
     return h + 1, h + n
@@ -175,11 +198,15 @@ def write_backtest(wb: Any, st: Styles, settings: Mapping[str, Any], cache: Cach
     series = [(c0 + fields.index("unhedged_usd"), "Unhedged", RED, False),
               (c0 + fields.index("hedged_usd"), "Hedged", BLUE, False),
               (c0 + n_cols, "Trade", GREEN, True), (c0 + n_cols + 1, "Liquidation", BLACK, True)]
-    equity_chart(ws, c0, first, last, series, "Value: hedged vs unhedged (trades ▲, liquidations ×)", f"{_col(c0)}4")
+    chart = equity_chart(ws, c0, first, last, series, "Value: hedged vs unhedged (trades ▲, liquidations ×)",
+                         f"{_col(c0)}4")
+    if data is not None and data.result is not None:
+        chart.x_axis.scaling.min, chart.x_axis.scaling.max = (excel_serial(d) for d in data.result.daily.index[[0, -1]])
     ws.cell(row=layout.BACKTEST_TABLE_HEADER_ROW - 1, column=c0,
             value=f"Daily table: {last - first + 1:,} rows (the backtest when the file was written; "
-                  "BACKTEST_DAILY(BacktestId) spills every row in Excel 365).").font = st["note"]
-    for col, w in zip("ABCDEF", (34, 30, 22, 12, 60, 3)):
+                  "BACKTEST_DAILY(BacktestId) spills every row in Excel 365). Hedged value includes collateral "
+                  "deposited to reopen after a liquidation; returns and drawdowns do not count it.").font = st["note"]
+    for col, w in zip("ABCDEF", (34, 30, 22, 12, _NOTES_WIDTH, 3)):
         ws.column_dimensions[col].width = w
     _define_names(wb)
     print_setup(ws, landscape=True)

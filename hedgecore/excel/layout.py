@@ -591,14 +591,21 @@ BACKTEST_ID_OUTPUT = Output(
     BACKTEST_ID_FORMULA, "backtest.id", "General")
 
 
+_UNLESS_NO_BACKTEST = 'IF(BacktestId="","",{})'
+
+
 def backtest_summary_formula(field: str) -> str:
-    """One summary figure of the backtest named in ``BacktestId``."""
-    return f'=BACKTEST_SUMMARY(BacktestId,"{field}")'
+    """One summary figure of the backtest named in ``BacktestId`` (blank without one).
+
+    The guard matters in LibreOffice: it recalculates a cell cached as empty text, and without the
+    add-in ``BACKTEST_SUMMARY`` is ``#NAME?`` there; ``IF`` answers first.
+    """
+    return "=" + _UNLESS_NO_BACKTEST.format(f'BACKTEST_SUMMARY(BacktestId,"{field}")')
 
 
 def backtest_daily_formula(row: int, field: str) -> str:
     """Field ``field`` of row ``row`` (1-based) of the backtest's daily table (``#N/A`` past its end)."""
-    return f'=BACKTEST_DAILY(BacktestId,{row},"{field}")'
+    return "=" + _UNLESS_NO_BACKTEST.format(f'BACKTEST_DAILY(BacktestId,{row},"{field}")')
 
 
 _RATIOS = {"total_return_hedged", "total_return_unhedged", "volatility_hedged", "volatility_unhedged",
@@ -618,18 +625,18 @@ BACKTEST_TABLE: tuple[tuple[str, str, str], ...] = (
     ("date", "Date", styles.DATE),
     ("hedged_usd", "Hedged (USD)", styles.USD0),
     ("unhedged_usd", "Unhedged (USD)", styles.USD0),
-    ("drawdown_hedged", "Drawdown hedged", styles.PCT),
-    ("drawdown_unhedged", "Drawdown unhedged", styles.PCT),
+    ("drawdown_hedged", "DD hedged", styles.PCT),
+    ("drawdown_unhedged", "DD unhedged", styles.PCT),
     ("hedge_ratio", "Beta then", styles.BETA),
     ("contracts", "Contracts", styles.COUNT),
     ("margin_balance", "Margin", styles.COIN),
-    ("liquidation_price_usd", "Liquidation price", styles.USD_PRICE),
-    ("cum_funding_usd", "Funding paid so far", styles.USD0),
+    ("liquidation_price_usd", "Liq. price", styles.USD_PRICE),
+    ("cum_funding_usd", "Funding so far", styles.USD0),
     ("event", "Event", "@"),
 )
 #: Hidden columns after the table for the chart's markers: (header, formula of the row's Event and Hedged cells).
 BACKTEST_MARKERS: tuple[tuple[str, str], ...] = (
-    ("Trade marker", '=IF(OR({event}="",{event}="liquidation"),NA(),{value})'),
+    ("Trade marker", '=IF(OR({event}="",{event}="hold",{event}="liquidation"),NA(),{value})'),
     ("Liquidation marker", '=IF(LEFT({event},11)="liquidation",{value},NA())'),
 )
 
