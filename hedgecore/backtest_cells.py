@@ -145,15 +145,21 @@ def summary_cells(result: BacktestResult) -> list[tuple[str, str, Any]]:
 def backtest_id(result: BacktestResult) -> str:
     """A name for ``result`` made of what it holds: coin, policy, span and a digest of its content.
 
-    Two results get the same name exactly when their daily table, events and summary are equal.
+    Two results get the same name exactly when their daily table, events and summary are equal (as
+    numbers: an int 3 and a float 3.0 are the same).
     """
     h = hashlib.blake2b(digest_size=5)
     daily = result.daily
     h.update(daily.index.asi8.tobytes())
     h.update(np.ascontiguousarray(daily.to_numpy(dtype=float)).tobytes())
-    h.update(repr(result.events.to_numpy().tolist()).encode())
-    h.update(repr((result.summary.as_dict(), result.contract_type, result.hedge_asset, result.margin_unit,
-                   result.policy, result.liquidation_check, result.funding_source, result.periods_per_year)).encode())
+    events = result.events
+    h.update(pd.DatetimeIndex(events["date"]).asi8.tobytes() + "|".join(events["event"]).encode())
+    h.update(np.ascontiguousarray(events.drop(columns=["date", "event"]).to_numpy(dtype=float)).tobytes())
+    text = [v if isinstance(v, str) else _summary_value(v) for v in result.summary.as_dict().values()]
+    numbers = [float(v) if isinstance(v, (int, float)) else math.nan for v in text]
+    h.update(np.array(numbers).tobytes() + repr([v for v in text if isinstance(v, str)]).encode())
+    h.update(repr((result.contract_type, result.hedge_asset, result.margin_unit, result.policy,
+                   result.liquidation_check, result.funding_source, float(result.periods_per_year))).encode())
     s = result.summary
     return f"{result.hedge_asset} {result.policy} {_date_text(s.start)} to {_date_text(s.end)} #{h.hexdigest()}"
 
