@@ -39,8 +39,10 @@ def _col(j: int) -> str:
 
 
 def equity_chart(ws: Any, date_col: int, first: int, last: int, series: list[tuple[int, str, str, bool]],
-                 title: str, anchor: str, *, y_title: str = "Value (USD)", y_format: str = '"$"#,##0') -> Any:
-    """A scatter chart over rows ``first..last`` against the dates in ``date_col``.
+                 title: str, anchor: str, *, y_title: str = "Value (USD)", y_format: str = '"$"#,##0',
+                 place: Any = None) -> Any:
+    """A scatter chart over rows ``first..last`` of ``ws`` against the dates in ``date_col``, at ``anchor``
+    of ``place`` (default ``ws``).
 
     ``series``: (column, title, colour, markers only). Marker series are the trades and
     liquidations: a point where the column has a number, a gap where it has ``#N/A`` or nothing.
@@ -75,7 +77,7 @@ def equity_chart(ws: Any, date_col: int, first: int, last: int, series: list[tup
             s.graphicalProperties.line.solidFill = colour
             s.graphicalProperties.line.width = 19050
         chart.series.append(s)
-    ws.add_chart(chart, anchor)
+    (ws if place is None else place).add_chart(chart, anchor)
     return chart
 
 

@@ -165,4 +165,6 @@ def _data_and_source(r: ReportData) -> list[Figure]:
 
 def summary_figures(r: ReportData) -> list[Figure]:
     """The Summary sheet's figures in display order (also the json ``summary`` and csv columns)."""
-    return _portfolio(r) + _plan(r) + _stress(r) + _two_leg(r) + _data_and_source(r)
+    from .backtest import backtest_figures  # it builds on Figure
+
+    return _portfolio(r) + _plan(r) + _stress(r) + _two_leg(r) + backtest_figures(r.backtest) + _data_and_source(r)
