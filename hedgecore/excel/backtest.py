@@ -30,7 +30,7 @@ __all__ = ["BacktestData", "backtest_options", "compute_backtest", "funding_labe
 
 #: Core argument -> the input it comes from, for error messages.
 _INPUT_OF = {
-    "lower window=": "a shorter BacktestWindow",
+    "lower window=": "use a shorter BacktestWindow",
     "collateral_coin": "BacktestCollateral (blank: the Hedge sheet's Collateral)",
     "collateral_usd": "BacktestCollateral",
     "window": "BacktestWindow",

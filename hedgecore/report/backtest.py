@@ -23,7 +23,8 @@ from ..excel.backtest import BacktestData
 from ..excel.layout import BACKTEST_SUMMARY_FORMATS
 from .figures import Figure
 
-__all__ = ["BACKTEST_SHOWN", "backtest_figures", "backtest_record", "settings_text", "write_backtest_sheets"]
+__all__ = ["BACKTEST_FORMATS", "BACKTEST_SHOWN", "backtest_figures", "backtest_paths", "backtest_record", "settings_text",
+           "write_backtest_report", "write_backtest_sheets"]
 
 #: Backtest figures shown on the Summary sheet (the Backtest sheet, json and csv carry them all).
 BACKTEST_SHOWN = frozenset({
@@ -228,3 +229,69 @@ def write_backtest_sheets(wb: Any, data: BacktestData | None, *, at: int, title:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 2
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:2"
+
+
+# --------------------------------------------------------------------------- hedgecore backtest
+
+
+#: Formats ``hedgecore backtest`` writes.
+BACKTEST_FORMATS = ("xlsx", "json", "csv")
+
+
+def backtest_paths(source: Any, outdir: Any, fmt: str) -> tuple[Any, ...]:
+    """``<stem>-backtest.xlsx|json``, or ``<stem>-backtest-summary.csv`` and ``<stem>-backtest-daily.csv``."""
+    from pathlib import Path
+
+    stem, out = Path(source).stem, Path(outdir)
+    if fmt == "csv":
+        return out / f"{stem}-backtest-summary.csv", out / f"{stem}-backtest-daily.csv"
+    return (out / f"{stem}-backtest.{fmt}",)
+
+
+def _daily_frame(data: BacktestData) -> pd.DataFrame:
+    """The daily table with its dates as text (with the time for intraday bars) and the events."""
+    d = data.result.daily.reset_index()
+    d["Date"] = [t.date().isoformat() if t == t.normalize() else t.isoformat(sep=" ") for t in d["Date"]]
+    d["event"] = event_labels(data.result)
+    return d
+
+
+def write_backtest_report(data: BacktestData, source: Any, outdir: Any, fmt: str = "xlsx", *,
+                          overwrite: bool = False) -> tuple[Any, ...]:
+    """Write one backtest (``hedgecore backtest``) atomically: the Backtest sheets, json, or csv; the paths."""
+    import json
+    from pathlib import Path
+
+    from .._atomic import atomic_write
+    from .records import json_value, write_csv
+
+    if fmt not in BACKTEST_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(BACKTEST_FORMATS)}")
+    targets = backtest_paths(source, outdir, fmt)
+    if any(Path(t).resolve() == Path(source).resolve() for t in targets):
+        raise FileExistsError(f"{targets[0]} is the input file; choose another output folder")
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    figures = {f.key: json_value(f.value) for f in backtest_figures(data)}
+    if fmt == "xlsx":
+        import io
+
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        write_backtest_sheets(wb, data, at=0, title=f"Backtest — {Path(source).name}")
+        del wb[wb.sheetnames[-1]]  # openpyxl's empty first sheet
+        buf = io.BytesIO()
+        wb.save(buf)
+        atomic_write(targets[0], lambda tmp: tmp.write_bytes(buf.getvalue()), overwrite=overwrite)
+    elif fmt == "json":
+        record = {"source": Path(source).name, "summary": figures, **backtest_record(data),
+                  "daily": [] if data.result is None else
+                  [{k: json_value(v) for k, v in row.items()} for row in _daily_frame(data).to_dict(orient="records")]}
+        text = json.dumps(record, indent=1, allow_nan=False) + "\n"
+        atomic_write(targets[0], lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite=overwrite)
+    else:
+        summary = pd.DataFrame({"key": list(figures), "value": list(figures.values())})
+        daily = _daily_frame(data) if data.result is not None else pd.DataFrame()
+        for target, frame in zip(targets, (summary, daily)):
+            atomic_write(target, lambda tmp, frame=frame: write_csv(tmp, frame), overwrite=overwrite)
+    return targets
