@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 import hedgecore as hc
+from hedgecore.backtest_cells import backtest_id, excel_serial
 from hedgecore.excel.addin import CORE_FILES, FUNCTIONS_MODULE, write_addin_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,23 @@ def _calls(c):
         ("two_leg_hedge", [sol, eth, btc, n, n, [["beta_1", "beta_2"]]]),
         ("best_hedge", [sol, [["ETH", "BTC"]] + c[["ETH", "BTC"]].to_numpy().tolist()]),
         ("contract_spec", [_one("ETHUSD_PERP"), _one("contract_size")]),
+        ("hedge_backtest", [_price_table(c), _col(["SOL"]), _col([100]), _one("binance:ETHUSD_PERP"), _one(5)]),
+        ("backtest_daily", [_one(_backtest(c)[0]), _one(1), _one("contracts")]),
+        ("backtest_summary", [_one(_backtest(c)[0]), _one("trades")]),
     ]
+
+
+def _price_table(c):
+    """The closes as Office.js sends a table: a header row, then a serial day number and the closes."""
+    rows = zip(c.index, c.to_numpy().tolist())
+    return [["Date", *c.columns]] + [[excel_serial(pd.Timestamp(d)), *row] for d, row in rows]
+
+
+def _backtest(c):
+    """(name, result) of the backtest the folder's HEDGE_BACKTEST is asked for: 100 SOL on 5 ETH, no funding (the rate 0)."""
+    prices = c.set_axis(pd.DatetimeIndex(c.index))
+    result = hc.backtest(prices, {"SOL": 100}, "binance:ETHUSD_PERP", collateral_coin=5, funding=0.0)
+    return backtest_id(result), result
 
 
 def _series(values):
@@ -126,6 +143,7 @@ def _expected(c):
     stress = hc.scenario_pnl(50000, 1, 49000, 3500, [-0.15, 0.15], contract_type="linear")
     two = hc.two_leg_hedge(sol, eth, btc)
     ranked = hc.best_hedge(sol, c[["ETH", "BTC"]])
+    name, backtest = _backtest(c)
     return [
         [[4900.0]],  # seed article: 49,000 USD / 10 USD per contract
         [[plan.contracts], [pytest.approx(plan.liquidation_price_usd)]],
@@ -140,6 +158,9 @@ def _expected(c):
         [list(ranked.columns)] + [[r.hedge, pytest.approx(r.beta), pytest.approx(r.r_squared),
                                    pytest.approx(r.correlation), r.n] for r in ranked.itertuples()],
         [[10.0]],
+        [[name]],
+        [[backtest.daily["contracts"].iloc[0]]],
+        [[float(backtest.summary.trades)]],
     ]
 
 
@@ -159,7 +180,8 @@ def test_the_folder_works_in_a_fresh_interpreter_without_hedgecore(tmp_path, clo
     assert not [p for p in out["path"] if "site-packages" in p or str(ROOT) == p]
     assert out["functions"] == sorted(["HEDGE_CONTRACTS", "HEDGE_PLAN", "LIQUIDATION_PRICE", "FUNDING_COST",
                                        "SCENARIO_PNL", "BETA", "BETA_STATS", "ROLLING_BETA", "EWM_BETA",
-                                       "TWO_LEG_HEDGE", "BEST_HEDGE", "CONTRACT_SPEC"])
+                                       "TWO_LEG_HEDGE", "BEST_HEDGE", "CONTRACT_SPEC", "HEDGE_BACKTEST",
+                                       "BACKTEST_DAILY", "BACKTEST_SUMMARY"])
     assert {name for name, _ in calls} == {f.lower() for f in out["functions"]}  # every function was called
     assert len(out["results"]) == len(calls)
     for (name, _), got, want in zip(calls, out["results"], _expected(closes)):
