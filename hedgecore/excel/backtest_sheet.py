@@ -82,6 +82,7 @@ def equity_chart(ws: Any, date_col: int, first: int, last: int, series: list[tup
 
 
 _NOTES_WIDTH = 58  # characters of column E; longer notes wrap onto more lines
+_VALUE_WIDTH = 36  # characters of column B (three liquidation dates)
 
 
 def _wrap_note(ws: Any, st: Styles, r: int) -> None:
@@ -128,7 +129,11 @@ def _summary(wb: Any, ws: Any, st: Styles, cache: CachedValues, data: Any) -> in
         cell.number_format = layout.BACKTEST_SUMMARY_FORMATS.get(key, "General")
         cell.alignment = st["right"]
         ws.cell(row=r, column=3, value=key).font = st["name"]
-        cache.put(ws.title, cell.coordinate, values.get(key, ""))
+        value = values.get(key, "")
+        cache.put(ws.title, cell.coordinate, value)
+        if isinstance(value, str) and len(value) > _VALUE_WIDTH:  # the liquidation dates: wrapped in the cell
+            cell.alignment = Alignment(horizontal="right", wrap_text=True)
+            ws.row_dimensions[r].height = 15 * -(-len(value) // _VALUE_WIDTH)
     return r + 1
 
 
@@ -208,7 +213,7 @@ def write_backtest(wb: Any, st: Styles, settings: Mapping[str, Any], cache: Cach
             value=f"Daily table: {last - first + 1:,} rows (the backtest when the file was written; "
                   "BACKTEST_DAILY(BacktestId) spills every row in Excel 365). Hedged value includes collateral "
                   "deposited to reopen after a liquidation; returns and drawdowns do not count it.").font = st["note"]
-    for col, w in zip("ABCDEF", (34, 30, 22, 12, _NOTES_WIDTH, 3)):
+    for col, w in zip("ABCDEF", (34, _VALUE_WIDTH, 22, 12, _NOTES_WIDTH, 3)):
         ws.column_dimensions[col].width = w
     _define_names(wb)
     print_setup(ws, landscape=True)
