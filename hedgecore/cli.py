@@ -580,18 +580,21 @@ def _funding_history(path: str):
     return rates
 
 
-def _funding_error(data, funding, prices) -> str:
+def _funding_error(funding, prices) -> str:
     """The funding history's span against the prices', with the --start/--end that fits."""
+    import pandas as pd
+
     when = funding.dropna().index
-    first, last = when.min().tz_localize(None) if when.tz else when.min(), when.max().tz_localize(None) if when.tz else when.max()
+    when = when.tz_convert(None) if when.tz is not None else when
+    first, last = when.min(), when.max()
     hint = []
     if first.normalize() > prices.index[0]:
-        hint.append(f"--start {first.date() + __import__('datetime').timedelta(days=1)}")
+        hint.append(f"--start {(first + pd.Timedelta(days=1)).date()}")
     if last.normalize() < prices.index[-1]:
         hint.append(f"--end {last.date()}")
     return (f"--funding history runs {first.date()} to {last.date()} and does not cover the backtest "
             f"(prices {prices.index[0].date()} to {prices.index[-1].date()}): pass {' and '.join(hint) or '--start/--end'}"
-            f", or a longer history")
+            ", or a longer history")
 
 
 def _backtest_lines(data, source: str) -> list[str]:
@@ -623,7 +626,7 @@ def _backtest_lines(data, source: str) -> list[str]:
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False), metavar="WORKBOOK")
+@click.argument("workbook", type=click.Path(dir_okay=False), metavar="WORKBOOK")
 @click.option("--policy", type=OneOf(POLICIES, case_sensitive=False), help="Rebalancing: none, periodic or threshold.")
 @click.option("--threshold", type=Number(0, 10), help="threshold policy: drift from the target notional, 0.1 = 10 %.")
 @click.option("--every-days", type=Number(0, low_open=True), help="periodic policy: days between rebalances.")
@@ -635,11 +638,13 @@ def _backtest_lines(data, source: str) -> list[str]:
 @click.option("--slippage-bps", type=Number(0, 1000), help="Slippage allowance on every trade's notional, basis points.")
 @click.option("--reopen-days", type=Days(0), help="Reopen this many days after a liquidation (with the collateral again), or never.")
 @click.option("--collateral", type=Number(0, low_open=True), help="Margin at the start: hedge coins (inverse) or USDT (linear).")
-@click.option("--funding", "funding_file", type=click.Path(exists=True, dir_okay=False),
-              help="Funding history CSV (data/market/funding/*.csv or `hedgecore fetch funding`) instead of the workbook's constant Funding rate.")
+@click.option("--funding", "funding_file", type=click.Path(dir_okay=False),
+              help="Funding history CSV (data/market/funding/*.csv or `hedgecore fetch funding`) instead of the "
+                   "workbook's constant Funding rate.")
 @click.option("--funding-rate", type=Number(-1, 1, low_open=True, high_open=True), help="A constant rate per settlement instead.")
 @click.option("--no-funding", is_flag=True, help="No funding at all.")
-@click.option("--highs", type=click.Path(exists=True), help="Daily highs (a CSV or a folder like --prices of `template`): liquidation is then checked on each day's high.")
+@click.option("--highs", type=click.Path(),
+              help="Daily highs (a CSV or a folder, as --prices of `template`): liquidation is checked on each day's high.")
 @click.option("--start", help="First day to simulate (YYYY-MM-DD; earlier prices still feed the beta).")
 @click.option("--end", help="Last day to simulate (YYYY-MM-DD).")
 @click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
@@ -689,9 +694,12 @@ def backtest(workbook, funding_file, funding_rate, no_funding, highs, start, end
                             end=end)
     if data.error:
         if funding_file and data.error.startswith("funding history"):
-            raise HedgecoreError(_funding_error(data, funding, inputs.prices))
+            raise HedgecoreError(_funding_error(funding, inputs.prices))
         raise HedgecoreError(_cli_names(data.error))
-    written = write_backtest_report(data, workbook, outdir, fmt, overwrite=overwrite)
+    try:
+        written = write_backtest_report(data, workbook, outdir, fmt, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise HedgecoreError(f"{exc.filename or exc} already exists; use --overwrite to replace it") from None
     if as_json:
         from .report.backtest import backtest_figures
         from .report.records import json_value
