@@ -214,3 +214,27 @@ def test_report_of_a_workbook_whose_backtest_cannot_run(tmp_path):
     assert done.returncode == 0, done.stderr
     s = json.loads((tmp_path / "out" / "long-report.json").read_text())["summary"]
     assert s["backtest_error"].startswith("not enough price history") and s["backtest_volatility_hedged"] is None
+
+
+# --------------------------------------------------------------------------- the catalog's defaults
+
+
+def test_a_catalog_contract_brings_its_tiers_step_and_interval():
+    """binance:ETHUSDT (contracts.csv, tiers.csv): 12 maintenance tiers, a 0.001 ETH step, 8 h funding."""
+    prices = hc.load_prices(DATA, assets=["SOL", "ETH"]).loc["2023-01-01":"2023-12-31"]
+    r = hc.backtest(prices, {"SOL": 20_000}, "binance:ETHUSDT", collateral_usd=400_000, funding=0.0001)
+    spec = hc.get_contract("binance:ETHUSDT")
+    n, m, p = (float(r.daily[c].iloc[0]) for c in ("contracts", "margin_balance", "hedge_price_usd"))
+    assert n == pytest.approx(round(n / spec.qty_step) * spec.qty_step, abs=1e-9) and not float(n).is_integer()
+    # the liquidation price is the core's with the catalog's tier table (above 600,000 USD: tier 3)
+    assert n * p > 600_000
+    want = hc.liquidation_price(p, n, m, side="short", contract_type="linear", contract_size=1.0,
+                                brackets=spec.tiers)
+    assert float(r.daily["liquidation_price_usd"].iloc[0]) == pytest.approx(want, rel=1e-12)
+    one_tier = hc.backtest(prices, {"SOL": 20_000}, "binance:ETHUSDT", collateral_usd=400_000, funding=0.0001,
+                           maintenance_rate=0.004)
+    assert one_tier.daily["liquidation_price_usd"].iloc[0] != pytest.approx(want, rel=1e-6)
+    # three settlements a day at the 8 h interval: the funding received on a day's row is 3 x rate x notional
+    day = r.daily.iloc[1:3]
+    received = -(day["cum_funding_usd"].iloc[1] - day["cum_funding_usd"].iloc[0])
+    assert received == pytest.approx(3 * 0.0001 * n * day["hedge_price_usd"].iloc[1], rel=1e-12)

@@ -308,7 +308,8 @@ def write_template(
         or a list of those (joined on date).
     settings
         Hedge and Backtest inputs by defined name (:data:`~hedgecore.excel.layout.INPUT_NAMES`,
-        :data:`~hedgecore.excel.layout.BACKTEST_INPUT_NAMES`), e.g. ``{"Collateral": 5}``. Strings are parsed (``"0.5%"`` → 0.005); ``None`` or ``"default"``
+        :data:`~hedgecore.excel.layout.BACKTEST_INPUT_NAMES`), e.g. ``{"Collateral": 5}``.
+        Strings are parsed (``"0.5%"`` → 0.005); ``None`` or ``"default"``
         for ``HedgeRatio``/``HedgePrice`` keeps their default formulas; a string starting with
         ``=`` is written as a formula.
     assets

@@ -120,9 +120,7 @@ def backtest_record(data: BacktestData | None) -> dict[str, Any] | None:
 
 def _data_sheet(wb: Any, data: BacktestData, at: int) -> Any:
     """The daily series behind the charts (values; a marker cell is empty where nothing happened)."""
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    from .xlsx import _cell_value
+    from .xlsx import _cell_value, _print_newest_rows
 
     st = styles.report_styles()
     ws = wb.create_sheet(_DATA, at)
@@ -145,10 +143,8 @@ def _data_sheet(wb: Any, data: BacktestData, at: int) -> Any:
             c = ws.cell(row=i + 2, column=j, value=_cell_value(v))
             c.number_format = fmt
     ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    _print_newest_rows(ws)  # the sheet keeps every row; it prints the newest
     return ws
 
 
