@@ -1177,3 +1177,239 @@ def residual_band(
     values = {**band.as_dict(), "low_quantile": band.quantiles[0], "high_quantile": band.quantiles[1]}
     table = [(key, label, values[key]) for key, label in _BAND_LABELS]
     return _out(_fields("field", field, table, nan=_NOT_AVAILABLE))
+
+
+# --------------------------------------------------------------------------- backtest
+# HEDGE_BACKTEST runs hedgecore.backtest once and returns the result's name (its content id); the
+# per-cell functions find the result by that name, so a table of cells transfers the price
+# history once, not once per cell (docs/excel-addin.md, "Backtest").
+
+from collections import OrderedDict  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+import hedgecore.backtest_cells  # noqa: E402
+
+_POLICIES = ("none", "periodic", "threshold")
+_BETA_MODES = ("rolling", "ewm")
+PolicyOption = Literal["threshold", "periodic", "none"] if _OFFICE_JS else str
+_BACKTESTS = OrderedDict()  # digest -> (result, {field: cells}); the last few results, newest last
+_BACKTESTS_KEPT = 16
+_BACKTEST_NAMES = {
+    "collateral_coin": "collateral",
+    "collateral_usd": "collateral",
+    "reopen_after_days": "reopen_days",
+}
+
+
+def _price_table(prices):
+    """The prices argument (header row: a Date label and the tickers; first column: dates) as a DataFrame."""
+    grid = _grid("prices", prices)
+    if grid is None or len(grid) < 3 or len(grid[0]) < 2:
+        raise InvalidInputError("prices must be a table: a header row (Date, tickers) over rows of a date and closes")
+    tickers = [str(t).strip() if not _is_blank(t) else "" for t in grid[0][1:]]
+    if not all(tickers) or len(set(tickers)) != len(tickers):
+        raise InvalidInputError("prices must have a different ticker above each column of closes")
+    rows = [row for row in grid[1:] if not all(_is_blank(c) for c in row)]
+    dates = [row[0] for row in rows]
+    if any(_is_blank(d) for d in dates):
+        raise InvalidInputError("prices has a row of closes without a date")
+    closes = np.empty((len(rows), len(tickers)))
+    for i, row in enumerate(rows):
+        for j, c in enumerate(row[1:]):
+            x = np.nan if _is_blank(c) or isinstance(c, bool) else _as_number(c)
+            if x is None:
+                raise InvalidInputError(f"prices: the close of {tickers[j]} in row {i + 2} is not a number: {c!r}"[:250])
+            closes[i, j] = x if x > 0 else np.nan  # 0 is missing data, as in every price range
+    return pd.DataFrame(closes, index=_dates(dates), columns=tickers)
+
+
+def _dates(cells):
+    """Date cells as a DatetimeIndex: Excel serial numbers (Lite), datetimes (classic) or ISO text."""
+    if all(isinstance(d, (int, float)) and not isinstance(d, bool) for d in cells):
+        return pd.to_datetime(np.asarray(cells, dtype=float), unit="D", origin="1899-12-30").round("s")
+    try:
+        return pd.DatetimeIndex([pd.Timestamp(d) if not isinstance(d, (int, float)) else
+                                 pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(d)) for d in cells])
+    except (TypeError, ValueError):
+        raise InvalidInputError("prices: the first column must hold dates") from None
+
+
+def _holdings(assets, quantities):
+    """{coin: quantity} from two ranges of the same length; a coin on two rows counts once, with both."""
+    coins, _ = _range("assets", assets)
+    qty, _ = _range("quantities", quantities)
+    if coins.size != qty.size:
+        raise InvalidInputError(f"assets and quantities must have the same length, got {coins.size} and {qty.size}")
+    out = {}
+    for coin, q in zip(coins.tolist(), qty.tolist()):
+        if _is_blank(coin):
+            continue
+        x = None if _is_blank(q) else _as_number(q)
+        if x is None:
+            raise InvalidInputError(f"quantities: the quantity of {str(coin).strip()[:20]} is not a number")
+        out[str(coin).strip()] = out.get(str(coin).strip(), 0.0) + x
+    return out
+
+
+def _kind_of(contract, contract_type):
+    """The contract type: the catalog's for a name, else the contract_type argument."""
+    if isinstance(contract, str) and not _as_number(contract):
+        return _call({}, hedgecore.get_contract, contract).contract_type
+    return _choice("contract_type", contract_type, _CONTRACT_TYPES, "inverse")
+
+
+def _hedge_ratio(value):
+    """ "rolling", "ewm" or a fixed number (in a cell or as text)."""
+    if not _is_blank(value) and _as_number(value) is not None:
+        return _as_number(value)
+    return _choice("hedge_ratio", value, _BETA_MODES, "rolling")
+
+
+def _reopen(value):
+    if _is_blank(value) or (isinstance(value, str) and value.strip().lower() == "never"):
+        return None
+    return value
+
+
+@func
+@_cells_result
+@arg("prices", doc="The price table: a header row (Date, then tickers) over one row per day (date, closes), "
+     "e.g. Prices!A1:I1194.", **_RANGE)
+@arg("assets", doc="Coins held (a column), each a ticker of prices.", **_RANGE)
+@arg("quantities", doc="Coins held of each asset, same length as assets.", **_RANGE)
+@arg("contract", doc='A catalog name such as "binance:ETHUSD_PERP", or the contract size (USD inverse, coins linear).')
+@arg("collateral", doc="Margin at the start: hedge coins (inverse) or USDT (linear), > 0.")
+@arg("hedge_asset", doc="Ticker of the hedge coin; default the catalog contract's coin.")
+@arg("contract_type", doc='"inverse" (default) or "linear", when contract is a size.')
+@arg("policy", doc='"threshold" (default): trade when the drift passes threshold; "periodic": every every_days; '
+     '"none": open once.')
+@arg("threshold", doc="Drift from the target notional that triggers a trade, 0.1 = 10 % (default).")
+@arg("hedge_ratio", doc='"rolling" (default) beta over window returns, "ewm" with halflife, or a fixed number.')
+@arg("window", doc="Returns in the rolling window (default 90); the backtest starts once it is full.")
+@arg("halflife", doc="Half-life of the ewm beta, in returns (default 30).")
+@arg("fee_bps", doc="Taker fee on every trade's notional, basis points (default 5).")
+@arg("slippage_bps", doc="Slippage allowance on every trade's notional, basis points (default 0).")
+@arg("funding_rate", doc="Funding rate per settlement, constant; positive = longs pay shorts (default 0).")
+@arg("reopen_days", doc='After a liquidation, reopen this many days later with the collateral again; "never" '
+     "(default; a blank is never too).")
+@arg("cooldown_days", doc="No trade sooner than this many days after the previous one (default 0).")
+@arg("every_days", doc="Days between rebalances of the periodic policy (default 7).")
+@arg("maintenance_rate", doc="Maintenance-margin rate, 0.005 = 0.5 %; default the catalog's tiers (else 0.5 %).")
+def hedge_backtest(
+    prices,
+    assets,
+    quantities,
+    contract,
+    collateral,
+    hedge_asset=None,
+    contract_type: ContractTypeOption = "inverse",
+    policy: PolicyOption = "threshold",
+    threshold=0.1,
+    hedge_ratio="rolling",
+    window=90,
+    halflife=30.0,
+    fee_bps=5.0,
+    slippage_bps=0.0,
+    funding_rate=0.0,
+    reopen_days="never",
+    cooldown_days=0.0,
+    every_days=7.0,
+    maintenance_rate=None,
+):
+    """Backtest of holding the coins and running the short hedge over the price history: the result's name."""
+    _single(contract=contract, collateral=collateral, hedge_asset=hedge_asset, contract_type=contract_type,
+            policy=policy, threshold=threshold, hedge_ratio=hedge_ratio, window=window, halflife=halflife,
+            fee_bps=fee_bps, slippage_bps=slippage_bps, funding_rate=funding_rate, reopen_days=reopen_days,
+            cooldown_days=cooldown_days, every_days=every_days, maintenance_rate=maintenance_rate)
+    kind = _kind_of(contract, contract_type)
+    margin = "collateral_coin" if kind == "inverse" else "collateral_usd"
+    with np.errstate(all="ignore"):
+        result = _call(
+            _BACKTEST_NAMES, hedgecore.backtest, _price_table(prices), _holdings(assets, quantities), contract,
+            hedge_asset=None if _is_blank(hedge_asset) else str(hedge_asset).strip(), contract_type=kind,
+            **{margin: collateral}, policy=_choice("policy", policy, _POLICIES, "threshold"),
+            threshold=_opt(threshold, 0.1), hedge_ratio=_hedge_ratio(hedge_ratio), window=_opt_nonzero(window, 90),
+            halflife=_opt_nonzero(halflife, 30.0), fee_bps=_opt(fee_bps, 5.0), slippage_bps=_opt(slippage_bps, 0.0),
+            funding=_opt(funding_rate, 0.0), reopen_after_days=_reopen(reopen_days),
+            cooldown_days=_opt(cooldown_days, 0.0), every_days=_opt_nonzero(every_days, 7.0),
+            maintenance_rate=None if _is_blank(maintenance_rate) else maintenance_rate,
+        )
+    name = hedgecore.backtest_cells.backtest_id(result)
+    digest = hedgecore.backtest_cells.id_digest(name)
+    _BACKTESTS.pop(digest, None)
+    _BACKTESTS[digest] = (result, {})
+    while len(_BACKTESTS) > _BACKTESTS_KEPT:
+        _BACKTESTS.popitem(last=False)
+    return _out(_one(name))
+
+
+def _backtest_of(backtest):
+    """(result, its cells by field) of a name HEDGE_BACKTEST returned; None for a blank cell."""
+    if _is_blank(backtest):
+        return None
+    digest = hedgecore.backtest_cells.id_digest(backtest)
+    if digest is None:
+        raise InvalidInputError("backtest must be the name HEDGE_BACKTEST returns (a cell holding it)")
+    if digest not in _BACKTESTS:
+        raise InvalidInputError(f"backtest #{digest} is no longer in memory: recalculate (Ctrl+Alt+F9) so "
+                                "HEDGE_BACKTEST runs again")
+    return _BACKTESTS[digest]
+
+
+def _daily_column(entry, field):
+    result, columns = entry
+    if field not in columns:
+        columns[field] = hedgecore.backtest_cells.daily_cells(result, field)
+    return columns[field]
+
+
+@func
+@_cells_result
+@arg("backtest", doc="The name HEDGE_BACKTEST returned (its cell).")
+@arg("row", doc="Optional: a row number (1 = the first day); past the last row: #N/A. Blank: every row.")
+@arg("column", doc="Optional: a field, e.g. hedged_usd, drawdown_hedged, contracts, event; blank: every field.")
+def backtest_daily(backtest, row=None, column=None):
+    """The backtest's daily table (date, values, contracts, margin, liquidation price, events), a row, a column or a cell."""
+    _single(backtest=backtest, row=row, column=column)
+    entry = _backtest_of(backtest)
+    if entry is None:
+        return _out(_one(""))
+    result = entry[0]
+    fields = hedgecore.backtest_cells.daily_fields(result)
+    keys = [k for k, _ in fields]
+    if not _is_blank(column):
+        wanted = str(column).strip().lower()
+        if wanted not in keys:
+            raise InvalidInputError(f"column must be one of {', '.join(keys)}, got {str(column)[:40]!r}"[:_MAX_MESSAGE])
+        keys = [wanted]
+    n = len(result.daily)
+    if _is_blank(row):
+        table = _rows(zip(*(_daily_column(entry, k) for k in keys)), nan=_NOT_AVAILABLE)
+        if _is_blank(column):
+            table.rows.insert(0, [label for _, label in fields])
+            table.errors = [(i + 1, j, code) for i, j, code in table.errors]
+        return _out(table)
+    k = _as_number(row)
+    if k is None or not float(k).is_integer() or k < 1:
+        raise InvalidInputError(f"row must be a whole number from 1 (the first day), got {row!r}"[:_MAX_MESSAGE])
+    if k > n:
+        return _out(_Table([[None] * len(keys)], [(0, j, _NOT_AVAILABLE) for j in range(len(keys))]))
+    return _out(_rows([[_daily_column(entry, key)[int(k) - 1] for key in keys]], nan=_NOT_AVAILABLE))
+
+
+@func
+@_cells_result
+@arg("backtest", doc="The name HEDGE_BACKTEST returned (its cell).")
+@arg("field", doc="Blank for the label/value table, or a field name, e.g. volatility_hedged, max_drawdown_hedged, "
+     "funding_paid_usd, liquidations, liquidation_dates.", **_RANGE)
+def backtest_summary(backtest, field=""):
+    """The backtest's summary (returns, volatility, drawdowns, funding, fees, trades, liquidations), or fields of it."""
+    _single(backtest=backtest)
+    entry = _backtest_of(backtest)
+    if entry is None:
+        return _out(_one(""))
+    result, columns = entry
+    if "summary" not in columns:
+        columns["summary"] = hedgecore.backtest_cells.summary_cells(result)
+    return _out(_fields("field", field, columns["summary"], nan=_NOT_AVAILABLE))

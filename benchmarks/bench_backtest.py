@@ -1,6 +1,6 @@
 """Benchmark hedgecore.backtest against a plain per-day pandas loop that implements the same rules.
 
-Run from the repository root:  nice python benchmarks/bench_backtest.py [--rounds 7] [--quick]
+Run from the repository root:  nice python benchmarks/bench_backtest.py [--rounds 15] [--quick]
 
 Cases
 1. 10 assets x 3 years daily, threshold rebalancing (10 % of notional, 3-day cooldown, 5 bps fee,
@@ -14,26 +14,26 @@ Cases
    tested for liquidation.
 3. Scaling: synthetic daily (10 assets) and hourly (1 asset) paths at 1x, 2x and 4x the number of rows.
 
-Variants are interleaved round by round (A B A B ...); medians with min-max spread are printed with
-the machine and library versions. The reference loop is also imported by tests/test_backtest_data.py,
+Variants are interleaved round by round (benchmarks/_harness.py: A B, then B A, ...); the medians of the
+times and of the per-round ratios are printed with their spread (IQR and range), the machine, its load
+and the library versions. The reference loop is also imported by tests/test_backtest_data.py,
 which checks it agrees with hedgecore.backtest to 1e-9 on the bundled data.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # hedgecore and _harness, also when tests import this file
 
 import hedgecore as hc  # noqa: E402
+from _harness import compare, header  # noqa: E402
 from hedgecore.errors import InvalidInputError  # noqa: E402
 
 DATA = ROOT / "data" / "market"
@@ -256,60 +256,44 @@ def agree(result, ref: pd.DataFrame) -> float:
     return worst
 
 
-def interleaved(variants: dict, rounds: int) -> dict:
-    times = {name: [] for name in variants}
-    for fn in variants.values():
-        fn()  # warm-up
-    for _ in range(rounds):
-        for name, fn in variants.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return times
-
-
-def show(name: str, samples: list[float]) -> str:
-    med = statistics.median(samples)
-    return f"{name:44s} {med * 1e3:10.2f} ms  [{min(samples) * 1e3:.2f}-{max(samples) * 1e3:.2f}]"
-
-
-def compare(title: str, ours, ref, rounds: int) -> None:
+def compare_loop(title: str, ours, ref, rounds: int) -> None:
+    """hedgecore against the per-day loop, interleaved round by round (benchmarks/_harness.py)."""
     result, frame = ours(), ref()
     worst = agree(result, frame)
-    t = interleaved({"hedgecore.backtest": ours, "per-day pandas loop": ref}, rounds)
-    ratio = statistics.median(t["per-day pandas loop"]) / statistics.median(t["hedgecore.backtest"])
+    res = compare({"per-day pandas loop": ref, "hedgecore.backtest": ours}, baseline="hedgecore.backtest",
+                  rounds=rounds, min_time=0.05)
     s = result.summary
     print(f"\n{title}: {len(result.daily):,} rows, {s.trades} trades, {s.liquidations} liquidations; "
           f"agreement {worst:.1e} (<= 1e-9)")
-    for name, samples in t.items():
-        print(show(name, samples))
-    print(f"ratio loop / hedgecore = {ratio:.0f}x  (goal >= 20x)")
+    for name in res.wall:
+        print(f"  {name:22s} {res.time(name).format('.2f', 1e3)} ms")
+    print(f"  ratio loop / hedgecore: {res.ratio('per-day pandas loop')}x per round (goal >= 20x)")
 
 
 def scaling(title: str, n_rows: int, n_assets: int, freq: str, rounds: int) -> None:
     variants = {f"{k}x ({k * n_rows:,} rows)": case_synthetic(k * n_rows, n_assets, freq)[0] for k in (1, 2, 4)}
-    t = interleaved(variants, rounds)
+    names = list(variants)
+    res = compare(variants, baseline=names[0], rounds=rounds, min_time=0.05)
     print(f"\n{title}")
-    medians = [statistics.median(samples) for samples in t.values()]
-    for (name, samples), med in zip(t.items(), medians):
-        print(show(name, samples) + f"   {med / medians[0]:.2f}x the 1x time")
+    medians = [res.time(n).median for n in names]
+    for name in names:
+        print(f"  {name:22s} {res.time(name).format('.2f', 1e3)} ms   {res.ratio(name).format('.2f')}x the 1x time")
     per_1k = [(medians[i + 1] - medians[i]) / (2**i * n_rows) * 1e6 for i in range(2)]
-    print(f"added time per 1,000 rows: 1x->2x {per_1k[0]:.2f} ms, 2x->4x {per_1k[1]:.2f} ms "
+    print(f"  added time per 1,000 rows: 1x->2x {per_1k[0]:.2f} ms, 2x->4x {per_1k[1]:.2f} ms "
           f"(linear: equal; fixed cost {(2 * medians[0] - medians[1]) * 1e3:.2f} ms)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="hourly reference over 1 year instead of 5")
     args = parser.parse_args()
-    from _harness import header  # the same machine and versions lines as the other benchmarks
-
-    print(header(f"bench_backtest: hedgecore.backtest vs a per-day pandas loop (hedgecore {hc.__version__})"))
-    compare("1. 10 assets x 3 years daily (real data, ETHUSD_PERP, funding history)", *case_daily_real(), args.rounds)
+    print(header(f"hedgecore.backtest vs a per-day pandas loop (hedgecore {hc.__version__})"))
+    compare_loop("1. 10 assets x 3 years daily (real data, ETHUSD_PERP, funding history)", *case_daily_real(),
+                 args.rounds)
     hours = 8_760 * (1 if args.quick else 5)
-    compare(f"2. 1 asset x {hours // 8_760} years hourly (synthetic, highs tested)",
-            *case_synthetic(hours, 1, "h"), max(3, args.rounds // 2))
+    compare_loop(f"2. 1 asset x {hours // 8_760} years hourly (synthetic, highs tested)",
+                 *case_synthetic(hours, 1, "h"), max(5, args.rounds // 3))
     scaling("3a. scaling, 10 assets daily (synthetic)", 1_095, 10, "D", args.rounds)
     scaling("3b. scaling, 1 asset hourly (synthetic)", 10_950, 1, "h", args.rounds)
 

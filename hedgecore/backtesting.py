@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from ._typing import HEDGE_RATIO_MODES, POLICIES
 from ._validation import as_float, describe_value, require_choice, require_nonnegative, require_positive
 from .contracts import CONTRACT_TYPES, get_contract
 from .errors import DataError, InvalidInputError
@@ -42,10 +43,7 @@ __all__ = [
     "backtest",
 ]
 
-#: Rebalancing policies: never, on a calendar schedule, or when the hedge drifts from its target.
-POLICIES = ("none", "periodic", "threshold")
 _DRIFTS = ("notional", "beta")
-_RATIOS = ("rolling", "ewm")
 _DAY_NS = 86_400 * 10**9
 _FIRST_WINDOW = 32  # rows looked ahead after an event; doubles while nothing happens
 _SAME = 1e-9  # contract counts this close (relative) are the same count
@@ -313,8 +311,8 @@ def _column(frame: pd.DataFrame, name: object, what: str, where: str = "prices")
 
 def _prices_table(frame: pd.DataFrame, columns: list) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Dates (naive UTC, sorted) and the needed columns as floats; rows with a missing price dropped."""
-    if all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):  # one float block: a view, no copy
-        values = frame.to_numpy(dtype=float)[:, frame.columns.get_indexer(columns)]
+    if all(t.kind == "f" for t in frame.dtypes):  # float columns: one conversion, no per-column parsing
+        values = frame.to_numpy(dtype=float)[:, [frame.columns.get_loc(c) for c in columns]]
     else:
         values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     index = _utc_naive(frame.index)
@@ -351,7 +349,7 @@ def _ratios(value: np.ndarray, price: np.ndarray, hedge_ratio: object, window: o
         return np.full(price.size, float(hedge_ratio.strip()))
     except ValueError:
         pass
-    mode = require_choice("hedge_ratio", hedge_ratio, _RATIOS)
+    mode = require_choice("hedge_ratio", hedge_ratio, HEDGE_RATIO_MODES)
     w = as_float("window", window)
     if not w.is_integer() or w < 2:
         raise InvalidInputError(f"window must be a whole number of returns >= 2, got {describe_value(window)}")
@@ -640,7 +638,7 @@ class _Simulation:
         p.contracts[k], p.margin[k], p.trade[k] = count, self.m, True
         p.fee_usd[k] += fee
         p.slippage_usd[k] += slip
-        p.events.append((mk.index[k], event, price, before, count, fee + slip, self.m))
+        p.events.append((int(mk.times[k]), event, price, before, count, fee + slip, self.m))
 
     def liquidate(self, k: int) -> None:
         """The short is closed at its liquidation price; the margin left (the maintenance margin) is lost.
@@ -651,7 +649,7 @@ class _Simulation:
         """
         mk, p = self.mk, self.path
         lo, lp = self.window_lp
-        p.events.append((mk.index[k], "liquidation", float(lp[k - lo]), self.n, 0.0, 0.0, 0.0))
+        p.events.append((int(mk.times[k]), "liquidation", float(lp[k - lo]), self.n, 0.0, 0.0, 0.0))
         self.n, self.m = 0.0, 0.0
         p.contracts[k], p.margin[k], p.liquidated[k] = 0.0, 0.0, True
         p.target[k] = float(_target_usd(self.ct, mk.basket[k : k + 1], mk.ratio[k : k + 1], np.zeros(1),
@@ -1002,8 +1000,7 @@ def backtest(
     ppy = _periods_per_year(periods_per_year, mk.index)
     check = "close" if high is None else "high"
     daily = pd.DataFrame(cols, index=mk.index.rename("Date"), copy=False)
-    events = pd.DataFrame(path.events, columns=["date", "event", "price_usd", "contracts_before", "contracts_after",
-                                                "cost_usd", "margin_balance"])
+    events = _events_frame(path.events)
     return BacktestResult(
         daily=daily,
         events=events,
@@ -1016,6 +1013,19 @@ def backtest(
         funding_source=source,
         periods_per_year=ppy,
     )
+
+
+_EVENT_COLUMNS = ("date", "event", "price_usd", "contracts_before", "contracts_after", "cost_usd", "margin_balance")
+
+
+def _events_frame(events: list[tuple]) -> pd.DataFrame:
+    """The events table from the simulation's (ns, event, five numbers) tuples, built column by column
+    from typed arrays (half the time of pandas parsing the tuples)."""
+    cols = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
+    data = {"date": np.array(cols[0], dtype=np.int64).view("datetime64[ns]"),
+            "event": np.array(cols[1], dtype=object)}
+    data.update((name, np.array(c, dtype=float)) for name, c in zip(_EVENT_COLUMNS[2:], cols[2:]))
+    return pd.DataFrame(data)
 
 
 def _rate(value: object) -> float:

@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from ._text import escape_controls, short_name
-from ._typing import CONTRACT_TYPES, ROUNDING_MODES
+from ._typing import CONTRACT_TYPES, HEDGE_RATIO_MODES, POLICIES, ROUNDING_MODES
 from .errors import HedgecoreError
 
 # The seed article's worked example: Alice holds $50,000 of altcoins and hedges with ETH at $3,500.
@@ -573,6 +573,205 @@ def _contracts_diff(ctx, catalog_dir, as_json) -> None:
                    f"{len(absent)} built-in contracts are not in {path}")
     if diffs:
         ctx.exit(1)
+
+
+# ---- hedgecore backtest (docs/backtest.md) -------------------------------------------------------
+class OneOf(click.Choice):
+    """A choice whose error is one line (``error: --policy must be one of ...``), as for every bad input."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            name = param.opts[0] if param is not None and param.opts else "value"
+            raise HedgecoreError(f"{name} must be one of {', '.join(self.choices)}, got {value!r}") from None
+
+
+class Whole(Number):
+    """A whole number within bounds (``--window 90``)."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        x = super().convert(value, param, ctx)
+        if not float(x).is_integer():
+            raise HedgecoreError(f"{param.opts[0] if param is not None else 'value'} must be a whole number, got {value}")
+        return int(x)
+
+
+class Days(Number):
+    """A number of days, or ``never``."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.strip().lower() == "never":
+            return "never"
+        return super().convert(value, param, ctx)
+
+
+#: Option -> the Backtest input it overrides (the workbook's Backtest sheet, else the layout default).
+_BACKTEST_OPTIONS = {
+    "policy": "BacktestPolicy", "threshold": "BacktestThreshold", "every_days": "BacktestEveryDays",
+    "cooldown_days": "BacktestCooldownDays", "beta": "BacktestBeta", "window": "BacktestWindow",
+    "halflife": "BacktestHalfLife", "fee_bps": "BacktestFeeBps", "slippage_bps": "BacktestSlippageBps",
+    "reopen_days": "BacktestReopenDays", "collateral": "BacktestCollateral",
+}
+
+
+def _cli_names(text: str) -> str:
+    """A backtest message naming the command's options (``--window``) instead of the Backtest inputs."""
+    import re
+
+    for option, name in _BACKTEST_OPTIONS.items():
+        text = re.sub(rf"\b{name}\b( \(blank: the Hedge sheet's Collateral\))?", f"--{option.replace('_', '-')}", text)
+    text = re.sub(r"^(start|end) must", r"--\1 must", text)
+    return text.replace("start=/end=", "--start/--end")
+
+
+def _funding_history(path: str):
+    """A funding CSV: the bundled Binance layout (Symbol, Date, Funding Rate) or a `hedgecore fetch funding` file."""
+    from .data.fetch import read_funding_history
+    from .data.files import load_funding
+
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    if "Funding Rate" in header and "Symbol" in header:
+        return load_funding(path)
+    table = read_funding_history(path)
+    rates = table["funding_rate"].rename(table.attrs.get("symbol", "funding"))
+    rates.attrs["symbol"] = table.attrs.get("symbol", "")
+    return rates
+
+
+def _funding_error(funding, prices) -> str:
+    """The funding history's span against the prices', with the --start/--end that fits."""
+    import pandas as pd
+
+    when = funding.dropna().index
+    when = when.tz_convert(None) if when.tz is not None else when
+    first, last = when.min(), when.max()
+    hint = []
+    if first.normalize() > prices.index[0]:
+        hint.append(f"--start {(first + pd.Timedelta(days=1)).date()}")
+    if last.normalize() < prices.index[-1]:
+        hint.append(f"--end {last.date()}")
+    return (f"--funding history runs {first.date()} to {last.date()} and does not cover the backtest "
+            f"(prices {prices.index[0].date()} to {prices.index[-1].date()}): pass {' and '.join(hint) or '--start/--end'}"
+            ", or a longer history")
+
+
+def _backtest_lines(data, source: str) -> list[str]:
+    from .backtest_cells import summary_cells
+    from .excel.layout import BACKTEST_SUMMARY_FORMATS
+    from .report.backtest import settings_text
+
+    r = data.result
+    out = [f"Backtest of {source}: {r.hedge_asset} {r.contract_type} short, {r.summary.start.date()} to "
+           f"{r.summary.end.date()} ({len(r.daily):,} rows, liquidation checked on the {r.liquidation_check})",
+           f"  {settings_text(data)}", f"  funding: {data.funding}"]
+    cells = [c for c in summary_cells(r) if c[0] not in ("start", "end", "liquidation_check", "hedge_asset",
+                                                          "contract_type", "policy", "funding_source", "rows")]
+    width = max(len(label) for _, label, _ in cells)
+    for key, label, value in cells:
+        fmt = BACKTEST_SUMMARY_FORMATS.get(key, "")
+        if isinstance(value, float) and math.isnan(value):
+            text = "-"
+        elif "%" in fmt and isinstance(value, (int, float)):
+            text = f"{value:+.1%}" if fmt.startswith("+") else f"{value:.1%}"
+        elif "$" in fmt:
+            text = _money(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}"
+        else:
+            text = str(value)
+        out.append(f"  {label:<{width}}  {text}")
+    return out
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False), metavar="WORKBOOK")
+@click.option("--policy", type=OneOf(POLICIES, case_sensitive=False), help="Rebalancing: none, periodic or threshold.")
+@click.option("--threshold", type=Number(0, 10), help="threshold policy: drift from the target notional, 0.1 = 10 %.")
+@click.option("--every-days", type=Number(0, low_open=True), help="periodic policy: days between rebalances.")
+@click.option("--cooldown-days", type=Number(0), help="No trade sooner than this after the previous one.")
+@click.option("--beta", type=OneOf(HEDGE_RATIO_MODES, case_sensitive=False), help="rolling or ewm beta (known at each date).")
+@click.option("--window", type=Whole(2, 100_000), help="Returns in the beta's window; the backtest starts once it is full.")
+@click.option("--halflife", type=Number(0, low_open=True), help="Half-life of the ewm beta, in returns.")
+@click.option("--fee-bps", type=Number(0, 1000), help="Taker fee on every trade's notional, basis points.")
+@click.option("--slippage-bps", type=Number(0, 1000), help="Slippage allowance on every trade's notional, basis points.")
+@click.option("--reopen-days", type=Days(0), help="Reopen this many days after a liquidation (with the collateral again), or never.")
+@click.option("--collateral", type=Number(0, low_open=True), help="Margin at the start: hedge coins (inverse) or USDT (linear).")
+@click.option("--funding", "funding_file", type=click.Path(dir_okay=False),
+              help="Funding history CSV (data/market/funding/*.csv or `hedgecore fetch funding`) instead of the "
+                   "workbook's constant Funding rate.")
+@click.option("--funding-rate", type=Number(-1, 1, low_open=True, high_open=True), help="A constant rate per settlement instead.")
+@click.option("--no-funding", is_flag=True, help="No funding at all.")
+@click.option("--highs", type=click.Path(),
+              help="Daily highs (a CSV or a folder, as --prices of `template`): liquidation is checked on each day's high.")
+@click.option("--start", help="First day to simulate (YYYY-MM-DD; earlier prices still feed the beta).")
+@click.option("--end", help="Last day to simulate (YYYY-MM-DD).")
+@click.option("-o", "--outdir", default="hedge-report", show_default=True, type=click.Path(file_okay=False),
+              callback=_output_path, help="Folder for the report (created if missing).")
+@click.option("--format", "fmt", type=OneOf(("xlsx", "json", "csv")), default="xlsx", show_default=True,
+              help="xlsx: Backtest sheet with charts and the daily data; json: summary, events, daily; csv: summary and daily.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def backtest(workbook, funding_file, funding_rate, no_funding, highs, start, end, outdir, fmt, overwrite, as_json,
+             **options):
+    """Backtest the hedge of a filled template over its price history; print the summary, write a report.
+
+    The workbook's Backtest sheet gives the settings (a workbook made before it: the defaults); the
+    options override them. Funding: the workbook's Funding rate as a constant rate, unless --funding
+    gives a history (the bundled ETH history is Binance USDⓈ-M ETHUSDT and ends 2023-12-31).
+
+    \b
+    Examples:
+      hedgecore backtest mine.xlsx
+      hedgecore backtest mine.xlsx --policy threshold --threshold 0.1 --window 90 --fee-bps 5
+      hedgecore backtest templates/example_portfolio.xlsx --collateral 100 --end 2023-12-31 \\
+          --funding data/market/funding/ETH-USDT_binance_2020-01-01_2024-01-01_funding_history.csv
+    """
+    from pathlib import Path
+
+    from .excel.backtest import compute_backtest
+    from .excel.layout import BACKTEST_DEFAULTS
+    from .excel.reader import read_workbook
+    from .report.backtest import write_backtest_report
+
+    if sum(x is not None and x is not False for x in (funding_file, funding_rate, no_funding or None)) > 1:
+        raise HedgecoreError("give one of --funding, --funding-rate and --no-funding")
+    inputs = read_workbook(workbook)
+    settings = dict(inputs.settings)
+    chosen = {_BACKTEST_OPTIONS[k]: v for k, v in options.items() if v is not None}
+    if chosen.get("BacktestReopenDays") == "never":
+        chosen["BacktestReopenDays"] = None
+    bt = {**BACKTEST_DEFAULTS, **(inputs.backtest or {}), **chosen}
+    funding = "settings" if funding_rate is None and not funding_file and not no_funding else (
+        None if no_funding else funding_rate if funding_rate is not None else _funding_history(funding_file))
+    high = None
+    if highs:
+        from .data.files import load_prices
+
+        high = load_prices(highs, column="High", assets=[settings["HedgeAsset"]])
+    data = compute_backtest(inputs.holdings, inputs.prices, settings, bt, funding=funding, high=high, start=start,
+                            end=end)
+    if data.error:
+        if funding_file and data.error.startswith("funding history"):
+            raise HedgecoreError(_funding_error(funding, inputs.prices))
+        raise HedgecoreError(_cli_names(data.error))
+    try:
+        written = write_backtest_report(data, workbook, outdir, fmt, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise HedgecoreError(f"{exc.filename or exc} already exists; use --overwrite to replace it") from None
+    if as_json:
+        from .report.backtest import backtest_figures
+        from .report.records import json_value
+
+        payload = {f.key: json_value(f.value) for f in backtest_figures(data)} | {"report": [str(w) for w in written]}
+        click.echo(json.dumps(payload, indent=2, allow_nan=False))
+        return
+    for line in _backtest_lines(data, escape_controls(short_name(Path(workbook).name))):
+        click.echo(line)
+    click.echo(f"Report: {', '.join(str(w) for w in written)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

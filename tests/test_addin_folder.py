@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 import hedgecore as hc
+from hedgecore.backtest_cells import backtest_id, excel_serial
 from hedgecore.excel.addin import CORE_FILES, FUNCTIONS_MODULE, write_addin_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +118,23 @@ def _calls(c):
         ("hedge_trade", [_one(30000), _one(80000), _one("binance:BTCUSD_PERP"), _one(400), _one(0.125), n, n, n, n,
                          _one(0.004), n, _one("trade_contracts")]),
         ("residual_band", [sol, eth, _one(0.9), _one(30), n, n, n, n, _one("low_frac")]),
+        ("hedge_backtest", [_price_table(c), _col(["SOL"]), _col([100]), _one("binance:ETHUSD_PERP"), _one(5)]),
+        ("backtest_daily", [_one(_backtest(c)[0]), _one(1), _one("contracts")]),
+        ("backtest_summary", [_one(_backtest(c)[0]), _one("trades")]),
     ]
+
+
+def _price_table(c):
+    """The closes as Office.js sends a table: a header row, then a serial day number and the closes."""
+    rows = zip(c.index, c.to_numpy().tolist())
+    return [["Date", *c.columns]] + [[excel_serial(pd.Timestamp(d)), *row] for d, row in rows]
+
+
+def _backtest(c):
+    """(name, result) of the backtest the folder's HEDGE_BACKTEST is asked for: 100 SOL on 5 ETH, no funding (the rate 0)."""
+    prices = c.set_axis(pd.DatetimeIndex(c.index))
+    result = hc.backtest(prices, {"SOL": 100}, "binance:ETHUSD_PERP", collateral_coin=5, funding=0.0)
+    return backtest_id(result), result
 
 
 def _series(values):
@@ -132,6 +149,7 @@ def _expected(c):
     band = hc.residual_band(sol, eth, hedge_ratio=0.9, horizon_days=30)
     two = hc.two_leg_hedge(sol, eth, btc)
     ranked = hc.best_hedge(sol, c[["ETH", "BTC"]])
+    name, backtest = _backtest(c)
     return [
         [[4900.0]],  # seed article: 49,000 USD / 10 USD per contract
         [[plan.contracts], [pytest.approx(plan.liquidation_price_usd)]],
@@ -150,6 +168,9 @@ def _expected(c):
         [[pytest.approx(0.378069, abs=5e-7)]],  # DOMAIN.md §9: 482 contracts, liquidation at 2x entry
         [[0.0]],  # DOMAIN.md §9 a month on: 400 contracts already the target
         [[pytest.approx(band.low_frac, rel=1e-12)]],
+        [[name]],
+        [[backtest.daily["contracts"].iloc[0]]],
+        [[float(backtest.summary.trades)]],
     ]
 
 
@@ -170,7 +191,8 @@ def test_the_folder_works_in_a_fresh_interpreter_without_hedgecore(tmp_path, clo
     assert out["functions"] == sorted(["HEDGE_CONTRACTS", "HEDGE_PLAN", "LIQUIDATION_PRICE", "FUNDING_COST",
                                        "SCENARIO_PNL", "BETA", "BETA_STATS", "ROLLING_BETA", "EWM_BETA",
                                        "TWO_LEG_HEDGE", "BEST_HEDGE", "CONTRACT_SPEC", "COLLATERAL_FOR_LIQUIDATION",
-                                       "HEDGE_TRADE", "RESIDUAL_BAND"])
+                                       "HEDGE_TRADE", "RESIDUAL_BAND", "HEDGE_BACKTEST", "BACKTEST_DAILY",
+                                       "BACKTEST_SUMMARY"])
     assert {name for name, _ in calls} == {f.lower() for f in out["functions"]}  # every function was called
     assert len(out["results"]) == len(calls)
     for (name, _), got, want in zip(calls, out["results"], _expected(closes)):

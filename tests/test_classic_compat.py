@@ -68,6 +68,7 @@ def test_vba_wrappers_for_every_function():
         "hedge_contracts", "beta", "scenario_pnl", "hedge_plan", "beta_stats", "rolling_beta",
         "liquidation_price", "funding_cost", "contract_spec", "ewm_beta", "two_leg_hedge", "best_hedge",
         "collateral_for_liquidation", "hedge_trade", "residual_band",
+        "hedge_backtest", "backtest_daily", "backtest_summary",
     }
     assert (
         "Function hedge_contracts(exposure, price, contract_size, Optional hedge_ratio, Optional contract_type, "

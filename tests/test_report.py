@@ -24,7 +24,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.excel import write_template  # noqa: E402
-from hedgecore.excel.layout import DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES  # noqa: E402
+from hedgecore.excel.layout import BACKTEST_INPUT_NAMES, DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES  # noqa: E402
 from hedgecore.excel.layout import STRESS_COLUMNS as STRESS_BLOCK_COLUMNS  # noqa: E402
 from hedgecore.report import ROLLING_WINDOW  # noqa: E402
 
@@ -222,13 +222,15 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
     src = openpyxl.load_workbook(batch["inputs"] / f"{name}.xlsx")
     wb = openpyxl.load_workbook(batch["out"] / f"{name}-report.xlsx")
 
-    # Same sheets (plus Summary first and Rolling beta), same tables and defined names.
+    # Same sheets (plus Summary first, Rolling beta and Backtest data; the report's own Backtest sheet in place
+    # of the template's), same tables and defined names (but the Backtest sheet's, which pointed into it).
     assert wb.sheetnames[0] == "Summary"
-    assert [s for s in wb.sheetnames if s not in ("Summary", "Rolling beta")] == src.sheetnames
+    assert [s for s in wb.sheetnames if s not in ("Summary", "Rolling beta", "Backtest data")] == src.sheetnames
     for sheet in src.sheetnames:
         assert sorted(wb[sheet].tables) == sorted(src[sheet].tables)
-    assert set(src.defined_names) <= set(wb.defined_names)
-    for n in src.defined_names:
+    kept = {n for n in src.defined_names if n not in (*BACKTEST_INPUT_NAMES, "BacktestId")}
+    assert kept <= set(wb.defined_names) and not set(BACKTEST_INPUT_NAMES) & set(wb.defined_names)
+    for n in kept:
         assert wb.defined_names[n].attr_text == src.defined_names[n].attr_text
 
     # No formula is left anywhere.

@@ -73,7 +73,7 @@ def test_the_report_reads_as_a_document(rendered):
     text = rendered["text"]
     assert not [e for e in ERRORS if e in text]
     pages = text.count("\f")
-    assert pages <= 12, pages  # the daily prices print their newest rows only (was 51-58 pages)
+    assert pages <= 12, pages  # the daily prices and backtest data print their newest rows only (was 51-58 pages)
     assert "A hedge report of eth.xlsx" in text and "SHA-256" in text  # its own Guide
     for prompt in ("Edit the yellow", "Yellow: inputs", "Fill Asset", "What to fill"):
         assert prompt not in text, prompt
@@ -81,3 +81,16 @@ def test_the_report_reads_as_a_document(rendered):
     # the stress chart of the Summary is drawn: unhedged (dark red) and hedged (blue) columns
     assert colour_pixels(rendered["pdf"], 1, (0xC0, 0x00, 0x00)) > 100
     assert colour_pixels(rendered["pdf"], 1, (0x1F, 0x4E, 0x9E)) > 20
+
+
+def test_the_backtest_page_has_its_figures_and_charts(rendered):
+    from test_template_render import colour_pixels, page_of
+
+    page = page_of(rendered["pdf"], "Backtest — eth.xlsx")
+    text = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(rendered["pdf"]), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    for label in ("Volatility, hedged (annualised)", "Liquidation dates", "Events (", "Funding and fees so far",
+                  "Drawdown from the running peak", "constant 0.0100 % per funding interval"):
+        assert label in text, label
+    assert colour_pixels(rendered["pdf"], page, (0xC0, 0x00, 0x00)) > 100  # unhedged lines
+    assert colour_pixels(rendered["pdf"], page, (0x1F, 0x4E, 0x9E)) > 100  # hedged lines

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "hedge_template.xlsx"
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
 PACKAGED = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
-SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Lists"]
+SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Backtest", "Lists"]
 ADDIN_FUNCTIONS = {"BETA", "BETA_STATS", "HEDGE_PLAN", "FUNDING_COST", "SCENARIO_PNL", "TWO_LEG_HEDGE", "RESIDUAL_BAND",
-                   "HEDGE_TRADE"}
+                   "HEDGE_TRADE", "HEDGE_BACKTEST", "BACKTEST_DAILY", "BACKTEST_SUMMARY"}
 EXCEL_FUNCTIONS = {"IF", "OR", "AND", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ABS", "MAX", "MIN", "IFERROR", "REPT",
-                   "ROUNDUP", "ISNUMBER", "NA"}
+                   "ROUNDUP", "ISNUMBER", "NA", "LEFT"}
 
 
 def _snapshot(path: Path) -> dict:
@@ -101,6 +101,7 @@ def test_cli_writes_the_same_example(tmp_path, regenerated):
         "--assets", "SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC",
         "--set", "HedgeAsset=ETH", "--set", "Contract=binance:ETHUSD_PERP",
         "--set", "Collateral=10", "--set", "Leverage=3", "--set", "SecondAsset=BTC",
+        "--set", "BacktestCooldownDays=3", "--set", "BacktestReopenDays=7",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output

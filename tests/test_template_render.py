@@ -86,3 +86,13 @@ def test_renders_with_its_numbers(tmp_path, name):
         # the chart has its series: the unhedged line in dark red and the hedged one in blue
         assert colour_pixels(pdf, stress, (0xC0, 0x00, 0x00)) > 200
         assert colour_pixels(pdf, stress, (0x1F, 0x4E, 0x9E)) > 200
+        # the Backtest sheet opens with its numbers: the result's name, the summary and the daily table, and
+        # its chart is drawn: the unhedged line (dark red) and the trade markers (green, only in the chart);
+        # the page is the wide sheet fitted to A4, so the counts at 50 dpi are small
+        backtest = page_of(pdf, "Backtest — would the hedge have protected me")
+        page = pdf_text(pdf, backtest)
+        for text in ("ETH threshold 2021-04-03 to 2024-04-09 #", "89.4%", "2021-04-14, 2021-05-01, 2021-11-08",
+                     "$160,685", "liquidation", "rebalance"):
+            assert text in page, text
+        assert colour_pixels(pdf, backtest, (0xC0, 0x00, 0x00)) > 30
+        assert colour_pixels(pdf, backtest, (0x2E, 0x9E, 0x44)) > 20

@@ -7,6 +7,8 @@
   which the writer caches in the formula cells and the report shows;
 * :mod:`~hedgecore.excel.cached` — those cached values, written into the sheet XML;
 * :mod:`~hedgecore.excel.writer` and :mod:`~hedgecore.excel.sheets` — writing the template;
+* :mod:`~hedgecore.excel.backtest` and :mod:`~hedgecore.excel.backtest_sheet` — the Backtest sheet:
+  its one ``hedgecore.backtest`` call from the inputs, and writing it;
 * :mod:`~hedgecore.excel.reader` — reading a filled template back by its names;
 * :mod:`~hedgecore.excel.styles` — colours and number formats shared with the report;
 * :mod:`~hedgecore.excel.addin` — writing the Excel add-in folder (xlwings Lite personal modules).

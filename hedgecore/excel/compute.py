@@ -11,7 +11,7 @@ files.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import attrgetter
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HedgecoreError
+from .backtest import BacktestData, compute_backtest
 from .inputs import InputError, check_settings
 from .layout import OUTPUTS
 from ..funding import funding_cost_usd
@@ -106,6 +107,7 @@ class ReportData:
     price_rows: int
     two_leg: TwoLeg = TwoLeg("")
     warnings: tuple[str, ...] = ()
+    backtest: BacktestData | None = None  # the Backtest sheet (excel.backtest); None when not asked for
     risk: HedgeRisk | None = None
 
     @property
@@ -344,6 +346,7 @@ def compute_report(
     generated_at: str | None = None,
     where: Callable[[str], str] | None = None,
     warnings: Sequence[str] = (),
+    backtest: Mapping[str, Any] | None | bool = None,
 ) -> ReportData:
     """Compute every figure of a report with hedgecore, as the template's formulas define them.
 
@@ -365,6 +368,9 @@ def compute_report(
         ``where(name)`` → "file, sheet, cell" of an input, for error messages.
     warnings : sequence of str, optional
         What the reader noticed (e.g. a table reaching past its names), shown with the report.
+    backtest : mapping, None or False
+        The Backtest inputs by defined name (:func:`~hedgecore.excel.backtest.compute_backtest`);
+        None: the defaults (a workbook without a Backtest sheet); False: no backtest.
 
     Returns
     -------
@@ -433,4 +439,14 @@ def compute_report(
         two_leg=_two_leg(table, s, basket_value, prices),
         warnings=tuple(warnings),
         risk=risk,
+        backtest=None if backtest is False else _backtest(holdings, prices, s, backtest, where),
     )
+
+
+def _backtest(holdings: pd.DataFrame, prices: pd.DataFrame, s: dict[str, Any], inputs: Mapping[str, Any] | None,
+              where: Callable[[str], str] | None) -> BacktestData:
+    """The Backtest sheet's step: the hedge over the price history (excel.backtest); a bad input names its cell."""
+    try:
+        return compute_backtest(holdings, prices, s, inputs)
+    except InputError as exc:
+        raise HedgecoreError(f"{where(exc.name)}: {exc}" if where else str(exc)) from None

@@ -1,8 +1,8 @@
 """The Hedge sheet's inputs: parsed and validated in one place.
 
 :func:`check_settings` is the one validation of the Hedge inputs (catalog contract, contract
-type, rounding, numeric ranges, hedge coin among the price columns). The template writer calls it
-on ``--set`` values before writing, the reader on the cells it read, and the report on the
+type, rounding, numeric ranges, hedge coin among the price columns) and of the Backtest sheet's
+inputs. The template writer calls it on ``--set`` values before writing, the reader on the cells it read, and the report on the
 settings it computes from; each turns the :class:`InputError` into its own message by naming
 where the input came from (``Hedge input Leverage ...`` or ``file, sheet Hedge, cell B13: ...``).
 The rules themselves are declared with each input in :mod:`hedgecore.excel.layout`.
@@ -16,7 +16,12 @@ from typing import Any
 
 from ..contracts import get_contract
 from ..errors import HedgecoreError, WorkbookError
-from .layout import BLANK_OK_INPUTS, DEFAULT_FORMULAS, INPUT_NAMES, INPUTS, TEXT_INPUTS
+from .layout import BACKTEST_INPUTS, BLANK_OK_INPUTS, DEFAULT_FORMULAS, INPUTS, TEXT_INPUTS
+
+_ALL_INPUTS = (*INPUTS, *BACKTEST_INPUTS)  # the Hedge sheet's, then the Backtest sheet's
+_NAMES = tuple(i.name for i in _ALL_INPUTS)
+_BLANK_NUMBERS = frozenset(i.name for i in BACKTEST_INPUTS if i.blank_ok and not i.text)
+_TEXT = TEXT_INPUTS | {i.name for i in BACKTEST_INPUTS if i.text}
 
 __all__ = ["InputError", "parse_setting", "fill_from_contract", "check_settings"]
 
@@ -46,12 +51,13 @@ def parse_setting(name: str, value: Any) -> Any:
     ``"default"`` for an input with a default formula keeps it, and leaves an input that may be
     blank (``MaintenanceMargin``, ``MarginBalance``) blank.
     """
-    if name not in INPUT_NAMES:
-        raise WorkbookError(f"unknown Hedge input {name!r}; one of {', '.join(INPUT_NAMES)}")
+    if name not in _NAMES:
+        raise WorkbookError(f"unknown Hedge input {name!r}; one of {', '.join(i.name for i in INPUTS)}, "
+                            "or a Backtest input (Backtest...)")
     if value is None:
         return None
     if not isinstance(value, str):
-        return str(value) if name in TEXT_INPUTS else float(value)
+        return str(value) if name in _TEXT else float(value)
     text = value.strip()
     if _is_formula(text):
         default = DEFAULT_FORMULAS.get(name, "")
@@ -59,10 +65,12 @@ def parse_setting(name: str, value: Any) -> Any:
             raise WorkbookError(f"Hedge input {name} must be a value, got the formula {text[:40]!r}"
                                 + (f" (its default formula is {default})" if default else ""))
         return None  # the default formula: the template writes it, hedgecore computes its value
-    if name in TEXT_INPUTS:
+    if name in _TEXT:
         return text
     if (name in DEFAULT_FORMULAS or name in BLANK_OK_INPUTS) and text.lower() in ("", "default"):
         return None  # the default formula, or a number left blank (MaintenanceMargin: the contract's tiers)
+    if name in _BLANK_NUMBERS and not text:
+        return None
     try:
         return float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
     except ValueError:
@@ -117,7 +125,8 @@ def check_settings(settings: Mapping[str, Any], *, price_columns: Iterable[Any] 
     Parameters
     ----------
     settings : mapping
-        Inputs by defined name (:data:`~hedgecore.excel.layout.INPUT_NAMES`). A formula (text
+        Inputs by defined name (:data:`~hedgecore.excel.layout.INPUT_NAMES`, and any of
+        :data:`~hedgecore.excel.layout.BACKTEST_INPUT_NAMES`). A formula (text
         starting with ``=``) or ``None`` (a default formula not yet evaluated) is left as it is.
     price_columns : iterable, optional
         Tickers of table Prices; when given, ``HedgeAsset`` must be one of them.
@@ -132,7 +141,7 @@ def check_settings(settings: Mapping[str, Any], *, price_columns: Iterable[Any] 
     """
     out = dict(settings)
     _check_contract(out)
-    for spec in INPUTS:
+    for spec in _ALL_INPUTS:
         value = out.get(spec.name)
         if value is None or _is_formula(value):
             continue

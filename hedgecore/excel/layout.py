@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from .._typing import HEDGE_RATIO_MODES, POLICIES
 from ..contracts import CONTRACT_TYPES
 from ..plan import PLAN_LABELS, PLAN_RISK_LABELS
 from ..scenarios import SCENARIO_COLUMNS, SCENARIO_RISK_COLUMNS
@@ -75,13 +76,25 @@ __all__ = [
     "OPTIONAL_NAMES",
     "STRESS_CHART_COLUMN",
     "LIQUIDATION_LINE",
+    "BACKTEST_INPUTS",
+    "BACKTEST_INPUT_NAMES",
+    "BACKTEST_DEFAULTS",
+    "BACKTEST_NAMES",
+    "BACKTEST_ID_FORMULA",
+    "BACKTEST_ID_OUTPUT",
+    "BACKTEST_TABLE",
+    "BACKTEST_MARKERS",
+    "BACKTEST_SUMMARY_FORMATS",
+    "EXAMPLE_BACKTEST_SETTINGS",
+    "backtest_summary_formula",
+    "backtest_daily_formula",
 ]
 
 #: Every workbook property timestamp is this, so regeneration is reproducible.
 TEMPLATE_TIMESTAMP = _dt.datetime(2024, 4, 10, 0, 0, 0)
 
 #: Sheets in workbook order (``Lists`` is hidden: the drop-down lists).
-SHEETS = ("Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Lists")
+SHEETS = ("Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Backtest", "Lists")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,3 +621,134 @@ EXAMPLE_SETTINGS = MappingProxyType(
         "SecondAsset": "BTC",
     }
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Backtest sheet
+# ---------------------------------------------------------------------------------------------
+
+#: The Backtest sheet's input cells, in sheet order (each a defined name; checked by
+#: :func:`~hedgecore.excel.inputs.check_settings` like the Hedge inputs).
+BACKTEST_INPUTS: tuple[Input, ...] = (
+    Input("BacktestPolicy", "Rebalancing policy", "",
+          "none: open once, never trade; periodic: back to the target every N days; threshold: when the hedge "
+          "drifts from its target by more than the threshold.",
+          "threshold", _list(POLICIES, "Pick none, periodic or threshold."), text=True, choices=POLICIES),
+    Input("BacktestThreshold", "Drift threshold", "% of target",
+          "threshold policy: trade when |target - held| / target notional exceeds this (0.1 = 10 %).",
+          0.1, _between("0", "10", "Must be between 0 % and 1000 %."), check=_NONNEGATIVE, number_format=styles.PCT),
+    Input("BacktestEveryDays", "Rebalance every", "days", "periodic policy: days between rebalances.",
+          7.0, Validation("decimal", "0", "Must be a number of days > 0.", "greaterThan"), check=_POSITIVE,
+          number_format=styles.DAYS),
+    Input("BacktestCooldownDays", "Cooldown", "days", "No trade sooner than this after the previous one (all policies).",
+          0.0, Validation("decimal", "0", "Must be 0 or more days.", "greaterThanOrEqual"), check=_NONNEGATIVE,
+          number_format=styles.DAYS),
+    Input("BacktestBeta", "Beta", "",
+          "rolling: the beta of the last Window daily returns; ewm: weighted with Half-life, once Window returns "
+          "exist. Only prices known at each date are used.",
+          "rolling", _list(HEDGE_RATIO_MODES, "Pick rolling or ewm."), text=True, choices=HEDGE_RATIO_MODES),
+    Input("BacktestWindow", "Window", "days", "Daily returns in the beta's window (whole, >= 2); the backtest starts once it is full.",
+          90.0, _between("2", "20000", "Must be a whole number of days, 2 or more."),
+          check=Check(lambda x: x >= 2 and float(x).is_integer(), "must be a whole number of days, 2 or more"),
+          number_format=styles.DAYS),
+    Input("BacktestHalfLife", "Half-life", "days", "ewm beta: a return this many days old weighs half.",
+          30.0, Validation("decimal", "0", "Must be a number of days > 0.", "greaterThan"), check=_POSITIVE,
+          number_format=styles.DAYS),
+    Input("BacktestFeeBps", "Taker fee", "bps", "On the notional of every trade, basis points (Binance futures taker: 4-5).",
+          5.0, _between("0", "1000", "Must be between 0 and 1000 bps."), check=_NONNEGATIVE, number_format="0.0"),
+    Input("BacktestSlippageBps", "Slippage", "bps", "Allowance on the notional of every trade, basis points.",
+          2.0, _between("0", "1000", "Must be between 0 and 1000 bps."), check=_NONNEGATIVE, number_format="0.0"),
+    Input("BacktestReopenDays", "Reopen after", "days",
+          "After a liquidation, reopen this many days later by depositing the collateral again. Blank = never.",
+          None, Validation("decimal", "0", "Must be 0 or more days, or blank.", "greaterThanOrEqual"),
+          check=_NONNEGATIVE, number_format=styles.DAYS, blank_ok=True),
+    Input("BacktestCollateral", "Collateral", "coins / USDT",
+          "Margin at the start: hedge coins (inverse) or USDT (linear). Blank = the Hedge sheet's Collateral.",
+          None, Validation("decimal", "0", "Must be a number > 0, or blank.", "greaterThan"), check=_POSITIVE,
+          number_format=styles.COIN, blank_ok=True),
+)
+BACKTEST_INPUT_NAMES: tuple[str, ...] = tuple(i.name for i in BACKTEST_INPUTS)
+BACKTEST_DEFAULTS = MappingProxyType({i.name: i.default for i in BACKTEST_INPUTS})
+_BY_NAME.update({i.name: i for i in BACKTEST_INPUTS})
+
+#: The shipped example's Backtest inputs (the others keep their defaults; the collateral is the Hedge sheet's).
+EXAMPLE_BACKTEST_SETTINGS = MappingProxyType({"BacktestCooldownDays": 3.0, "BacktestReopenDays": 7.0})
+
+#: Range names of the Backtest sheet: the whole Prices table with its header row and Date column.
+_PRICES_ALL = bounded(PRICES_SPAN, 1, 1 + PRICES_MAX_COLS)
+BACKTEST_NAMES = MappingProxyType({"PricesWithDates": f"INDEX({_PRICES_ALL},1,1):INDEX({_PRICES_ALL},PricesEnd,PricesWidth+1)"})
+
+#: ``BacktestId``: the backtest of the Holdings basket with the Hedge sheet's contract, named by its
+#: content; every other Backtest cell asks for one field of it (blank while the portfolio is empty).
+BACKTEST_ID_FORMULA = (
+    '=IF(PortfolioValue=0,"",HEDGE_BACKTEST(PricesWithDates,HoldingsAsset,HoldingsQuantity,' + _CONTRACT_ARG + ","
+    'IF(ISNUMBER(BacktestCollateral),BacktestCollateral,IF(ContractType="inverse",Collateral,0)),'
+    "HedgeAsset,ContractType,BacktestPolicy,BacktestThreshold,BacktestBeta,BacktestWindow,BacktestHalfLife,"
+    'BacktestFeeBps,BacktestSlippageBps,FundingRate,IF(ISNUMBER(BacktestReopenDays),BacktestReopenDays,"never"),'
+    "BacktestCooldownDays,BacktestEveryDays," + _MMR_ARG + "))"
+)
+
+
+#: The cell naming the backtest (``HEDGE_BACKTEST``); ``source`` is the attribute of ``ReportData``.
+BACKTEST_ID_OUTPUT = Output(
+    "BacktestId", "Backtest", "name",
+    "HEDGE_BACKTEST of the Holdings, Prices and Hedge inputs above: the result's name; the cells below ask it for one "
+    "field each (BACKTEST_SUMMARY, BACKTEST_DAILY).",
+    BACKTEST_ID_FORMULA, "backtest.id", "General")
+
+
+_UNLESS_NO_BACKTEST = 'IF(BacktestId="","",{})'
+
+
+def backtest_summary_formula(field: str) -> str:
+    """One summary figure of the backtest named in ``BacktestId`` (blank without one).
+
+    The guard matters in LibreOffice: it recalculates a cell cached as empty text, and without the
+    add-in ``BACKTEST_SUMMARY`` is ``#NAME?`` there; ``IF`` answers first.
+    """
+    return "=" + _UNLESS_NO_BACKTEST.format(f'BACKTEST_SUMMARY(BacktestId,"{field}")')
+
+
+def backtest_daily_formula(row: int, field: str) -> str:
+    """Field ``field`` of row ``row`` (1-based) of the backtest's daily table (``#N/A`` past its end)."""
+    return "=" + _UNLESS_NO_BACKTEST.format(f'BACKTEST_DAILY(BacktestId,{row},"{field}")')
+
+
+_RATIOS = {"total_return_hedged", "total_return_unhedged", "volatility_hedged", "volatility_unhedged",
+           "variance_reduction", "max_drawdown_hedged", "max_drawdown_unhedged", "worst_day_hedged",
+           "worst_day_unhedged", "worst_week_hedged", "worst_week_unhedged", "worst_month_hedged",
+           "worst_month_unhedged", "tracking_error"}
+#: Number format of each backtest summary field (the others are text: "General").
+BACKTEST_SUMMARY_FORMATS = MappingProxyType({
+    **{k: styles.PCT_SIGNED if k.startswith(("total_", "max_", "worst_")) else styles.PCT for k in _RATIOS},
+    **{k: styles.USD0 for k in ("funding_paid_usd", "fees_usd", "slippage_usd", "deposits_usd", "final_hedged_usd",
+                                "final_unhedged_usd")},
+    **{k: styles.COUNT for k in ("periods", "trades", "liquidations", "rows")},
+})
+
+#: The daily table of the Backtest sheet: (field of ``BACKTEST_DAILY``, header, number format).
+BACKTEST_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("date", "Date", styles.DATE),
+    ("hedged_usd", "Hedged (USD)", styles.USD0),
+    ("unhedged_usd", "Unhedged (USD)", styles.USD0),
+    ("drawdown_hedged", "DD hedged", styles.PCT),
+    ("drawdown_unhedged", "DD unhedged", styles.PCT),
+    ("hedge_ratio", "Beta then", styles.BETA),
+    ("contracts", "Contracts", styles.COUNT),
+    ("margin_balance", "Margin", styles.COIN),
+    ("liquidation_price_usd", "Liq. price", styles.USD_PRICE),
+    ("cum_funding_usd", "Funding so far", styles.USD0),
+    ("event", "Event", "@"),
+)
+#: Hidden columns after the table for the chart's markers: (header, formula of the row's Event and Hedged cells).
+BACKTEST_MARKERS: tuple[tuple[str, str], ...] = (
+    ("Trade marker", '=IF(OR({event}="",{event}="hold",{event}="liquidation"),NA(),{value})'),
+    ("Liquidation marker", '=IF(LEFT({event},11)="liquidation",{value},NA())'),
+)
+
+# Positions: inputs and results in A:E, the chart at G4, the daily table from G under the chart.
+BACKTEST_FIRST_INPUT_ROW = 5
+BACKTEST_ID_ROW = BACKTEST_FIRST_INPUT_ROW + len(BACKTEST_INPUTS) + 2
+BACKTEST_TABLE_COL = 7
+BACKTEST_TABLE_HEADER_ROW = 28
+BACKTEST_BLANK_ROWS = 1_100  # daily rows of the empty template (about three years)

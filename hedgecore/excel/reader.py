@@ -32,6 +32,7 @@ from .compute import evaluate_defaults
 from .container import check_container, find_bad_table, find_bad_value
 from .inputs import InputError, check_settings
 from .layout import (
+    BACKTEST_INPUT_NAMES,
     BLANK_OK_INPUTS,
     DEFAULT_FORMULAS,
     DEFAULT_SETTINGS,
@@ -42,6 +43,7 @@ from .layout import (
     TABLE_KEY_NAMES,
     TABLE_SPANS,
     TEXT_INPUTS,
+    input_spec,
 )
 
 __all__ = ["WorkbookInputs", "read_workbook", "read_workbook_and_book"]
@@ -71,6 +73,9 @@ class WorkbookInputs:
     warnings : tuple[str, ...]
         One line per table whose rows and defined names differ (the sheet's formulas and the
         report would count different rows).
+    backtest : Mapping[str, object] or None
+        The Backtest sheet's inputs by defined name (text for the choices, floats, None for a blank
+        that is allowed); None when the workbook has none (made before the Backtest sheet).
     """
 
     path: str
@@ -81,6 +86,7 @@ class WorkbookInputs:
     cells: Mapping[str, str]
     computed: frozenset[str] = field(default_factory=frozenset)
     warnings: tuple[str, ...] = ()
+    backtest: Mapping[str, Any] | None = None
 
     def where(self, name: str) -> str:
         """``"file.xlsx, sheet Hedge, cell B9"`` for error messages."""
@@ -422,6 +428,30 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
     return settings, pending
 
 
+def _read_backtest(r: _CellReader) -> tuple[dict[str, Any] | None, dict[str, tuple[str, str]]]:
+    """The Backtest inputs the workbook names (None if it names none), checked, and where each is."""
+    locations = {n: _name_dest(r.path, r.wb, n) for n in BACKTEST_INPUT_NAMES if r.wb.defined_names.get(n) is not None}
+    if not locations:
+        return None, {}
+    out: dict[str, Any] = {}
+    for name, (sheet, coord) in locations.items():
+        spec = input_spec(name)
+        value, formula, error = r.value(sheet, coord)
+        if error or (formula is not None and value is None):
+            shown = f"the formula {formula[:60]} with no saved value" if value is None else f"the error {value}"
+            raise _err(r.path, sheet, coord, f"{name} holds {shown}; type a value")
+        if is_blank(value):
+            if not spec.blank_ok:
+                raise _err(r.path, sheet, coord, f"{name} is blank; " + ("pick a value" if spec.text else "type a number"))
+            out[name] = None
+        else:
+            out[name] = str(value).strip() if spec.text else number(r.path, sheet, coord, name, value)
+    try:
+        return check_settings(out), locations
+    except InputError as exc:
+        raise _err(r.path, *locations[exc.name], str(exc)) from None
+
+
 def _error_message(name: str, value: str, formula: str | None) -> str:
     """One line for an input the user typed that is itself an Excel error value."""
     if formula is None:
@@ -548,6 +578,8 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
         raise _err(r.path, sheet, coord, str(exc)) from None
     _check_hedge_coin_moves(r, prices, settings["HedgeAsset"], locations["HedgeAsset"])
     _evaluate_defaults(r, settings, pending, holdings, prices, locations)
+    backtest, at = _read_backtest(r)
+    cells.update({n: f"{sheet}!{coord}" for n, (sheet, coord) in at.items()})
     return WorkbookInputs(
         path=r.path,
         holdings=holdings,
@@ -557,4 +589,5 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
         cells=MappingProxyType(cells),
         computed=frozenset(pending),
         warnings=tuple(_table_warnings(r)),
+        backtest=None if backtest is None else MappingProxyType(backtest),
     )

@@ -384,7 +384,8 @@ def write_portfolio(wb: Any, st: Styles, holdings: pd.DataFrame | None, cache: C
 
 
 def _named_row(wb: Any, ws: Any, st: Styles, r: int, spec: Any, value: Any, kind: str) -> None:
-    """One Hedge-sheet row: label, the named cell (``kind`` "input" or "calc" style), name, unit, help."""
+    """One row of named cells (Hedge, Backtest): label, the named cell (``kind`` "input" or "calc" style),
+    name, unit, help."""
     ws.cell(row=r, column=1, value=spec.label)
     cell = ws.cell(row=r, column=2)
     if getattr(spec, "text", False) and isinstance(value, str):
@@ -399,7 +400,7 @@ def _named_row(wb: Any, ws: Any, st: Styles, r: int, spec: Any, value: Any, kind
     ws.cell(row=r, column=3, value=spec.name).font = st["name"]
     ws.cell(row=r, column=4, value=spec.unit).font = st["name"]
     ws.cell(row=r, column=5, value=spec.help).font = st["note"]
-    _define(wb, spec.name, "Hedge", _abs(2, r))
+    _define(wb, spec.name, ws.title, _abs(2, r))
 
 
 def _input_value(spec: Input, settings: Mapping[str, Any]) -> Any:

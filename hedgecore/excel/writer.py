@@ -26,14 +26,17 @@ import pandas as pd
 
 from .._atomic import atomic_write
 from ..errors import HedgecoreError, WorkbookError
-from . import sheets
+from . import backtest_sheet, sheets
 from .cached import CachedValues, fill_sheet_xml
 from .compute import compute_report, evaluate_defaults, holdings_table
 from .inputs import InputError, check_settings, fill_from_contract, parse_setting
 from .layout import (
+    BACKTEST_DEFAULTS,
+    BACKTEST_INPUT_NAMES,
     DEFAULT_FORMULAS,
     DEFAULT_SETTINGS,
     DEFAULT_SHOCKS,
+    EXAMPLE_BACKTEST_SETTINGS,
     EXAMPLE_PRICE_ASSETS,
     EXAMPLE_SETTINGS,
     SHEETS,
@@ -147,9 +150,12 @@ def _as_holdings(holdings: Any, prices: pd.DataFrame | None) -> pd.DataFrame | N
 
 
 def _settings(settings: Mapping[str, Any] | None, prices: pd.DataFrame | None) -> dict[str, Any]:
-    """The template defaults with the given inputs on top, checked; a catalog Contract sets type, size and coin."""
+    """The template defaults with the given inputs on top, checked; a catalog Contract sets type, size and coin.
+
+    Hedge and Backtest inputs together, by defined name.
+    """
     given = {name: parse_setting(name, value) for name, value in (settings or {}).items()}
-    merged: dict[str, Any] = {**DEFAULT_SETTINGS, **given}
+    merged: dict[str, Any] = {**DEFAULT_SETTINGS, **BACKTEST_DEFAULTS, **given}
     fill_from_contract(merged, given)
     try:
         return check_settings(merged, price_columns=None if prices is None else prices.columns)
@@ -173,7 +179,7 @@ def _check_price_columns(holdings: pd.DataFrame | None, prices: pd.DataFrame | N
 
 
 def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings: Mapping[str, Any],
-                   shocks: list[float]) -> CachedValues:
+                   shocks: list[float], backtest: Mapping[str, Any]) -> CachedValues:
     """The value of every formula the template will hold, computed with hedgecore."""
     values = dict(settings)
     pending = {n for n, f in DEFAULT_FORMULAS.items() if values.get(n) is None}
@@ -192,7 +198,7 @@ def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, s
             table = holdings_table(holdings, prices, str(checked["HedgeAsset"]), str(checked.get("SecondAsset") or ""),
                                    zero_value_ok=True)
             return CachedValues(None, values, holdings=table)
-        report = compute_report(holdings, prices, shocks, values)
+        report = compute_report(holdings, prices, shocks, values, backtest=backtest)
     except InputError as exc:
         raise WorkbookError(f"Hedge input {exc}") from None
     except HedgecoreError as exc:
@@ -211,12 +217,15 @@ def _build(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings:
     hedge_asset = str(settings.get("HedgeAsset") or DEFAULT_SETTINGS["HedgeAsset"])
     _check_price_columns(holdings, prices, hedge_asset)
     shocks = [float(x) for x in shocks]
-    cache = _cached_values(holdings, prices, settings, shocks)
+    backtest = {n: settings[n] for n in BACKTEST_INPUT_NAMES}
+    settings = {n: v for n, v in settings.items() if n not in backtest}
+    cache = _cached_values(holdings, prices, settings, shocks, backtest)
     sheets.write_guide(wb, st, holdings=holdings, settings=settings)
     sheets.write_prices(wb, st, prices, hedge_asset)
     sheets.write_portfolio(wb, st, holdings, cache)
     sheets.write_hedge(wb, st, settings, cache)
     sheets.write_stress(wb, st, shocks, cache)
+    backtest_sheet.write_backtest(wb, st, backtest, cache)
     sheets.write_lists(wb, st)
     sheets.write_names(wb)
     wb._sheets = [wb[n] for n in SHEETS]  # noqa: SLF001 - openpyxl has no public reorder
@@ -298,8 +307,9 @@ def write_template(
         :func:`hedgecore.load_prices` reads (a wide CSV or a folder of ``<TICKER>-USD.csv``),
         or a list of those (joined on date).
     settings
-        Hedge inputs by defined name (:data:`~hedgecore.excel.layout.INPUT_NAMES`), e.g.
-        ``{"Collateral": 5}``. Strings are parsed (``"0.5%"`` → 0.005); ``None`` or ``"default"``
+        Hedge and Backtest inputs by defined name (:data:`~hedgecore.excel.layout.INPUT_NAMES`,
+        :data:`~hedgecore.excel.layout.BACKTEST_INPUT_NAMES`), e.g. ``{"Collateral": 5}``.
+        Strings are parsed (``"0.5%"`` → 0.005); ``None`` or ``"default"``
         for ``HedgeRatio``/``HedgePrice`` keeps their default formulas; a string starting with
         ``=`` is written as a formula.
     assets
@@ -340,7 +350,8 @@ def write_example(path: str | os.PathLike[str], data_dir: str | os.PathLike[str]
 
         hedgecore template -o templates/example_portfolio.xlsx --holdings templates/example_holdings.csv \\
             --prices data/market/prices_daily --assets SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC \\
-            --set Collateral=10 --set Leverage=3 --set HorizonDays=30 --set SecondAsset=BTC
+            --set Collateral=10 --set Leverage=3 --set HorizonDays=30 --set SecondAsset=BTC \\
+            --set BacktestCooldownDays=3 --set BacktestReopenDays=7
     """
     root = Path(__file__).resolve().parents[2]
     data = Path(data_dir) if data_dir is not None else root / "data" / "market" / "prices_daily"
@@ -348,6 +359,6 @@ def write_example(path: str | os.PathLike[str], data_dir: str | os.PathLike[str]
         path,
         holdings=root / "templates" / "example_holdings.csv",
         prices=data,
-        settings=EXAMPLE_SETTINGS,
+        settings={**EXAMPLE_SETTINGS, **EXAMPLE_BACKTEST_SETTINGS},
         assets=EXAMPLE_PRICE_ASSETS,
     )

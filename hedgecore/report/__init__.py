@@ -6,6 +6,8 @@ A report is made in separate steps, each its own module:
   (:func:`compute_report` → :class:`ReportData`);
 * :mod:`~hedgecore.report.figures` — the summary figures every format shows;
 * :mod:`~hedgecore.report.xlsx` and :mod:`~hedgecore.report.records` — writing xlsx, json and csv;
+* :mod:`~hedgecore.report.backtest` — the backtest's figures, sheets and json, and the
+  ``hedgecore backtest`` report;
 * :mod:`~hedgecore.report.jobs` — one input end to end (read, compute, write atomically);
 * :mod:`~hedgecore.report.batch` — many inputs, in worker processes, with progress.
 """

@@ -256,5 +256,8 @@ def _data_and_source(r: ReportData) -> list[Figure]:
 
 def summary_figures(r: ReportData) -> list[Figure]:
     """The Summary sheet's figures in display order (also the json ``summary`` and csv columns)."""
+    from .backtest import backtest_figures  # it builds on Figure
+
     risk = _margin_risk(r) + _residual_risk(r) if r.risk is not None else []
-    return _portfolio(r) + _plan(r) + risk + _stress(r) + _two_leg(r) + _data_and_source(r)
+    return (_portfolio(r) + _plan(r) + risk + _stress(r) + _two_leg(r) + backtest_figures(r.backtest)
+            + _data_and_source(r))

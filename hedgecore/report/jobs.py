@@ -181,6 +181,7 @@ def _report(path: Path, job: Job) -> Outcome:
         sha256=hashlib.sha256(data).hexdigest(),
         where=lambda name: inputs.where(name).split(", ", 1)[1] if name in inputs.cells else name,
         warnings=inputs.warnings,
+        backtest=inputs.backtest,
     )
     try:
         Path(job.outdir).mkdir(parents=True, exist_ok=True)

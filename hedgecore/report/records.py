@@ -69,12 +69,18 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def report_json(r: ReportData) -> dict[str, Any]:
-    """The json report: ``summary`` figures by key, ``assets`` (Holdings) and ``stress`` tables."""
-    return {
+    """The json report: ``summary`` figures by key, ``assets`` (Holdings) and ``stress`` tables, and
+    ``backtest`` (settings, funding, error, events; its figures are in ``summary``)."""
+    from .backtest import backtest_record
+
+    out = {
         "summary": {f.key: json_value(f.value) for f in summary_figures(r)},
         "assets": _records(r.holdings),
         "stress": _records(stress_table(r)),
     }
+    if r.backtest is not None:
+        out["backtest"] = backtest_record(r.backtest)
+    return out
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:

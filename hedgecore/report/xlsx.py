@@ -334,7 +334,7 @@ def _as_document(wb: Any, r: ReportData) -> None:
         if cell:
             ws[cell] = note
         _headers_and_footers(ws, r)
-        if ws.title in ("Prices", "Rolling beta"):
+        if ws.title in ("Prices", "Rolling beta", "Backtest data"):
             _print_newest_rows(ws)
         elif ws.title == "Portfolio":
             _holdings_print_area(ws, r)
@@ -361,6 +361,8 @@ def _guide_sections(r: ReportData) -> tuple[tuple[str, tuple[tuple[str, str], ..
         ("Summary", "The figures, the per-asset and stress tables and three charts (first printed pages)."),
         ("Portfolio, Hedge, StressTest", "The input's sheets with hedgecore's values in place of the formulas."),
         ("Prices, Rolling beta", "The data behind the figures; printed: the newest rows only."),
+        ("Backtest, Backtest data", "The hedge replayed over the price history: settings, funding used, figures, "
+                                    "events, three charts; the daily series behind them (printed: the newest rows)."),
     )
     sections = [("About this report", about), ("Sheets", sheets)]
     if r.warnings:
@@ -638,6 +640,25 @@ def _rolling_sheet(wb: Any, r: ReportData) -> Any:
     return ws
 
 
+def _drop_backtest_sheet(wb: Any) -> None:
+    """The input's Backtest sheet (formulas asking the add-in) and its names: the report writes its own."""
+    from ..excel.layout import BACKTEST_ID_OUTPUT, BACKTEST_INPUT_NAMES
+
+    if "Backtest" in wb.sheetnames:
+        del wb["Backtest"]
+    for name in (*BACKTEST_INPUT_NAMES, BACKTEST_ID_OUTPUT.name):
+        if name in wb.defined_names:
+            del wb.defined_names[name]
+
+
+def _backtest_sheets(wb: Any, r: ReportData) -> None:
+    """The Backtest and Backtest data sheets (report.backtest), after Rolling beta."""
+    from .backtest import write_backtest_sheets
+
+    at = wb.sheetnames.index("Rolling beta") + 1 if "Rolling beta" in wb.sheetnames else len(wb.sheetnames)
+    write_backtest_sheets(wb, r.backtest, at=at, title=f"Backtest — {r.source_name}")
+
+
 def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> Any:
     """The report workbook: the input's sheets with values in place of formulas, plus Summary and Rolling beta.
 
@@ -650,15 +671,17 @@ def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> 
         workbook = load_workbook(source)
     wb = workbook
     _drop_links(wb)
+    _drop_backtest_sheet(wb)
     filler = _Filler(wb, r, source)
     try:
         filler.fill()
     finally:
         filler.close()
-    for name in ("Summary", "Rolling beta"):
+    for name in ("Summary", "Rolling beta", "Backtest data"):
         if name in wb.sheetnames:  # a report fed back in: replace, don't duplicate
             del wb[name]
     _summary_sheet(wb, r)
+    _backtest_sheets(wb, r)
     _guide_sheet(wb, r)
     _as_document(wb, r)
     wb.active = 0

@@ -57,6 +57,13 @@ EXPECTED = {
         ["prices", "hedge_prices", "hedge_ratio"],
         ["horizon_days", "assets", "quantities", "low", "high", "field"],
     ),
+    "HEDGE_BACKTEST": (
+        ["prices", "assets", "quantities", "contract", "collateral"],
+        ["hedge_asset", "contract_type", "policy", "threshold", "hedge_ratio", "window", "halflife", "fee_bps",
+         "slippage_bps", "funding_rate", "reopen_days", "cooldown_days", "every_days", "maintenance_rate"],
+    ),
+    "BACKTEST_DAILY": (["backtest"], ["row", "column"]),
+    "BACKTEST_SUMMARY": (["backtest"], ["field"]),
 }
 ENUMS = {
     "contract_type": {"inverse", "linear"},
@@ -64,6 +71,7 @@ ENUMS = {
     "returns": {"simple", "log"},
     "data": {"prices", "returns"},
     "side": {"short", "long"},
+    "policy": {"none", "periodic", "threshold"},
 }
 
 
