@@ -33,6 +33,7 @@ __all__ = [
     "SIZE",
     "DAYS",
     "DATE",
+    "DATETIME",
     "template_styles",
     "report_styles",
 ]
@@ -63,6 +64,7 @@ QTY = "#,##0.####"
 SIZE = "#,##0.#####"
 DAYS = '0" d"'
 DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm"
 
 
 def template_styles() -> dict[str, Any]:
