@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "annualised_funding_rate": "funding",
     "FundingSummary": "funding",
     "funding_summary": "funding",
+    "daily_funding": "funding",
     # scenarios and plan
     "SCENARIO_COLUMNS": "scenarios",
     "SCENARIO_RISK_COLUMNS": "scenarios",
@@ -162,6 +163,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .funding import (
         FundingSummary,
         annualised_funding_rate,
+        daily_funding,
         funding_cost_usd,
         funding_intervals,
         funding_payment,

@@ -70,6 +70,17 @@ class Number(click.ParamType):
         return x
 
 
+def _run_date(ctx, param, value):
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"must be a date YYYY-MM-DD, got {value!r}", ctx=ctx, param=param) from None
+
+
 def _output_path(ctx, param, value):
     if value is not None and not str(value).strip():
         raise click.BadParameter("must not be empty", ctx=ctx, param=param)
@@ -223,20 +234,50 @@ def contracts(ctx, as_json, show_diff, catalog_dir):
         click.echo(f"{s.name:<24} {s.contract_type:<8} {s.contract_size:g} {unit:<5} margin {s.margin_asset}")
 
 
+def _fetch_options(fn):
+    """Options every fetch command shares: where the exchange is and how patient to be."""
+    fn = click.option("--api-url", help="Base URL replacing the exchange's API hosts (a mirror, a proxy or the "
+                                        "tests' fake exchange), e.g. http://127.0.0.1:8000.")(fn)
+    fn = click.option("--timeout", "timeout_s", type=Number(0.05), default=10.0, show_default=True,
+                      help="Seconds to wait for one answer.")(fn)
+    fn = click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
+                      help="Retries after a timeout, network error, HTTP 429 or 5xx.")(fn)
+    fn = click.option("--retry-wait", "retry_wait_s", type=Number(0), default=1.0, show_default=True,
+                      help="Seconds before the first retry; doubles each time (Retry-After is honoured).")(fn)
+    return fn
+
+
 @main.command()
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), callback=_output_path, help="The .xlsx to write.")
 @click.option("--holdings", type=click.Path(exists=True, dir_okay=False), help="CSV with Asset, Quantity[, Price] (price defaults to the last close).")
 @click.option("--prices", multiple=True, type=click.Path(exists=True), help="Daily closes: a wide CSV or a folder of <TICKER>-USD.csv (repeatable).")
 @click.option("--assets", help="Comma-separated price columns to keep, e.g. SOL,ETH,BTC (default: all).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Fill a named Hedge input, e.g. --set Collateral=5 (repeatable).")
-def template(output, holdings, prices, assets, sets):
-    """Write the Excel hedge template, empty or filled with holdings and prices.
+@click.option("--fetch", "fetch_coins", metavar="COINS",
+              help="Fetch the daily closes of these coins (e.g. SOL,AVAX,DOT; with the holdings' and the hedge coin) "
+                   "and the funding history of the contract, instead of --prices.")
+@click.option("--hedge", help="Hedge coin (Hedge input HedgeAsset), e.g. ETH [default: the contract's coin].")
+@click.option("--contract", "contract_name", help="Catalog contract (Hedge input Contract), e.g. binance:ETHUSD_PERP.")
+@click.option("--funding", "funding_file", type=click.Path(exists=True, dir_okay=False),
+              help="Funding history for sheet Funding: a file of `hedgecore fetch funding`.")
+@click.option("--since", help="With --fetch: first day (YYYY-MM-DD) of the history [default: 3 years back].")
+@click.option("--exchange", default="binance", show_default=True, help="With --fetch: exchange of the daily closes.")
+@_fetch_options
+@click.pass_context
+def template(ctx, output, holdings, prices, assets, sets, fetch_coins, hedge, contract_name, funding_file, since,
+             exchange, api_url, timeout_s, retries, retry_wait_s):
+    """Write the Excel hedge template, empty or filled with holdings and prices (given, or fetched).
+
+    With a funding history (--fetch, or --funding) Hedge input FundingSource defaults to history:
+    the plan and the stress test use its mean over the last FundingDays complete days.
 
     \b
     Examples:
       hedgecore template -o hedge.xlsx
       hedgecore template -o mine.xlsx --holdings holdings.csv --prices data/market/prices_daily \\
           --assets SOL,AVAX,ETH,BTC --set HedgeAsset=ETH --set Contract=binance:ETHUSD_PERP --set Collateral=5
+      hedgecore template --fetch SOL,AVAX,DOT --hedge ETH --contract binance:ETHUSD_PERP \\
+          --holdings holdings.csv -o mine.xlsx
     """
     from .excel.writer import write_template
 
@@ -246,9 +287,74 @@ def template(output, holdings, prices, assets, sets):
         if not sep or not name.strip():
             raise click.UsageError(f"--set needs NAME=VALUE, got {item!r}")
         settings[name.strip()] = value
+    settings.update({k: v for k, v in (("HedgeAsset", hedge), ("Contract", contract_name)) if v is not None})
+    if fetch_coins is not None:
+        if prices or funding_file:
+            raise click.UsageError("--fetch gets the prices and the funding: drop --prices and --funding")
+        return _template_fetched(ctx, output, holdings, settings, fetch_coins, since, exchange,
+                                 _settings(api_url, timeout_s, retries, retry_wait_s))
+    if since is not None:
+        raise click.UsageError("--since needs --fetch")
+    if funding_file and "FundingSource" not in settings:
+        settings["FundingSource"] = "history"
     keep = [a.strip() for a in assets.split(",") if a.strip()] if assets else None
-    path = write_template(output, holdings=holdings, prices=list(prices) or None, settings=settings, assets=keep)
+    path = write_template(output, holdings=holdings, prices=list(prices) or None, settings=settings, assets=keep,
+                          funding=funding_file)
     click.echo(f"wrote {path}")
+
+
+def _template_fetched(ctx, output, holdings, settings, coins, since, exchange, fetch_settings) -> None:
+    from .excel.refresh import fetch_template
+
+    with _Bar() as progress:
+        outcome = fetch_template(output, coins.split(","), holdings=holdings, settings=settings, exchange=exchange,
+                                 since=since, fetch_settings=fetch_settings, progress=progress)
+    _print_outcome(ctx, outcome)
+
+
+def _print_outcome(ctx, outcome) -> None:
+    """Fetched lines on stdout; notes and errors on stderr; 'wrote' last; exit status 1 on errors."""
+    for line in outcome.lines:
+        click.echo(escape_controls(line))
+    for note in outcome.notes:
+        click.echo(escape_controls(f"note: {note}"), err=True)
+    for error in outcome.errors:
+        click.echo(escape_controls(f"error: {error}"), err=True)
+    if outcome.path is not None:
+        click.echo(f"wrote {outcome.path}")
+    if outcome.errors:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), callback=_output_path,
+              help="The new .xlsx [default: beside the input, named after the new last day: mine-2024-04-12.xlsx].")
+@click.option("--exchange", default="binance", show_default=True, help="Exchange of the daily closes.")
+@click.option("--replace-history", is_flag=True,
+              help="Replace Prices and Funding by the exchange's history from the workbook's first date (for a "
+                   "workbook whose prices come from another source, such as the bundled Yahoo sample).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file (never the input).")
+@_fetch_options
+@click.pass_context
+def refresh(ctx, workbook, output, exchange, replace_history, overwrite, api_url, timeout_s, retries, retry_wait_s):
+    """Bring a filled workbook's data up to date, into a new file beside it (the input is only read).
+
+    Prices extended to the last complete UTC day, Portfolio prices and the hedge price at the latest
+    closes, the Contract's funding history extended; every figure recomputed. See docs/market-data.md.
+
+    \b
+    Examples:
+      hedgecore refresh mine.xlsx
+      hedgecore refresh example_portfolio.xlsx --replace-history -o mine.xlsx
+    """
+    from .excel.refresh import refresh_workbook
+
+    with _Bar() as progress:
+        outcome = refresh_workbook(workbook, out=output, exchange=exchange, replace_history=replace_history,
+                                   overwrite=overwrite, progress=progress,
+                                   fetch_settings=_settings(api_url, timeout_s, retries, retry_wait_s))
+    _print_outcome(ctx, outcome)
 
 
 @main.command()
@@ -286,8 +392,10 @@ def addin(folder, force):
                    "csv: per-input tables plus summary.csv (one row per input).")
 @click.option("--overwrite", is_flag=True, help="Replace existing reports (otherwise that input fails).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no 'wrote' lines; failures still print.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", callback=_run_date,
+              help="Run date for the stale-data warning (closes older than 3 days) [default: today, UTC].")
 @click.pass_context
-def report(ctx, inputs, outdir, jobs, fmt, overwrite, quiet):
+def report(ctx, inputs, outdir, jobs, fmt, overwrite, quiet, as_of):
     """Write a hedge report for each filled template: files, folders or globs.
 
     Every figure is recomputed with hedgecore (cached cell values are never trusted); input
@@ -309,7 +417,7 @@ def report(ctx, inputs, outdir, jobs, fmt, overwrite, quiet):
         start_early()  # its imports run on another core while this process imports the report
     from .report.batch import run_batch
 
-    result = run_batch(inputs, outdir, fmt=fmt, jobs=jobs, overwrite=overwrite, quiet=quiet,
+    result = run_batch(inputs, outdir, fmt=fmt, jobs=jobs, overwrite=overwrite, quiet=quiet, as_of=as_of,
                        echo=lambda text, is_error: click.echo(text, err=is_error))
     click.echo(result.final_line)
     if result.failed:
@@ -387,19 +495,6 @@ def demo(outdir):
 
 
 # ---- market data: hedgecore fetch ... and contracts --diff (docs/market-data.md) -----------------
-def _fetch_options(fn):
-    """Options every fetch command shares: where the exchange is and how patient to be."""
-    fn = click.option("--api-url", help="Base URL replacing the exchange's API hosts (a mirror, a proxy or the "
-                                        "tests' fake exchange), e.g. http://127.0.0.1:8000.")(fn)
-    fn = click.option("--timeout", "timeout_s", type=Number(0.05), default=10.0, show_default=True,
-                      help="Seconds to wait for one answer.")(fn)
-    fn = click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
-                      help="Retries after a timeout, network error, HTTP 429 or 5xx.")(fn)
-    fn = click.option("--retry-wait", "retry_wait_s", type=Number(0), default=1.0, show_default=True,
-                      help="Seconds before the first retry; doubles each time (Retry-After is honoured).")(fn)
-    return fn
-
-
 def _settings(api_url, timeout_s, retries, retry_wait_s):
     from .data.exchange import FetchSettings
 

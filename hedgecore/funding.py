@@ -89,7 +89,7 @@ def annualised_funding_rate(funding_rate: float, interval_hours: float = 8.0) ->
 # ---- funding history summary (issue 13; appended as one block so the functions above merge cleanly) --
 from dataclasses import dataclass  # noqa: E402
 
-__all__ += ["FundingSummary", "funding_summary"]
+__all__ += ["FundingSummary", "daily_funding", "funding_summary"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,53 @@ class FundingSummary:
     annualised_frac: float
 
 
+def daily_funding(rates, *, interval_hours=8.0):
+    """Each UTC day's funding of a settlement history: the sum of its rates and the hours they cover.
+
+    Parameters
+    ----------
+    rates : pandas Series
+        Rate per settlement (decimal, + = longs pay shorts) indexed by settlement times
+        (tz-aware, or naive UTC).
+    interval_hours : float or pandas Series
+        Hours each rate covers: one number, or one per row.
+
+    Returns
+    -------
+    pandas DataFrame
+        Columns ``rate`` (the day's funding: what a position held all day paid, as a fraction of
+        its notional) and ``hours``, one row per UTC day with at least one settlement, indexed by
+        the day (tz-aware UTC midnight).
+
+    Raises
+    ------
+    InvalidInputError
+        No rows, a non-finite rate, a non-positive interval, or times that are not datetimes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.date_range("2024-01-01", periods=4, freq="8h", tz="UTC")
+    >>> daily_funding(pd.Series([1e-4, 1e-4, -1e-4, 2e-4], index=t))["rate"].round(8).tolist()
+    [0.0001, 0.0002]
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(rates, pd.Series) or not isinstance(rates.index, pd.DatetimeIndex):
+        raise InvalidInputError("rates must be a pandas Series indexed by settlement times")
+    values = rates.to_numpy(dtype=float)
+    if values.size == 0:
+        raise InvalidInputError("rates is empty: no funding settlements to summarise")
+    if not np.all(np.isfinite(values)):
+        raise InvalidInputError("rates must be finite numbers (found NaN or inf)")
+    hours = np.broadcast_to(np.asarray(interval_hours, dtype=float), values.shape)
+    if not np.all(np.isfinite(hours) & (hours > 0)):
+        raise InvalidInputError("interval_hours must be positive hours")
+    index = rates.index.tz_convert("UTC") if rates.index.tz is not None else rates.index.tz_localize("UTC")
+    return pd.DataFrame({"rate": values, "hours": hours}, index=index.floor("D")).groupby(level=0).sum()
+
+
 def funding_summary(rates, *, interval_hours=8.0, days: int = 30) -> FundingSummary:
     """Summarise a funding-rate history over its last ``days`` complete UTC days.
 
@@ -141,10 +188,13 @@ def funding_summary(rates, *, interval_hours=8.0, days: int = 30) -> FundingSumm
     Returns
     -------
     FundingSummary
-        A day's funding is the sum of the rates settled that UTC day (what a position held all day
-        paid, or received); the figures are those daily sums divided by 3 (per 8 h). The last day
-        is left out when its settlements cover less than 24 h (the history was fetched before the
-        day's last settlement), unless it is the only day.
+        A day's funding is the sum of the rates settled that UTC day (:func:`daily_funding`); the
+        figures are those daily sums divided by 3 (per 8 h). The last day is left out when its
+        settlements cover less than 24 h (the history was fetched before the day's last
+        settlement), unless it is the only day. The window is the ``days`` calendar days ending
+        on the day before the last one left out, or on the last day; days without a settlement
+        in it are not counted. (The template's ``FundingHistoryRate`` formula computes the mean
+        this way from the Funding table.)
 
     Raises
     ------
@@ -166,24 +216,17 @@ def funding_summary(rates, *, interval_hours=8.0, days: int = 30) -> FundingSumm
     import numpy as np
     import pandas as pd
 
-    if not isinstance(rates, pd.Series) or not isinstance(rates.index, pd.DatetimeIndex):
-        raise InvalidInputError("rates must be a pandas Series indexed by settlement times")
     if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
         raise InvalidInputError(f"days must be a whole number of at least 1, got {days!r}")
-    values = rates.to_numpy(dtype=float)
-    if values.size == 0:
-        raise InvalidInputError("rates is empty: no funding settlements to summarise")
-    if not np.all(np.isfinite(values)):
-        raise InvalidInputError("rates must be finite numbers (found NaN or inf)")
-    hours = np.broadcast_to(np.asarray(interval_hours, dtype=float), values.shape)
-    if not np.all(np.isfinite(hours) & (hours > 0)):
-        raise InvalidInputError("interval_hours must be positive hours")
-    index = rates.index.tz_convert("UTC") if rates.index.tz is not None else rates.index.tz_localize("UTC")
-    per_day = pd.DataFrame({"rate": values, "hours": hours}, index=index.floor("D")).groupby(level=0).sum()
+    per_day = daily_funding(rates, interval_hours=interval_hours)
+    end = per_day.index[-1]  # the last day in the window
     if len(per_day) > 1 and per_day["hours"].iloc[-1] < 24.0 - 1e-9:
         per_day = per_day.iloc[:-1]
+        end = end - pd.Timedelta(days=1)
     daily = per_day["rate"]
-    daily = daily[daily.index > daily.index[-1] - pd.Timedelta(days=days)]
+    daily = daily[daily.index > end - pd.Timedelta(days=days)]
+    if daily.empty:  # the calendar window before an unfinished last day holds no settlement
+        raise InvalidInputError(f"no complete day of funding in the last {days} days before {end:%Y-%m-%d}")
     per_8h = daily.to_numpy() / 3.0
     p05, p95 = np.percentile(per_8h, [5, 95])
     return FundingSummary(

@@ -24,7 +24,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 import hedgecore as hc  # noqa: E402
 from hedgecore.excel import write_template  # noqa: E402
-from hedgecore.excel.layout import BACKTEST_INPUT_NAMES, DEFAULT_SHOCKS, INPUT_NAMES, OUTPUT_NAMES  # noqa: E402
+from hedgecore.excel.layout import BACKTEST_INPUT_NAMES, DEFAULT_SHOCKS, FUNDING_NAMES, INPUT_NAMES, OUTPUT_NAMES  # noqa: E402
 from hedgecore.excel.layout import STRESS_COLUMNS as STRESS_BLOCK_COLUMNS  # noqa: E402
 from hedgecore.report import ROLLING_WINDOW  # noqa: E402
 
@@ -225,11 +225,16 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
     # Same sheets (plus Summary first, Rolling beta and Backtest data; the report's own Backtest sheet in place
     # of the template's), same tables and defined names (but the Backtest sheet's, which pointed into it).
     assert wb.sheetnames[0] == "Summary"
-    assert [s for s in wb.sheetnames if s not in ("Summary", "Rolling beta", "Backtest data")] == src.sheetnames
-    for sheet in src.sheetnames:
+    # An empty Funding sheet (no history in the input) is left out.
+    kept = [s for s in src.sheetnames if s != "Funding"]
+    assert [s for s in wb.sheetnames if s not in ("Summary", "Rolling beta", "Backtest data")] == kept
+    for sheet in kept:
         assert sorted(wb[sheet].tables) == sorted(src[sheet].tables)
-    kept = {n for n in src.defined_names if n not in (*BACKTEST_INPUT_NAMES, "BacktestId")}
+    funding = {n for n in src.defined_names if n.startswith("Funding") and "Funding!" in src.defined_names[n].attr_text
+               or n in FUNDING_NAMES}
+    kept = {n for n in src.defined_names if n not in (*BACKTEST_INPUT_NAMES, "BacktestId", *funding)}
     assert kept <= set(wb.defined_names) and not set(BACKTEST_INPUT_NAMES) & set(wb.defined_names)
+    assert not funding & set(wb.defined_names)  # names into the dropped Funding sheet go with it
     for n in kept:
         assert wb.defined_names[n].attr_text == src.defined_names[n].attr_text
 
@@ -249,6 +254,8 @@ def test_report_matches_direct_hedgecore_calls(batch, name):
         "Contracts": p.contracts, "HedgedNotional": p.hedged_notional_usd, "ResidualExposure": p.residual_usd,
         "InitialMargin": p.initial_margin, "EffectiveLeverage": p.effective_leverage,
         "LiquidationPrice": p.liquidation_price_usd, "FundingCost": e["funding"], **e["two_leg"], **e["risk"],
+        # no Funding history in these cases: the constant Funding rate is the one used
+        "FundingHistoryRate": "", "FundingRateUsed": _name_value(src, "FundingRate"),
     }
     assert set(computed) == set(OUTPUT_NAMES)
     for n, v in computed.items():

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "hedge_template.xlsx"
 EXAMPLE = ROOT / "templates" / "example_portfolio.xlsx"
 PACKAGED = ROOT / "hedgecore" / "examples" / "example_portfolio.xlsx"
-SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Backtest", "Lists"]
+SHEETS = ["Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Backtest", "Funding", "Lists"]
 ADDIN_FUNCTIONS = {"BETA", "BETA_STATS", "HEDGE_PLAN", "FUNDING_COST", "SCENARIO_PNL", "TWO_LEG_HEDGE", "RESIDUAL_BAND",
                    "HEDGE_TRADE", "HEDGE_BACKTEST", "BACKTEST_DAILY", "BACKTEST_SUMMARY"}
 EXCEL_FUNCTIONS = {"IF", "OR", "AND", "SUM", "SUMPRODUCT", "INDEX", "MATCH", "ABS", "MAX", "MIN", "IFERROR", "REPT",
-                   "ROUNDUP", "ISNUMBER", "NA", "LEFT"}
+                   "ROUNDUP", "ISNUMBER", "NA", "LEFT", "INT", "COUNT", "SUMIFS", "AVERAGEIFS"}
 
 
 def _snapshot(path: Path) -> dict:
@@ -126,7 +126,7 @@ def test_structure_is_well_formed(path):
             assert headers == [col.name for col in t.tableColumns]
             assert all(isinstance(h, str) and h for h in headers) and len(set(headers)) == len(headers)
             assert r2 > r1, f"table {t.displayName} needs a data row"
-    assert sorted(table_names) == ["Holdings", "Prices", "Shocks"]
+    assert sorted(table_names) == ["Funding", "Holdings", "Prices", "Shocks"]
     assert [c.name for c in wb["Portfolio"].tables["Holdings"].tableColumns] == [
         "Asset", "Quantity", "Price", "Value", "Beta", "Beta exposure", "Weight", "2-leg beta 1", "2-leg beta 2",
         "Downside beta"]
@@ -134,6 +134,8 @@ def test_structure_is_well_formed(path):
     assert set(INPUT_NAMES) | set(OUTPUT_NAMES) | set(RANGE_NAMES) <= names
     assert not names & {n.lower() for n in table_names} and not names & set(table_names)
     for name in names:
+        if "!" not in wb.defined_names[name].attr_text:
+            continue  # a formula of other names, e.g. FundingWindowStart = FundingWindowEnd-FundingDays
         for sheet, ref in wb.defined_names[name].destinations:
             assert sheet in wb.sheetnames, name
             range_boundaries(ref.replace("$", ""))  # parses
@@ -173,7 +175,7 @@ def test_formulas_use_names_not_structured_references(path):
     assert hedge[contracts_ref].value == (
         '=IF(PortfolioValue=0,"",HEDGE_PLAN(PortfolioValue,HedgePrice,IF(Contract="",ContractSize,Contract),'
         'HedgeRatio,ContractType,Rounding,Collateral,Leverage,IF(MaintenanceMargin="","",MaintenanceMargin),'
-        'FundingRate,"contracts"))')  # a blank rate reaches the add-in as "" (the contract's tiers), never as 0
+        'FundingRateUsed,"contracts"))')  # a blank rate reaches the add-in as "" (the contract's tiers), never as 0
     ratio_ref = wb.defined_names["HedgeRatio"].attr_text.split("!")[1].replace("$", "")
     assert hedge[ratio_ref].value == "=PortfolioBeta"
 
@@ -191,7 +193,7 @@ def test_the_stress_test_is_table_shocks_with_a_column_per_result(path):
             'ResidualHigh,PortfolioDownsideBeta')
     assert ws["C6"].value == (
         '=IF(OR(PortfolioValue=0,$A6=""),"",SCENARIO_PNL(PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,'
-        f'ShockValues,ContractType,Collateral,FundingRate,HorizonDays,FALSE,$A6,"Spot P&L",{risk}))')
+        f'ShockValues,ContractType,Collateral,FundingRateUsed,HorizonDays,FALSE,$A6,"Spot P&L",{risk}))')
     assert ws["K6"].value.startswith('=IF(OR(PortfolioValue=0,$A6=""),"",1*SCENARIO_PNL(')  # Liquidated as 1 / 0
     assert ws["K6"].number_format == '"yes";"yes";"no"'
     assert ws["O6"].value.startswith('=IF(OR(PortfolioValue=0,$A6=""),"",IF($A6>=0,"",SCENARIO_PNL(')  # falls only
@@ -253,7 +255,7 @@ def test_example_content():
     assert prices["H1194"].value == pytest.approx(3505.16333)  # ETH close 2024-04-09 (data/market/prices_daily)
     assert port["C5"].value == pytest.approx(172.41362)  # SOL last close, the default price
     hedge = wb["Hedge"]
-    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 20)}
+    values = {hedge.cell(row=r, column=3).value: hedge.cell(row=r, column=2).value for r in range(5, 30)}
     assert values["Contract"] == "binance:ETHUSD_PERP" and values["ContractType"] == "inverse"
     assert values["Collateral"] == 10 and values["HedgeRatio"] == "=PortfolioBeta"
     assert values["HedgePrice"] == '=IFERROR(INDEX(HedgeCloses,MATCH(1E+300,HedgeCloses)),"")'  # last non-blank close

@@ -56,7 +56,7 @@ def test_reads_the_example(tmp_path):
     assert s["HedgeRatio"] == pytest.approx(float(np.dot(value, betas) / value.sum()), rel=1e-12)
     assert 0.8 < s["HedgeRatio"] < 1.05
     np.testing.assert_allclose(w.shocks, np.linspace(-0.5, 0.5, 11), atol=1e-12)
-    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B26"
+    assert w.cells["Collateral"] == "Hedge!B12" and w.cells["Contracts"] == "Hedge!B28"
     assert set(OUTPUT_NAMES) <= set(w.cells)
     assert w.where("HedgeRatio") == "example_portfolio.xlsx, sheet Hedge, cell B10"
 

@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_HISTORY_DAYS",
     "FUNDING_COLUMNS",
     "FetchResult",
+    "OtherSourceError",
     "fetch_funding",
     "fetch_prices",
     "last_complete_day_ms",
@@ -70,6 +71,7 @@ class FetchResult:
     missing: tuple[str, ...] = ()
     error: str | None = None
     upto: str | None = None  # the last day asked for (prices)
+    other_source: str = ""  # the error is OtherSourceError: what differs (its ``detail``)
 
     @property
     def ok(self) -> bool:
@@ -212,6 +214,18 @@ def write_atomically(path: Path, dump) -> None:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+class OtherSourceError(FetchError):
+    """The exchange does not report a file's last value: the file comes from another source.
+
+    ``detail`` says what differs, without the file name (``172.41362 on 2024-04-09, binance
+    SOL/USDT reports 170.25``), for callers that word the line themselves (``hedgecore refresh``).
+    """
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 def _check_overlap(label: str, path: Path, when: str, stored: str, fetched: dict[int, float], at_ms: int,
                    source: str) -> None:
     """The exchange must still report the file's last value (same source, no revision)."""
@@ -221,11 +235,13 @@ def _check_overlap(label: str, path: Path, when: str, stored: str, fetched: dict
         raise DataError(f"{path}: cannot read number {stored!r} on {when}") from None
     got = fetched.get(at_ms)
     if got is None:
-        raise FetchError(f"{label}: {source} has no value for {when}, the last row of {path}; "
-                         "the file comes from another source (use another -o)")
+        raise OtherSourceError(f"{label}: {source} has no value for {when}, the last row of {path}; "
+                               "the file comes from another source (use another -o)",
+                               f"{stored} on {when}, {source} has no value that day")
     if not math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-15):
-        raise FetchError(f"{label}: {path} has {stored} on {when} but {source} reports {_num(got)}; "
-                         "the file comes from another source (use another -o)")
+        raise OtherSourceError(f"{label}: {path} has {stored} on {when} but {source} reports {_num(got)}; "
+                               "the file comes from another source (use another -o)",
+                               f"{stored} on {when}, {source} reports {_num(got)}")
 
 
 # ---- prices ------------------------------------------------------------------------------------
@@ -356,8 +372,12 @@ def _update_coin_file(venue, coin, folder: Path, since_ms, until_ms, quotes, pro
         if rows:
             table.write(path)
     except (FetchError, DataError) as exc:
-        return FetchResult(coin, error=_named(coin, exc))
+        return _failed(coin, exc)
     return _price_result(coin, path, rows, last_ms, source, error, until_ms)
+
+
+def _failed(label: str, exc: Exception) -> FetchResult:
+    return FetchResult(label, error=_named(label, exc), other_source=getattr(exc, "detail", ""))
 
 
 def _named(label: str, exc: Exception) -> str:
@@ -385,7 +405,7 @@ def _update_wide(venue, coins, path: Path, since_ms, until_ms, quotes, progress)
             rows, error, last_ms, source = _series_update(venue, coin, table if col is not None else None, path,
                                                           col, since_ms, until_ms, quotes, progress)
         except (FetchError, DataError) as exc:
-            results.append(FetchResult(coin, error=_named(coin, exc)))
+            results.append(_failed(coin, exc))
             continue
         if rows and col is None:
             table.header.append(coin)
@@ -463,7 +483,7 @@ def fetch_funding(
             venue, symbol = venues.get(name)
             results.append(_update_funding_file(venue, symbol, Path(out), since_ms, end_ms, progress))
         except (FetchError, DataError) as exc:
-            results.append(FetchResult(str(name).strip(), error=_named(str(name).strip(), exc)))
+            results.append(_failed(str(name).strip(), exc))
     return results
 
 

@@ -30,6 +30,7 @@ PathLike = str | os.PathLike[str]
 
 _MISSING = {"", "null", "nan", "na", "n/a", "#n/a", "none"}
 _FUNDING_UTC_OFFSET = pd.Timedelta(hours=3)  # Binance funding CSV dates are naive UTC+3 (SOURCES.md §2)
+_FETCHED_TIME = "Funding Time (UTC)"  # the time column of the fetched layout (hedgecore.data.fetch)
 
 
 def _ticker(path: Path) -> str:
@@ -202,19 +203,24 @@ def load_prices(
 
 
 def load_funding(path: PathLike) -> pd.Series:
-    """Load a Binance funding-rate CSV (``Symbol, Date, Funding Rate``).
+    """Load a funding-rate CSV: the bundled Binance layout or one written by ``hedgecore fetch funding``.
 
     Parameters
     ----------
     path : path
-        CSV as in ``data/market/funding/``; ``Date`` is naive local time at UTC+3.
+        CSV as in ``data/market/funding/`` (``Symbol, Date, Funding Rate``; ``Date`` is naive local
+        time at UTC+3), or a fetched file (``Symbol, Funding Time (UTC), Funding Rate, Interval
+        Hours``, docs/market-data.md), told apart by the ``Funding Time (UTC)`` column.
 
     Returns
     -------
     pandas Series
-        Funding rate per 8 h settlement as a decimal (0.0001 = 0.01 %), indexed by tz-aware UTC
-        timestamps (``Date`` − 3 h, floored to the hour to remove the 1 ms jitter; SOURCES.md §2),
-        named after the symbol (e.g. ``"BTC-USDT"``).
+        Funding rate per settlement as a decimal (0.0001 = 0.01 %), indexed by tz-aware UTC
+        timestamps named ``"Date"``, named after the symbol (e.g. ``"BTC-USDT"``, or the catalog
+        name ``"binance:ETHUSD_PERP"`` of a fetched file). Bundled files: ``Date`` − 3 h, floored
+        to the hour to remove the 1 ms jitter (SOURCES.md §2), every 8 h. Fetched files: the
+        times as written (:func:`hedgecore.data.fetch.load_fetched_funding`; their intervals are
+        in :func:`hedgecore.data.fetch.read_funding_history`).
 
     Raises
     ------
@@ -235,6 +241,10 @@ def load_funding(path: PathLike) -> pd.Series:
     if not path.is_file():
         raise DataError(f"funding file not found: {path}")
     header, rows = _read_rows(path)
+    if _FETCHED_TIME.lower() in (h.lower() for h in header):  # written by `hedgecore fetch funding`
+        from .fetch import load_fetched_funding
+
+        return load_fetched_funding(path)
     sym_col = _column(path, header, "Symbol")
     date_col = _column(path, header, "Date")
     rate_col = _column(path, header, "Funding Rate")

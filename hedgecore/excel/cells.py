@@ -48,13 +48,15 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,
 class TableLimits:
     """Rows with data (and price columns) a table may hold: generous for real use.
 
-    20,000 daily closes are 54 years; 1,000 price columns hold 500 coins twice over.
+    20,000 daily closes are 54 years; 1,000 price columns hold 500 coins twice over; 40,000 funding
+    settlements are 4.5 years of hourly ones.
     """
 
     price_rows: int = 20_000
     price_columns: int = 1_000
     holdings: int = 1_000
     shocks: int = 1_000
+    funding_rows: int = 40_000  # settlements of table Funding: 4.5 years hourly
 
 
 TABLE_LIMITS = TableLimits()
@@ -87,43 +89,47 @@ def number(path: str, sheet: str, cell: str, label: str, value: Any, *, error: b
     return out
 
 
-def _from_text(path: str, cell: str, text: str) -> pd.Timestamp:
+def _from_text(path: str, cell: str, text: str, sheet: str, label: str) -> pd.Timestamp:
     m = _ISO_DATE.match(text.strip())
     if m is None:
-        raise err(path, "Prices", cell, f"Date must be a date, got {_shown(text)} (type dates like 2021-01-03)")
+        raise err(path, sheet, cell, f"{label} must be a date, got {_shown(text)} (type dates like 2021-01-03)")
     try:
         ts = pd.Timestamp(text.strip()[: m.start(1)] if m.group(1) else text.strip())
     except (ValueError, OverflowError):
-        raise err(path, "Prices", cell, f"Date {_shown(text)} is not a calendar date") from None
+        raise err(path, sheet, cell, f"{label} {_shown(text)} is not a calendar date") from None
     return ts
 
 
-def _from_serial(path: str, cell: str, serial: float) -> pd.Timestamp:
+def _from_serial(path: str, cell: str, serial: float, sheet: str, label: str) -> pd.Timestamp:
     if not (math.isfinite(serial) and _SERIAL_MIN <= serial <= _SERIAL_MAX):
-        raise err(path, "Prices", cell, f"Date serial {serial:g} is out of range: dates must lie between "
-                                        f"{DATE_MIN.date()} and {DATE_MAX.date()}")
+        raise err(path, sheet, cell, f"{label} serial {serial:g} is out of range: dates must lie between "
+                                     f"{DATE_MIN.date()} and {DATE_MAX.date()}")
     return _SERIAL_EPOCH + pd.Timedelta(days=serial)
 
 
-def parse_date(path: str, cell: str, value: Any, *, error: bool = False) -> pd.Timestamp:
-    """A Prices date: a date cell, an Excel serial or ISO text, within range; a zone is dropped."""
+def parse_date(path: str, cell: str, value: Any, *, error: bool = False, sheet: str = "Prices",
+               label: str = "Date") -> pd.Timestamp:
+    """A date (and time, if any): a date cell, an Excel serial or ISO text, within range; a zone is dropped.
+
+    ``sheet`` and ``label`` name the cell in errors (the Prices Date by default).
+    """
     if error:
-        raise err(path, "Prices", cell, f"Date holds the Excel error {_shown(value)} (a date serial out of range?)")
+        raise err(path, sheet, cell, f"{label} holds the Excel error {_shown(value)} (a date serial out of range?)")
     if isinstance(value, _dt.datetime) and value.tzinfo is not None:
         value = value.replace(tzinfo=None)  # the calendar date as written, as for text and date cells
     if isinstance(value, (_dt.datetime, _dt.date)):
         ts = pd.Timestamp(value)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ts = _from_serial(path, cell, float(value))
+        ts = _from_serial(path, cell, float(value), sheet, label)
     elif isinstance(value, str):
-        ts = _from_text(path, cell, value)
+        ts = _from_text(path, cell, value, sheet, label)
     elif isinstance(value, _dt.time):
-        raise err(path, "Prices", cell, f"Date must be a date, got the time of day {value}")
+        raise err(path, sheet, cell, f"{label} must be a date, got the time of day {value}")
     else:
-        raise err(path, "Prices", cell, f"Date must be a date, got {_shown(value)}")
+        raise err(path, sheet, cell, f"{label} must be a date, got {_shown(value)}")
     if not DATE_MIN <= ts <= DATE_MAX:
-        raise err(path, "Prices", cell, f"Date {ts.date()} is out of range: dates must lie between "
-                                        f"{DATE_MIN.date()} and {DATE_MAX.date()}")
+        raise err(path, sheet, cell, f"{label} {ts.date()} is out of range: dates must lie between "
+                                     f"{DATE_MIN.date()} and {DATE_MAX.date()}")
     return ts
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from operator import attrgetter
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..errors import HedgecoreError
 from .backtest import BacktestData, compute_backtest
 from .inputs import InputError, check_settings
 from .layout import OUTPUTS
-from ..funding import funding_cost_usd
+from ..funding import FundingSummary, daily_funding, funding_cost_usd, funding_summary
 from ..plan import HedgePlan, hedge_plan
 from ..rebalancing import Rebalance, rebalance
 from ..risk import BetaDrift, ResidualBand, beta_drift, hedged_volatility, residual_band
@@ -32,8 +32,8 @@ from ..scenarios import scenario_pnl
 from ..sizing import hedge_notional
 from ..stats import BetaStats, basket_value, beta, beta_stats, portfolio_beta, rolling_beta, two_leg_hedge
 
-__all__ = ["ROLLING_WINDOW", "RECENT_BETA_WINDOW", "BAND_QUANTILES", "TwoLeg", "HedgeRisk", "ReportData",
-           "compute_report", "evaluate_defaults", "holdings_table"]
+__all__ = ["ROLLING_WINDOW", "RECENT_BETA_WINDOW", "BAND_QUANTILES", "STALE_AFTER_DAYS", "TwoLeg", "HedgeRisk",
+           "FundingData", "ReportData", "compute_report", "evaluate_defaults", "holdings_table"]
 
 #: Rolling-beta window in daily returns (a third of the data when there are fewer than 180 returns).
 ROLLING_WINDOW = 90
@@ -41,6 +41,9 @@ ROLLING_WINDOW = 90
 RECENT_BETA_WINDOW = 90
 #: Quantiles of the residual band (the template's RESIDUAL_BAND(...,0.05,0.95,...)).
 BAND_QUANTILES = (0.05, 0.95)
+#: The report warns when a close (or the funding history) it uses is older than this many days at the
+#: run date: the figures would describe a market that has moved on.
+STALE_AFTER_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,39 @@ class HedgeRisk:
 
 
 @dataclass(frozen=True)
+class FundingData:
+    """The funding rate the plan and the stress test use, and the history behind it (sheet Funding).
+
+    ``source`` is the input ``FundingSource``; ``rate_used`` the rate per funding interval used (the
+    constant ``FundingRate``, or the history mean); ``history_rate`` the mean per settlement interval of
+    the last ``FundingDays`` complete days (``""`` without a history): their mean daily funding x the
+    window's mean interval hours / 24; ``summary`` the
+    :func:`~hedgecore.funding.funding_summary` of that window and ``daily_per_8h`` each UTC day's
+    funding / 3 (the report's chart), ``history`` the settlements, all None without a history.
+    """
+
+    source: str
+    rate_used: float
+    contract: str = ""
+    history_rate: float | str = ""
+    summary: FundingSummary | None = None
+    daily_per_8h: pd.Series | None = None
+    history: pd.DataFrame | None = None  # the settlements (funding_rate, interval_hours by UTC time)
+
+    @property
+    def settlements(self) -> int:
+        return 0 if self.history is None else len(self.history)
+
+    @property
+    def first_time(self) -> pd.Timestamp | None:
+        return None if self.history is None else self.history.index[0]
+
+    @property
+    def last_time(self) -> pd.Timestamp | None:
+        return None if self.history is None else self.history.index[-1]
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows, computed by hedgecore from the inputs (no cached cell values)."""
 
@@ -109,6 +145,9 @@ class ReportData:
     warnings: tuple[str, ...] = ()
     backtest: BacktestData | None = None  # the Backtest sheet (excel.backtest); None when not asked for
     risk: HedgeRisk | None = None
+    funding: FundingData = FundingData("constant", 0.0)
+    as_of: str = ""  # the run date (UTC, YYYY-MM-DD) the age of the data is measured at
+    price_age_days: int = 0  # days from the oldest last close the report uses to the run date
 
     @property
     def residual(self) -> ResidualBand:
@@ -335,6 +374,74 @@ def _stress(total: float, pbeta: float, plan: HedgePlan, s: dict[str, Any], shoc
     return stress
 
 
+def _funding(s: dict[str, Any], history: pd.DataFrame | None) -> FundingData:
+    """The funding rate used (input ``FundingSource``) and the summary of the history, if there is one.
+
+    Raises :class:`~hedgecore.excel.inputs.InputError` naming ``FundingSource`` when it asks for a
+    history that is missing or belongs to another contract, and naming ``FundingDays`` when its
+    window holds no complete day.
+    """
+    source = _text(s.get("FundingSource")).lower() or "constant"
+    constant = float(s.get("FundingRate") or 0.0)
+    if history is None or not len(history):
+        if source == "history":
+            raise InputError("FundingSource", "FundingSource is history but sheet Funding holds no settlements; "
+                                              "fetch them (hedgecore refresh) or choose constant")
+        return FundingData(source, constant)
+    contract, wanted = str(history.attrs.get("symbol") or ""), _text(s.get("Contract"))
+    if source == "history" and contract and wanted and contract.lower() != wanted.lower():
+        raise InputError("FundingSource", f"sheet Funding holds the history of {contract}, not of the Hedge "
+                                          f"contract {wanted}; refresh it or choose constant")
+    rates, hours = history["funding_rate"], history["interval_hours"]
+    try:
+        summary = funding_summary(rates, interval_hours=hours, days=int(float(s.get("FundingDays") or 30)))
+    except HedgecoreError as exc:
+        raise InputError("FundingDays", f"FundingDays: {exc}") from None
+    daily = daily_funding(rates, interval_hours=hours)["rate"] / 3.0
+    days = hours.index.tz_convert("UTC").floor("D").tz_localize(None)
+    in_window = (days >= pd.Timestamp(summary.first_day)) & (days <= pd.Timestamp(summary.last_day))
+    mean = summary.mean_per_8h * 3.0 * float(hours[in_window].mean()) / 24.0  # per settlement interval
+    used = mean if source == "history" else constant
+    return FundingData(source, used, contract, mean, summary, daily.rename("Funding per 8 h"), history)
+
+
+def _run_date(as_of: date | datetime | str | None) -> date:
+    if as_of is None:
+        return datetime.now(timezone.utc).date()
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    if isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(str(as_of).strip()[:10])
+    except ValueError:
+        raise HedgecoreError(f"as_of must be a date (YYYY-MM-DD), got {as_of!r}") from None
+
+
+def _stale(prices: pd.DataFrame, coins: Sequence[str], funding: FundingData, today: date) -> tuple[int, list[str]]:
+    """Age in days of the oldest last close of ``coins``, and a warning for data older than
+    :data:`STALE_AFTER_DAYS` at ``today`` (closes grouped by their last day; the funding history)."""
+    last = {c: prices[c].last_valid_index() for c in dict.fromkeys(coins)}
+    days = {c: (today - pd.Timestamp(d).date()).days for c, d in last.items() if d is not None}
+    age = max(days.values(), default=0)
+    out = []
+    old = {c: n for c, n in days.items() if n > STALE_AFTER_DAYS}
+    if old:
+        groups: dict[str, list[str]] = {}
+        for c in old:
+            groups.setdefault(f"{pd.Timestamp(last[c]).date()}", []).append(c)
+        shown = "; ".join(f"{d} ({', '.join(cs[:6])}{', ...' if len(cs) > 6 else ''})"
+                          for d, cs in sorted(groups.items())[:3])
+        out.append(f"stale prices: last close {shown}, {age} days before the run date {today}; "
+                   "update them with hedgecore refresh")
+    if funding.last_time is not None:
+        n = (today - funding.last_time.date()).days
+        if n > STALE_AFTER_DAYS:
+            out.append(f"stale funding: the history of {funding.contract or 'the contract'} ends "
+                       f"{funding.last_time:%Y-%m-%d %H:%M} UTC, {n} days before the run date {today}")
+    return age, out
+
+
 def compute_report(
     holdings: pd.DataFrame,
     prices: pd.DataFrame,
@@ -347,6 +454,8 @@ def compute_report(
     where: Callable[[str], str] | None = None,
     warnings: Sequence[str] = (),
     backtest: Mapping[str, Any] | None | bool = None,
+    funding: pd.DataFrame | None = None,
+    as_of: date | datetime | str | None = None,
 ) -> ReportData:
     """Compute every figure of a report with hedgecore, as the template's formulas define them.
 
@@ -371,6 +480,15 @@ def compute_report(
     backtest : mapping, None or False
         The Backtest inputs by defined name (:func:`~hedgecore.excel.backtest.compute_backtest`);
         None: the defaults (a workbook without a Backtest sheet); False: no backtest.
+    funding : DataFrame, optional
+        The hedge contract's funding history (sheet Funding): ``funding_rate`` and
+        ``interval_hours`` by UTC settlement time, ``attrs["symbol"]`` its contract, as
+        :func:`hedgecore.data.fetch.read_funding_history` returns it. With ``FundingSource`` =
+        ``history`` the plan, the funding cost and the stress test use its mean over the last
+        ``FundingDays`` complete days (:func:`hedgecore.funding.funding_summary`).
+    as_of : date or "YYYY-MM-DD", optional
+        The run date (default: today, UTC): a close the report uses that is older than
+        :data:`STALE_AFTER_DAYS` days then, or a funding history that ends before, adds a warning.
 
     Returns
     -------
@@ -404,20 +522,25 @@ def compute_report(
     """
     try:
         s = check_settings(settings, price_columns=prices.columns)
+        rates = _funding(s, funding)
     except InputError as exc:
         raise HedgecoreError(f"{where(exc.name)}: {exc}" if where else str(exc)) from None
+    used = {**s, "FundingRate": rates.rate_used}  # what the plan and the stress test take
     hedge_asset = _text(s.get("HedgeAsset"))
-    table = holdings_table(holdings, prices, hedge_asset, _text(s.get("SecondAsset")))
+    second = _text(s.get("SecondAsset"))
+    table = holdings_table(holdings, prices, hedge_asset, second)
     total = float(table["Value"].to_numpy().sum())
     pbeta = portfolio_beta(table["Value"].to_numpy(), table["Beta"].to_numpy())
     basket_value = _basket_value(holdings, prices)
     stats, rolling, window = _basket(basket_value, prices, hedge_asset)
-    plan = _plan(total, s)
+    plan = _plan(total, used)
     side = "short" if plan.contracts >= 0 else "long"
-    funding = funding_cost_usd(abs(plan.hedged_notional_usd), float(s.get("FundingRate") or 0.0),
-                               float(s.get("HorizonDays") or 0.0), side=side,
-                               interval_hours=plan.funding_interval_hours) + 0.0
-    risk = _risk(total, table, plan, s, basket_value, prices[hedge_asset], pbeta)
+    funding_usd = funding_cost_usd(abs(plan.hedged_notional_usd), rates.rate_used,
+                                   float(s.get("HorizonDays") or 0.0), side=side,
+                                   interval_hours=plan.funding_interval_hours) + 0.0
+    risk = _risk(total, table, plan, used, basket_value, prices[hedge_asset], pbeta)
+    today = _run_date(as_of)
+    age, stale = _stale(prices, [*table["Asset"], hedge_asset, *([second] if second else [])], rates, today)
     return ReportData(
         source_name=source_name,
         sha256=sha256,
@@ -429,17 +552,20 @@ def compute_report(
         portfolio_beta=pbeta,
         basket=stats,
         plan=plan,
-        funding_horizon_usd=funding,
-        stress=_stress(total, pbeta, plan, s, shocks, risk),
+        funding_horizon_usd=funding_usd,
+        stress=_stress(total, pbeta, plan, used, shocks, risk),
         rolling=rolling,
         rolling_window=window,
         first_date=pd.Timestamp(prices.index[0]),
         last_date=pd.Timestamp(prices.index[-1]),
         price_rows=len(prices),
         two_leg=_two_leg(table, s, basket_value, prices),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *stale),
         risk=risk,
-        backtest=None if backtest is False else _backtest(holdings, prices, s, backtest, where),
+        backtest=None if backtest is False else _backtest(holdings, prices, used, backtest, where),
+        funding=rates,
+        as_of=today.isoformat(),
+        price_age_days=age,
     )
 
 

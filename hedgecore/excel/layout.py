@@ -88,13 +88,19 @@ __all__ = [
     "EXAMPLE_BACKTEST_SETTINGS",
     "backtest_summary_formula",
     "backtest_daily_formula",
+    "FUNDING_SOURCES",
+    "FUNDING_COLUMNS",
+    "FUNDING_SPAN",
+    "FUNDING_NAMES",
+    "FUNDING_CONTRACT_NAME",
+    "FUNDING_CONTRACT_CELL",
 ]
 
 #: Every workbook property timestamp is this, so regeneration is reproducible.
 TEMPLATE_TIMESTAMP = _dt.datetime(2024, 4, 10, 0, 0, 0)
 
 #: Sheets in workbook order (``Lists`` is hidden: the drop-down lists).
-SHEETS = ("Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Backtest", "Lists")
+SHEETS = ("Guide", "Portfolio", "Prices", "Hedge", "StressTest", "Backtest", "Funding", "Lists")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,6 +154,9 @@ def _between(low: str, high: str, error: str) -> Validation:
     return Validation("decimal", low, error, "between", high)
 
 
+#: Where the funding rate the plan and the stress test use comes from (input ``FundingSource``).
+FUNDING_SOURCES: tuple[str, ...] = ("constant", "history")
+
 _POSITIVE = Check(lambda x: x > 0, "must be positive")
 _NONNEGATIVE = Check(lambda x: x >= 0, "must be zero or positive")
 _FINITE = Check(math.isfinite, "must be a finite number")
@@ -194,6 +203,17 @@ INPUTS: tuple[Input, ...] = (
           "shorts, so the short hedge receives.",
           0.0001, _between("-0.05", "0.05", "Must be between -5 % and +5 % per interval."), check=_FINITE,
           number_format=styles.RATE),
+    # funding from the history (issue 13): the Funding sheet, FundingHistoryRate and FundingRateUsed below
+    Input("FundingSource", "Funding rate from", "",
+          "constant = the Funding rate above; history = the mean of the last FundingDays complete UTC days of the "
+          "Funding sheet. The result Funding rate used is what the plan and the stress test take.",
+          "constant", _list(FUNDING_SOURCES, "Pick constant or history."), text=True, choices=FUNDING_SOURCES,
+          optional=True),
+    Input("FundingDays", "Funding history window", "days",
+          "Complete UTC days of the Funding sheet averaged when Funding rate from is history.",
+          30.0, Validation("whole", "1", "Must be a whole number of days from 1 to 3650.", "between", "3650"),
+          check=Check(lambda x: 1 <= x <= 3650 and float(x).is_integer(), "must be a whole number of days from 1 to 3650"),
+          number_format=styles.DAYS, optional=True),
     Input("HorizonDays", "Horizon", "days", "Holding period for the funding cost and the stress test.",
           30.0, _between("0", "3650", "Must be between 0 and 3650 days."), check=_NONNEGATIVE,
           number_format=styles.DAYS),
@@ -255,7 +275,7 @@ _CONTRACT_ARG = 'IF(Contract="",ContractSize,Contract)'
 _MMR_ARG = 'IF(MaintenanceMargin="","",MaintenanceMargin)'
 _PLAN_ARGS = (
     f"PortfolioValue,HedgePrice,{_CONTRACT_ARG},HedgeRatio,ContractType,Rounding,"
-    f"Collateral,Leverage,{_MMR_ARG},FundingRate"
+    f"Collateral,Leverage,{_MMR_ARG},FundingRateUsed"
 )
 _SIDE = 'IF(Contracts<0,"long","short")'
 _PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS + PLAN_RISK_LABELS) | {"margin_verdict"}
@@ -292,10 +312,15 @@ _BAND = ('=IF(PortfolioValue=0,"",RESIDUAL_BAND(PricesTable,HedgeCloses,Portfoli
          'HoldingsAsset,HoldingsQuantity,0.05,0.95,"{field}"))')
 _TRADE = ('=IF(PortfolioValue=0,"",IF(MarginBalance="",Contracts-ContractsHeld,HEDGE_TRADE(PortfolioValue,HedgePrice,'
           f'{_CONTRACT_ARG},ContractsHeld,MarginBalance,HedgeRatio,ContractType,Rounding,Leverage,{_MMR_ARG},'
-          'FundingRate,"trade_contracts")))')
+          'FundingRateUsed,"trade_contracts")))')
 
 
 _TWO_LEG_ON = 'OR(SecondAsset="",PortfolioValue=0)'
+_IN_WINDOW = 'FundingTimes,">="&FundingWindowStart,FundingTimes,"<"&FundingWindowEnd'
+#: The history mean per interval from the Funding table: the window's rates / its days with a settlement
+#: (funding_summary's daily mean) x its mean interval hours / 24.
+_FUNDING_MEAN = (f"SUMIFS(FundingRates,{_IN_WINDOW})/SUMIFS(FundingNewDay,{_IN_WINDOW})"
+                 f"*AVERAGEIFS(FundingHours,{_IN_WINDOW})/24")
 
 #: The Hedge sheet's result cells, in sheet order.
 OUTPUTS: tuple[Output, ...] = (
@@ -344,9 +369,20 @@ OUTPUTS: tuple[Output, ...] = (
           "account, even if the price then falls back.", "loss_if_liquidated_usd", styles.USD),
     _risk("FundingInterval", "Funding interval", "h", "Hours between funding payments: the catalog contract's, else 8.",
           "funding_interval_hours", "0.##"),
+    Output("FundingHistoryRate", "Funding rate, history mean", "% per interval",
+           "Mean funding per settlement of the last FundingDays complete UTC days of the Funding sheet (each day's "
+           "funding x its mean interval / 24; blank without a history); the report adds its 5-95 % range and the "
+           "share of days a short paid.",
+           "=" + _UNLESS_EMPTY.format(f'IF(COUNT(FundingTimes)=0,"",{_FUNDING_MEAN})'),
+           "funding.history_rate", styles.RATE, optional=True),
+    Output("FundingRateUsed", "Funding rate used", "% per interval",
+           "Funding rate, or the history mean when Funding rate from is history: what the plan, the funding cost "
+           "and the stress test use.",
+           "=" + _UNLESS_EMPTY.format('IF(FundingSource="history",FundingHistoryRate,FundingRate)'),
+           "funding.rate_used", styles.RATE, optional=True),
     Output("FundingCost", "Funding over horizon", "USD",
-           "Paid over Horizon days at Funding rate every Funding interval; negative = received.",
-           "=" + _UNLESS_EMPTY.format(f"FUNDING_COST(ABS(HedgedNotional),FundingRate,HorizonDays,{_SIDE},"
+           "Paid over Horizon days at Funding rate used every Funding interval; negative = received.",
+           "=" + _UNLESS_EMPTY.format(f"FUNDING_COST(ABS(HedgedNotional),FundingRateUsed,HorizonDays,{_SIDE},"
                                       "FundingInterval)"),
            "funding_horizon_usd", styles.FUNDING_USD),
     Output("ResidualLow", "Residual band, low (5th pct)", "% of portfolio",
@@ -444,7 +480,7 @@ LIQUIDATED_FORMAT = '"yes";"yes";"no"'
 STRESS_FORMATS: tuple[str, ...] = ((styles.PCT, styles.USD) + (styles.USD0,) * 7 + (styles.PCT, LIQUIDATED_FORMAT)
                                    + (styles.USD0,) * 4)
 _STRESS_ARGS = ("PortfolioValue,PortfolioBeta,HedgedNotional,HedgePrice,ShockValues,ContractType,Collateral,"
-                "FundingRate,HorizonDays")
+                "FundingRateUsed,HorizonDays")
 #: After ``column``: the margin of the plan (leverage, tiers, contract), the residual band and the downside beta.
 _STRESS_RISK_ARGS = (f'Leverage,{_MMR_ARG},IF(Contract="","",Contract),"",ResidualLow,ResidualHigh,'
                      "PortfolioDownsideBeta")
@@ -568,6 +604,38 @@ def _with_header(text: str) -> str:
     return text.replace(",2,1):", ",1,1):", 1)
 
 
+# ---- the Funding sheet (issue 13): the hedge contract's funding history, table Funding ----------------
+FUNDING_HEADER_ROW = 4
+FUNDING_BLANK_ROWS = 5  # data rows of an empty Funding table
+FUNDING_MAX_ROWS = 40_000  # 4.5 years of hourly settlements
+#: The single cell naming the contract the history belongs to (``binance:ETHUSD_PERP``; blank without one).
+FUNDING_CONTRACT_NAME = "FundingContract"
+FUNDING_CONTRACT_CELL = "B3"
+
+#: Table Funding: the settlements as fetched (``hedgecore fetch funding``'s columns, the contract in
+#: ``FundingContract``), and ``New day`` = 1 on the first settlement of each UTC day, which lets the
+#: ``FundingHistoryRate`` formula count the days of its window as :func:`hedgecore.funding.funding_summary`
+#: does. ``New day`` reads the row above (``{p}``), so it is not a calculated column: hedgecore writes it
+#: on every row it writes.
+FUNDING_COLUMNS: tuple[Column, ...] = (
+    Column("Funding Time (UTC)", "FundingTimes", styles.DATETIME),
+    Column("Funding Rate", "FundingRates", styles.RATE),
+    Column("Interval Hours", "FundingHours", "0.##"),
+    Column("New day", "FundingNewDay", "0", '=IF(A{r}="","",IF(INT(A{r})=IFERROR(INT(A{p}),-1),0,1))'),
+)
+FUNDING_SPAN = Span("Funding", FUNDING_HEADER_ROW, 1, len(FUNDING_COLUMNS), 1, "number", FUNDING_MAX_ROWS)
+#: The Funding table's range names, and the window of ``FundingHistoryRate`` as date serials: it ends
+#: (exclusive) after the last complete UTC day — the last day is complete when its settlements cover
+#: 24 h or it is the only day — and starts ``FundingDays`` days earlier.
+FUNDING_NAMES = MappingProxyType({
+    "FundingEnd": end_formula(FUNDING_SPAN),
+    **{c.name: dynamic_range(FUNDING_SPAN, j, end="FundingEnd") for j, c in enumerate(FUNDING_COLUMNS, start=1)},
+    "FundingLastDay": "INT(MAX(FundingTimes))",
+    "FundingWindowEnd": ('FundingLastDay+IF(AND(SUMIFS(FundingHours,FundingTimes,">="&FundingLastDay)<24-1E-9,'
+                         "MIN(FundingTimes)<FundingLastDay),0,1)"),
+    "FundingWindowStart": "FundingWindowEnd-FundingDays",
+})
+
 _PRICES_HEADER = f"Prices!$B$1:${_col(1 + PRICES_MAX_COLS)}$1"
 _SHOCKS_END = end_formula(SHOCKS_SPAN)
 
@@ -590,13 +658,16 @@ TABLE_NAMES = MappingProxyType({
     "ShocksEnd": _SHOCKS_END,
     "ShockValues": dynamic_range(SHOCKS_SPAN, 1, end="ShocksEnd"),
     "StressResult": dynamic_range(SHOCKS_SPAN, 2, len(SHOCKS_COLUMNS), end="ShocksEnd"),
+    **FUNDING_NAMES,
 })
 #: The table each table name belongs to, with the representative name the reader checks.
-TABLE_KEY_NAMES = MappingProxyType({"Holdings": "HoldingsAsset", "Prices": "PricesDates", "Shocks": "ShockValues"})
-TABLE_SPANS = MappingProxyType({"Holdings": HOLDINGS_SPAN, "Prices": PRICES_SPAN, "Shocks": SHOCKS_SPAN})
+TABLE_KEY_NAMES = MappingProxyType({"Holdings": "HoldingsAsset", "Prices": "PricesDates", "Shocks": "ShockValues",
+                                    "Funding": "FundingTimes"})
+TABLE_SPANS = MappingProxyType({"Holdings": HOLDINGS_SPAN, "Prices": PRICES_SPAN, "Shocks": SHOCKS_SPAN,
+                                "Funding": FUNDING_SPAN})
 
 #: Every range name of the template.
-RANGE_NAMES: tuple[str, ...] = tuple(TABLE_NAMES) + ("ContractList",)
+RANGE_NAMES: tuple[str, ...] = tuple(TABLE_NAMES) + ("ContractList", FUNDING_CONTRACT_NAME)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,7 +755,7 @@ BACKTEST_ID_FORMULA = (
     '=IF(PortfolioValue=0,"",HEDGE_BACKTEST(PricesWithDates,HoldingsAsset,HoldingsQuantity,' + _CONTRACT_ARG + ","
     'IF(ISNUMBER(BacktestCollateral),BacktestCollateral,IF(ContractType="inverse",Collateral,0)),'
     "HedgeAsset,ContractType,BacktestPolicy,BacktestThreshold,BacktestBeta,BacktestWindow,BacktestHalfLife,"
-    'BacktestFeeBps,BacktestSlippageBps,FundingRate,IF(ISNUMBER(BacktestReopenDays),BacktestReopenDays,"never"),'
+    'BacktestFeeBps,BacktestSlippageBps,FundingRateUsed,IF(ISNUMBER(BacktestReopenDays),BacktestReopenDays,"never"),'
     "BacktestCooldownDays,BacktestEveryDays," + _MMR_ARG + "))"
 )
 

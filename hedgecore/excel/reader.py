@@ -36,6 +36,8 @@ from .layout import (
     BLANK_OK_INPUTS,
     DEFAULT_FORMULAS,
     DEFAULT_SETTINGS,
+    FUNDING_COLUMNS,
+    FUNDING_CONTRACT_NAME,
     INPUT_NAMES,
     OPTIONAL_NAMES,
     OUTPUT_NAMES,
@@ -76,6 +78,14 @@ class WorkbookInputs:
     backtest : Mapping[str, object] or None
         The Backtest sheet's inputs by defined name (text for the choices, floats, None for a blank
         that is allowed); None when the workbook has none (made before the Backtest sheet).
+    funding : pandas.DataFrame or None
+        Table Funding, the hedge contract's settlements as
+        :func:`hedgecore.data.fetch.read_funding_history` returns a file: ``funding_rate`` and
+        ``interval_hours`` by tz-aware UTC time, ``attrs["symbol"]`` the ``FundingContract``;
+        None when the table is empty or the workbook has none (templates before it).
+    default_formulas : frozenset[str]
+        Input names whose cell holds the template's default formula (with or without a value Excel
+        cached), e.g. ``HedgePrice``: ``hedgecore refresh`` keeps those formulas.
     """
 
     path: str
@@ -87,6 +97,8 @@ class WorkbookInputs:
     computed: frozenset[str] = field(default_factory=frozenset)
     warnings: tuple[str, ...] = ()
     backtest: Mapping[str, Any] | None = None
+    funding: pd.DataFrame | None = None
+    default_formulas: frozenset[str] = field(default_factory=frozenset)
 
     def where(self, name: str) -> str:
         """``"file.xlsx, sheet Hedge, cell B9"`` for error messages."""
@@ -389,18 +401,24 @@ def read_workbook_and_book(path: str | os.PathLike[str], data: bytes | None = No
         r.close()
 
 
-def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> tuple[dict[str, Any], set[str]]:
-    """The Hedge inputs as typed (text or numbers), and the names whose default formula has no value yet."""
+def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> tuple[dict[str, Any], set[str],
+                                                                                   set[str]]:
+    """The Hedge inputs as typed (text or numbers), the names whose default formula has no value yet,
+    and the names whose cell holds its default formula. An input of :data:`OPTIONAL_NAMES` that the
+    workbook lacks (an older template) takes its default."""
     settings: dict[str, Any] = {}
     pending: set[str] = set()
+    defaults: set[str] = set()
     for name in INPUT_NAMES:
         if name not in locations:  # an input newer than the workbook: its default
             settings[name] = DEFAULT_SETTINGS[name]
             continue
         sheet, coord = locations[name]
         value, formula, error = r.value(sheet, coord)
+        if formula is not None and _norm_formula(formula) == _norm_formula(DEFAULT_FORMULAS.get(name, "")):
+            defaults.add(name)
         if formula is not None and (value is None or error):
-            if _norm_formula(formula) == _norm_formula(DEFAULT_FORMULAS.get(name, "")):
+            if name in defaults:
                 pending.add(name)  # not computed yet (or saved as an error before the add-in ran)
                 continue
             if not error:
@@ -425,7 +443,7 @@ def _read_settings(r: _CellReader, locations: Mapping[str, tuple[str, str]]) -> 
             if is_blank(value):
                 raise _err(r.path, sheet, coord, f"{name} is blank; type a number")
             settings[name] = number(r.path, sheet, coord, name, value)
-    return settings, pending
+    return settings, pending, defaults
 
 
 def _read_backtest(r: _CellReader) -> tuple[dict[str, Any] | None, dict[str, tuple[str, str]]]:
@@ -570,7 +588,8 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
     holdings, cells["Holdings"] = _read_holdings(r, prices)
     shocks, cells["Shocks"] = _read_shocks(r)
     cells["Prices"] = f"Prices!{_find_table(r.path, r.wb, 'Prices', 'Prices')[1].ref}"
-    settings, pending = _read_settings(r, locations)
+    funding = _read_funding(r, cells)
+    settings, pending, defaults = _read_settings(r, locations)
     try:
         settings = check_settings(settings, price_columns=prices.columns)
     except InputError as exc:
@@ -590,4 +609,90 @@ def _inputs(r: _CellReader) -> WorkbookInputs:
         computed=frozenset(pending),
         warnings=tuple(_table_warnings(r)),
         backtest=None if backtest is None else MappingProxyType(backtest),
+        funding=funding,
+        default_formulas=frozenset(defaults),
     )
+
+
+# --------------------------------------------------------------------------- table Funding (issue 13)
+
+
+def _settlement(r: _CellReader, row: int, cells: dict[int, Any], cols: dict[str, int]) -> tuple[pd.Timestamp,
+                                                                                                 float, float]:
+    """One Funding row: the UTC time (to the second), a finite rate below 100 % and hours in (0, 24]."""
+    from openpyxl.utils import get_column_letter
+
+    out = []
+    for header in (c.header for c in FUNDING_COLUMNS[:3]):
+        col = cols[header]
+        where = f"{get_column_letter(col)}{row}"
+        cell = cells.get(col)
+        if cell is None:
+            raise _err(r.path, "Funding", where, f"{header} is blank in a row of table Funding")
+        if cell.data_type == "f":
+            raise _err(r.path, "Funding", where, f"{header} holds a formula; paste the settlements as values")
+        if header == FUNDING_COLUMNS[0].header:
+            ts = parse_date(r.path, where, cell.value, error=cell.data_type == "e", sheet="Funding", label=header)
+            out.append(ts.round("s"))
+            continue
+        x = number(r.path, "Funding", where, header, cell.value, error=cell.data_type == "e")
+        if header == "Funding Rate" and not -1 < x < 1:
+            raise _err(r.path, "Funding", where, f"Funding Rate must be a decimal between -1 and 1 (0.0001 = 0.01 %), "
+                                                 f"got {cell.value}")
+        if header == "Interval Hours" and not 0 < x <= 24:
+            raise _err(r.path, "Funding", where, f"Interval Hours must be above 0 and at most 24, got {cell.value}")
+        out.append(x)
+    return out[0], out[1], out[2]
+
+
+def _funding_contract(r: _CellReader) -> str:
+    dn = r.wb.defined_names.get(FUNDING_CONTRACT_NAME)
+    if dn is None:
+        return ""
+    sheet, coord = _name_dest(r.path, r.wb, FUNDING_CONTRACT_NAME)
+    value = r.wb[sheet][coord].value
+    if r.wb[sheet][coord].data_type != "s" and not is_blank(value):
+        raise _err(r.path, sheet, coord, f"{FUNDING_CONTRACT_NAME} must be a contract name such as "
+                                         f"binance:ETHUSD_PERP, got {value!r}"[:200])
+    return "" if is_blank(value) else str(value).strip()[:100]
+
+
+def _read_funding(r: _CellReader, cells: dict[str, str]) -> pd.DataFrame | None:
+    """Table Funding as a history, read by its real cells with the Prices table's checks and caps.
+
+    None without the table (templates before it) or without rows. Times must increase.
+    """
+    from openpyxl.utils import get_column_letter
+
+    if "Funding" not in r.wb.sheetnames or not any(k.lower() == "funding" for k in r.wb["Funding"].tables):
+        return None
+    path = r.path
+    ws, table, bounds = _find_table(path, r.wb, "Funding", "Funding")
+    cells["Funding"] = f"Funding!{table.ref}"
+    headers = _headers(path, ws, bounds, "Funding", "Funding")
+    cols = {h: c for c, h in headers.items()}
+    for col in FUNDING_COLUMNS:
+        if col.header not in cols:
+            raise _err(path, "Funding", None, f"table Funding has no column {col.header}")
+    c1, r1, c2, r2 = bounds
+    data_cols = {cols[c.header] for c in FUNDING_COLUMNS[:3]}
+    times, rates, hours = [], [], []
+    for row, found in table_rows(ws, (c1, r1 + 1, c2, r2)):
+        _no_stray_values(path, "Funding", "Funding", row, found, headers)
+        if not data_cols & set(found):
+            continue  # a blank row (its New day formula only)
+        check_count(path, "Funding", "Funding", len(times) + 1, TABLE_LIMITS.funding_rows, "settlements")
+        t, rate, h = _settlement(r, row, found, cols)
+        if times and t <= times[-1]:
+            problem = "repeats the previous row" if t == times[-1] else "is before the previous row"
+            where = f"{get_column_letter(cols[FUNDING_COLUMNS[0].header])}{row}"
+            raise _err(path, "Funding", where, f"settlement {t} {problem} (times must increase)")
+        times.append(t)
+        rates.append(rate)
+        hours.append(h)
+    if not times:
+        return None
+    index = pd.DatetimeIndex(times, name=FUNDING_COLUMNS[0].header).tz_localize("UTC")
+    frame = pd.DataFrame({"funding_rate": rates, "interval_hours": hours}, index=index)
+    frame.attrs["symbol"] = _funding_contract(r)
+    return frame

@@ -26,7 +26,7 @@ from .cached import CachedValues, liquidation_line
 from .layout import Input, Validation
 
 __all__ = ["write_guide", "write_lists", "write_prices", "write_portfolio", "write_hedge", "write_stress",
-           "write_names", "fill_guide", "print_setup", "GUIDE_SECTIONS"]
+           "write_funding", "write_names", "fill_guide", "print_setup", "GUIDE_SECTIONS"]
 
 Styles = Mapping[str, Any]
 
@@ -122,6 +122,7 @@ GUIDE_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("3. Hedge", "Yellow input cells: hedge coin, catalog contract (or type and size), price, hedge ratio, rounding, collateral, leverage, margin, funding, horizon, and an optional second coin for a two-leg hedge. Grey cells are the results."),
         ("4. StressTest", "Table Shocks: moves of the hedge coin (-50 % ... +50 %); beside each, its P&L. Net P&L is liquidation-aware: past the liquidation price the short is closed and the account lost (Liquidated: yes); Net P&L if short survived is the line without liquidation, for comparison only. Net P&L low / high add the basket's own 5th / 95th percentile residual over the horizon; Net P&L at downside beta moves the alts by the downside beta on falls."),
         ("5. A position you hold", "Type Contracts held now and Margin balance now (wallet balance + unrealised P&L, in the margin coin): Trade now says how many contracts to short more (+) or buy back (-)."),
+        ("Funding (optional)", "Table Funding: the funding-rate history of the hedge contract, written by hedgecore (hedgecore template --fetch or --funding, hedgecore refresh). With Hedge input Funding rate from = history, the plan and the stress test use its mean over the last FundingDays complete UTC days."),
         ("More rows", "Type new holdings, closes or shocks in the blank rows of the tables, below them, or in rows inserted anywhere under the header: the defined names (Formulas > Name Manager, e.g. PricesData) end at the last Asset, Date or Shock, so the formulas follow. Keep the rows inside the table (Excel extends it when you type just below), as hedgecore report reads the tables and warns when they differ."),
     )),
     ("Colour legend", (
@@ -169,17 +170,34 @@ _LEGEND_STYLES = {"Input": ("input_fill", "input_font"), "Computed": ("calc_fill
                   "Headers": ("head_fill", "head_font")}
 
 
+def _with_sources(sources: Mapping[str, str] | None) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """GUIDE_SECTIONS with the Data sources rows named in ``sources`` replaced (and new ones added)."""
+    if not sources:
+        return GUIDE_SECTIONS
+    out = []
+    for title, items in GUIDE_SECTIONS:
+        if title == "Data sources":
+            keys = [k for k, _ in items]
+            items = tuple((k, sources.get(k, text)) for k, text in items) + tuple(
+                (k, text) for k, text in sources.items() if k not in keys)
+        out.append((title, items))
+    return tuple(out)
+
+
 def write_guide(wb: Any, st: Styles, *, holdings: pd.DataFrame | None = None,
-                settings: Mapping[str, Any] | None = None) -> Any:
+                settings: Mapping[str, Any] | None = None, sources: Mapping[str, str] | None = None) -> Any:
     """The Guide sheet (the workbook's first, active sheet): what to fill, legend, add-in, units, sources.
 
-    Its first line describes the workbook's own holdings and hedge, or says it is empty.
+    Its first line describes the workbook's own holdings and hedge, or says it is empty. ``sources``
+    replaces rows of the Data sources section by key (``"Daily prices"``, ``"Funding rates"``), for a
+    workbook whose data came from elsewhere than the bundled sample (an exchange).
     """
     ws = wb.active
     ws.title = "Guide"
     filled = holdings is not None and len(holdings)
     note = _guide_filled(holdings, settings or {}) if filled else _GUIDE_EMPTY
-    fill_guide(ws, st, GUIDE_SECTIONS, title="hedgecore — hedge an altcoin basket with a perpetual future", note=note)
+    fill_guide(ws, st, _with_sources(sources), title="hedgecore — hedge an altcoin basket with a perpetual future",
+               note=note)
     return ws
 
 
@@ -588,3 +606,65 @@ def write_stress(wb: Any, st: Styles, shocks: Iterable[float], cache: CachedValu
     _stress_chart(ws, first, last, _liquidation_line(ws, st, cache, first, last))
     ws.freeze_panes = f"A{first}"
     print_setup(ws, landscape=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Funding (issue 13)
+# ---------------------------------------------------------------------------------------------
+
+
+def _new_days(times: pd.DatetimeIndex) -> list[int]:
+    """1 on the first settlement of each UTC day, else 0 (the ``New day`` column's values)."""
+    days = times.floor("D")
+    return [1 if k == 0 or days[k] != days[k - 1] else 0 for k in range(len(days))]
+
+
+def write_funding(wb: Any, st: Styles, funding: pd.DataFrame | None, cache: CachedValues) -> None:
+    """The Funding sheet: the contract (``FundingContract``) and table ``Funding`` of its settlements.
+
+    ``funding`` is a history as :func:`hedgecore.data.fetch.read_funding_history` returns it (UTC
+    settlement times, ``funding_rate``, ``interval_hours``, ``attrs["symbol"]``), or None for an
+    empty table. Times are written as naive UTC date-times; each row's ``New day`` formula gets its
+    cached value.
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    ws = wb.create_sheet("Funding")
+    _title(ws, st, "Funding — settlement history of the hedge contract",
+           "Rate per settlement (positive = longs pay shorts, so a short receives); times in UTC. Written by "
+           "hedgecore (template --fetch or --funding, refresh); Hedge input Funding rate from = history uses it.")
+    ws["A3"] = "Contract"
+    ws["A3"].font = st["name"]
+    contract = "" if funding is None else str(funding.attrs.get("symbol") or "")
+    cell = put_text(ws[layout.FUNDING_CONTRACT_CELL], contract) if contract else ws[layout.FUNDING_CONTRACT_CELL]
+    cell.font = st["calc_font"]
+    row, col = coordinate_to_tuple(layout.FUNDING_CONTRACT_CELL)
+    _define(wb, layout.FUNDING_CONTRACT_NAME, "Funding", _abs(col, row))
+    h, columns = layout.FUNDING_HEADER_ROW, layout.FUNDING_COLUMNS
+    for j, col in enumerate(columns, start=1):
+        _head(ws.cell(row=h, column=j, value=col.header), st)
+        ws.column_dimensions[get_column_letter(j)].width = 18 if j == 1 else 14
+    n = layout.FUNDING_BLANK_ROWS if funding is None or not len(funding) else len(funding)
+    if funding is not None and len(funding):
+        times = pd.DatetimeIndex(funding.index).tz_convert("UTC").tz_localize(None)
+        rows = zip(times.to_pydatetime(), funding["funding_rate"].to_numpy(float),
+                   funding["interval_hours"].to_numpy(float), _new_days(times))
+    else:
+        rows = iter(())
+    for i, (t, rate, hours, new_day) in enumerate(rows, start=h + 1):
+        for j, value in enumerate((t, float(rate), float(hours)), start=1):
+            ws.cell(row=i, column=j, value=value)
+        c = ws.cell(row=i, column=4, value=columns[3].formula.format(r=i, p=i - 1))
+        cache.put(ws.title, c.coordinate, new_day)
+    for i in range(h + 1, h + n + 1):
+        if ws.cell(row=i, column=4).value is None:  # the blank rows of an empty table
+            c = ws.cell(row=i, column=4, value=columns[3].formula.format(r=i, p=i - 1))
+            cache.put(ws.title, c.coordinate, "")
+        for j, col in enumerate(columns, start=1):
+            ws.cell(row=i, column=j).number_format = col.number_format
+            if col.formula is not None:
+                ws.cell(row=i, column=j).fill = st["calc_fill"]
+    _add_table(ws, "Funding", f"A{h}:{get_column_letter(len(columns))}{h + n}", style="TableStyleLight9")
+    ws.freeze_panes = f"A{h + 1}"
+    print_setup(ws, landscape=False, title_rows=f"{h}:{h}")

@@ -34,6 +34,7 @@ __all__ = [
     "SIZE",
     "DAYS",
     "DATE",
+    "DATETIME",
     "template_styles",
     "report_styles",
 ]
@@ -66,6 +67,7 @@ QTY = "#,##0.####"
 SIZE = "#,##0.#####"
 DAYS = '0" d"'
 DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm"
 
 
 def template_styles() -> dict[str, Any]:

@@ -91,6 +91,25 @@ def _as_prices(prices: Any, assets: Iterable[str] | None) -> pd.DataFrame | None
     return df.astype(float)
 
 
+def _as_funding(funding: Any) -> pd.DataFrame | None:
+    """A funding history (``funding_rate``, ``interval_hours`` by UTC time, ``attrs["symbol"]``), from
+    a DataFrame of that shape or a file written by ``hedgecore fetch funding``."""
+    if funding is None:
+        return None
+    if isinstance(funding, (str, os.PathLike)):
+        from ..data.fetch import read_funding_history
+
+        return read_funding_history(funding)
+    if not isinstance(funding, pd.DataFrame) or not {"funding_rate", "interval_hours"} <= set(funding.columns) \
+            or not isinstance(funding.index, pd.DatetimeIndex):
+        raise WorkbookError("funding must be a history as read_funding_history returns it "
+                            "(funding_rate and interval_hours by settlement time)")
+    out = funding[["funding_rate", "interval_hours"]].astype(float)
+    out.index = funding.index.tz_localize("UTC") if funding.index.tz is None else funding.index.tz_convert("UTC")
+    out.attrs["symbol"] = str(funding.attrs.get("symbol") or "")
+    return out
+
+
 def _read_holdings(holdings: Any) -> tuple[pd.DataFrame, str]:
     """Asset / Quantity / Price columns from a DataFrame or a CSV path, and how to name it in errors."""
     if isinstance(holdings, pd.DataFrame):
@@ -179,7 +198,8 @@ def _check_price_columns(holdings: pd.DataFrame | None, prices: pd.DataFrame | N
 
 
 def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings: Mapping[str, Any],
-                   shocks: list[float], backtest: Mapping[str, Any]) -> CachedValues:
+                   shocks: list[float], backtest: Mapping[str, Any],
+                   funding: pd.DataFrame | None = None) -> CachedValues:
     """The value of every formula the template will hold, computed with hedgecore."""
     values = dict(settings)
     pending = {n for n, f in DEFAULT_FORMULAS.items() if values.get(n) is None}
@@ -198,7 +218,7 @@ def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, s
             table = holdings_table(holdings, prices, str(checked["HedgeAsset"]), str(checked.get("SecondAsset") or ""),
                                    zero_value_ok=True)
             return CachedValues(None, values, holdings=table)
-        report = compute_report(holdings, prices, shocks, values, backtest=backtest)
+        report = compute_report(holdings, prices, shocks, values, backtest=backtest, funding=funding)
     except InputError as exc:
         raise WorkbookError(f"Hedge input {exc}") from None
     except HedgecoreError as exc:
@@ -207,7 +227,8 @@ def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, s
 
 
 def _build(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings: Mapping[str, Any],
-           shocks: Iterable[float]) -> tuple[Any, CachedValues]:
+           shocks: Iterable[float], funding: pd.DataFrame | None = None,
+           sources: Mapping[str, str] | None = None) -> tuple[Any, CachedValues]:
     """The openpyxl workbook (every sheet of :data:`~hedgecore.excel.layout.SHEETS`, in that order)
     and the cached values of its formula cells."""
     from openpyxl import Workbook
@@ -219,9 +240,10 @@ def _build(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, settings:
     shocks = [float(x) for x in shocks]
     backtest = {n: settings[n] for n in BACKTEST_INPUT_NAMES}
     settings = {n: v for n, v in settings.items() if n not in backtest}
-    cache = _cached_values(holdings, prices, settings, shocks, backtest)
-    sheets.write_guide(wb, st, holdings=holdings, settings=settings)
+    cache = _cached_values(holdings, prices, settings, shocks, backtest, funding)
+    sheets.write_guide(wb, st, holdings=holdings, settings=settings, sources=sources)
     sheets.write_prices(wb, st, prices, hedge_asset)
+    sheets.write_funding(wb, st, funding, cache)
     sheets.write_portfolio(wb, st, holdings, cache)
     sheets.write_hedge(wb, st, settings, cache)
     sheets.write_stress(wb, st, shocks, cache)
@@ -292,6 +314,9 @@ def write_template(
     *,
     assets: Iterable[str] | None = None,
     shocks: Iterable[float] | None = None,
+    funding: pd.DataFrame | str | os.PathLike[str] | None = None,
+    sources: Mapping[str, str] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write the hedge template, empty or filled, atomically and reproducibly.
 
@@ -316,6 +341,17 @@ def write_template(
         Price columns to keep (default: all loaded).
     shocks
         Returns of the hedge coin for the stress test (default −50 % … +50 % in 10 % steps).
+    funding
+        The hedge contract's funding history for sheet Funding: a file written by
+        ``hedgecore fetch funding``, or the DataFrame :func:`hedgecore.data.fetch.read_funding_history`
+        returns (``attrs["symbol"]`` is the contract). With ``FundingSource`` = ``history`` the plan
+        and the stress test use its mean over the last ``FundingDays`` complete days.
+    sources
+        Guide rows of the Data sources section to replace, by key (``"Daily prices"``,
+        ``"Funding rates"``): where the data of this workbook came from.
+    overwrite
+        Replace an existing file (default); with False an existing ``path`` raises
+        :class:`FileExistsError` and is left alone.
 
     Returns
     -------
@@ -335,10 +371,11 @@ def write_template(
     price_df = _as_prices(prices, assets)
     merged = _settings(settings, price_df)
     hold_df = _as_holdings(holdings, price_df)
-    wb, cache = _build(hold_df, price_df, merged, DEFAULT_SHOCKS if shocks is None else shocks)
+    wb, cache = _build(hold_df, price_df, merged, DEFAULT_SHOCKS if shocks is None else shocks, _as_funding(funding),
+                       sources)
     out = Path(path)
     data = _deterministic_bytes(wb, cache)
-    atomic_write(out, lambda tmp: tmp.write_bytes(data))
+    atomic_write(out, lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
     return out
 
 

@@ -118,7 +118,8 @@ def expand_inputs(specs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
     return paths, problems
 
 
-def plan_jobs(paths: Sequence[Path], outdir: Path, fmt: str, overwrite: bool) -> tuple[list[Job], list[Outcome]]:
+def plan_jobs(paths: Sequence[Path], outdir: Path, fmt: str, overwrite: bool,
+              as_of: str | None = None) -> tuple[list[Job], list[Outcome]]:
     """One :class:`Job` per input; inputs whose report name clashes with an earlier one fail here."""
     jobs: list[Job] = []
     clashes: list[Outcome] = []
@@ -133,7 +134,7 @@ def plan_jobs(paths: Sequence[Path], outdir: Path, fmt: str, overwrite: bool) ->
             continue
         for o in outs:
             taken[o] = path
-        jobs.append(Job(source=str(path), outdir=str(outdir), fmt=fmt, overwrite=overwrite))
+        jobs.append(Job(source=str(path), outdir=str(outdir), fmt=fmt, overwrite=overwrite, as_of=as_of))
     return jobs, clashes
 
 
@@ -434,6 +435,7 @@ def run_batch(
     quiet: bool = False,
     echo: Callable[[str, bool], None] | None = None,
     isatty: bool | None = None,
+    as_of: str | None = None,
 ) -> BatchResult:
     """Write one report per input workbook into ``outdir``; never raises for a bad input.
 
@@ -454,6 +456,8 @@ def run_batch(
         Where lines go; default ``click.echo``-like printing to stdout/stderr.
     isatty : bool, optional
         Override terminal detection (tests).
+    as_of : str, optional
+        The run date (``YYYY-MM-DD``) against which stale prices are flagged; default today (UTC).
 
     Returns
     -------
@@ -475,7 +479,7 @@ def run_batch(
             print(text, file=sys.stderr if is_error else sys.stdout, flush=True)
 
     paths, problems = expand_inputs(inputs)
-    job_list, clashes = plan_jobs(paths, out, fmt, overwrite)
+    job_list, clashes = plan_jobs(paths, out, fmt, overwrite, as_of)
     for line in [*problems, *(c.message for c in clashes)]:
         echo(escape_controls(line), True)
     with _signals_unwind():

@@ -254,10 +254,50 @@ def _data_and_source(r: ReportData) -> list[Figure]:
     ]
 
 
+def _funding(r: ReportData) -> list[Figure]:
+    """The funding rate used and, with a history (sheet Funding), its summary over the window (issue 13)."""
+    f, s = r.funding, r.funding.summary
+    on = s is not None
+    sec = "Funding"
+    source = (f"history of {f.contract or 'the Funding sheet'}, last {s.days} days" if f.source == "history" and on
+              else "constant (Hedge input Funding rate)")
+    figs = [
+        Figure("funding_source", sec, "Funding rate from", f.source, note=source),
+        Figure("funding_rate_used", sec, f"Funding rate used (per {r.plan.funding_interval_hours:g} h)", f.rate_used,
+               styles.RATE, "positive = longs pay shorts: a short hedge receives"),
+        Figure("funding_history_contract", sec, "Funding history of", f.contract, shown=on),
+        Figure("funding_settlements", sec, "Settlements in the history", f.settlements, _COUNT,
+               "" if f.first_time is None else f"{f.first_time:%Y-%m-%d %H:%M} to {f.last_time:%Y-%m-%d %H:%M} UTC",
+               shown=on),
+    ]
+    if not on:
+        return figs
+    window = f"{s.first_day} to {s.last_day} ({s.days} days)"
+    return figs + [
+        Figure("funding_mean_per_8h", sec, "History mean (per 8 h)", s.mean_per_8h, styles.RATE, window),
+        Figure("funding_p05_per_8h", sec, "History 5th percentile (per 8 h)", s.p05_per_8h, styles.RATE,
+               "of the daily funding / 3"),
+        Figure("funding_p95_per_8h", sec, "History 95th percentile (per 8 h)", s.p95_per_8h, styles.RATE),
+        Figure("funding_short_paid_frac", sec, "Share of days a short paid", s.short_paid_frac, _PCT,
+               "days whose net funding was negative"),
+        Figure("funding_annualised_frac", sec, "History mean, annualised", s.annualised_frac, _PCT_SIGNED,
+               "x 3 x 365"),
+    ]
+
+
+def _freshness(r: ReportData) -> list[Figure]:
+    """How old the data is at the run date (the Data section; a warning says when it is stale)."""
+    return [
+        Figure("run_date", "Data", "Run date", r.as_of, note="the age of the data is measured at this date"),
+        Figure("price_age_days", "Data", "Days since the oldest last close", r.price_age_days, _COUNT,
+               "of the coins the report uses"),
+    ]
+
+
 def summary_figures(r: ReportData) -> list[Figure]:
     """The Summary sheet's figures in display order (also the json ``summary`` and csv columns)."""
     from .backtest import backtest_figures  # it builds on Figure
 
     risk = _margin_risk(r) + _residual_risk(r) if r.risk is not None else []
-    return (_portfolio(r) + _plan(r) + risk + _stress(r) + _two_leg(r) + backtest_figures(r.backtest)
-            + _data_and_source(r))
+    return (_portfolio(r) + _plan(r) + risk + _funding(r) + _stress(r) + _two_leg(r)
+            + backtest_figures(r.backtest) + _data_and_source(r) + _freshness(r))

@@ -46,6 +46,7 @@ class Job:
     outdir: str
     fmt: str = "xlsx"
     overwrite: bool = False
+    as_of: str | None = None  # the run date for the stale-data warning (YYYY-MM-DD); default today
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ def _report(path: Path, job: Job) -> Outcome:
         where=lambda name: inputs.where(name).split(", ", 1)[1] if name in inputs.cells else name,
         warnings=inputs.warnings,
         backtest=inputs.backtest,
+        funding=inputs.funding,
+        as_of=job.as_of,
     )
     try:
         Path(job.outdir).mkdir(parents=True, exist_ok=True)

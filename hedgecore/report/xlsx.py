@@ -144,6 +144,7 @@ class _Filler:
         self._fill_names()
         self._fill_holdings()
         self._fill_stress()
+        self._fill_funding()
         for ws in self.wb.worksheets:
             pending: dict[tuple[int, int], Any] = {}
             for cell in list(ws._cells.values()):  # noqa: SLF001 - the cells the file holds, not a range
@@ -256,6 +257,32 @@ class _Filler:
                     ws.cell(row=r1 + 1 + i, column=c1 + j).value = _cell_value(values[i])
 
 
+    def _fill_funding(self) -> None:
+        """Table Funding's ``New day`` column: 1 on each UTC day's first settlement, from the history read."""
+        from ..excel.cells import table_rows
+        from ..excel.layout import FUNDING_COLUMNS
+
+        ws = self.wb["Funding"] if "Funding" in self.wb.sheetnames else None
+        table = next((ws.tables[k] for k in ws.tables if k.lower() == "funding"), None) if ws is not None else None
+        if table is None:
+            return
+        c1, r1, c2, r2 = _bounds(table.ref)
+        cols = {_text(cell.value): c for c, cell in next(table_rows(ws, (c1, r1, c2, r1)), (0, {}))[1].items()}
+        time_col, day_col = cols.get(FUNDING_COLUMNS[0].header), cols.get(FUNDING_COLUMNS[-1].header)
+        if time_col is None or day_col is None:
+            return
+        history = self.r.funding.history
+        days = [] if history is None else history.index.floor("D")
+        k = 0
+        for rr, cells in table_rows(ws, (c1, r1 + 1, c2, r2)):
+            has_time = time_col in cells
+            value = None
+            if has_time and k < len(days):
+                value = 1 if k == 0 or days[k] != days[k - 1] else 0
+            ws.cell(row=rr, column=day_col).value = value
+            k += has_time
+
+
 def _bounds(ref: str) -> tuple[int, int, int, int]:
     from openpyxl.utils.cell import range_boundaries
 
@@ -271,6 +298,8 @@ _SHEET_NOTES = {
     "Hedge": ("A2", "Inputs as read from the input workbook (default formulas computed by hedgecore); results "
                     "computed by hedgecore. Values only."),
     "StressTest": ("A2", "P&L per move of the hedge coin (alts move beta x shock), computed by hedgecore. Values only."),
+    "Funding": ("A2", "Funding settlements as read from the input (positive = longs pay shorts); New day computed by "
+                      "hedgecore. Values only."),
     "Prices": (None, ""),
 }
 #: Raw data sheets print their newest rows only (the sheet keeps them all).
@@ -334,8 +363,10 @@ def _as_document(wb: Any, r: ReportData) -> None:
         if cell:
             ws[cell] = note
         _headers_and_footers(ws, r)
-        if ws.title in ("Prices", "Rolling beta", "Backtest data"):
+        if ws.title in ("Prices", "Rolling beta", "Backtest data", _FUNDING_SHEET):
             _print_newest_rows(ws)
+        elif ws.title == "Funding":
+            _print_newest_rows(ws, header_row=4)
         elif ws.title == "Portfolio":
             _holdings_print_area(ws, r)
 
@@ -363,6 +394,9 @@ def _guide_sections(r: ReportData) -> tuple[tuple[str, tuple[tuple[str, str], ..
         ("Prices, Rolling beta", "The data behind the figures; printed: the newest rows only."),
         ("Backtest, Backtest data", "The hedge replayed over the price history: settings, funding used, figures, "
                                     "events, three charts; the daily series behind them (printed: the newest rows)."),
+        *((("Funding, Funding per day", f"The funding history of {r.funding.contract or 'the hedge contract'} and "
+                                        "each day's funding per 8 h behind the funding chart."),)
+          if r.funding.history is not None else ()),
     )
     sections = [("About this report", about), ("Sheets", sheets)]
     if r.warnings:
@@ -608,6 +642,8 @@ def _summary_sheet(wb: Any, r: ReportData) -> None:
     _stress_chart(ws, r, s_first, s_last)
     _beta_chart(ws, r, a_first, a_last)
     _rolling_chart(ws, _rolling_sheet(wb, r), r)
+    if r.funding.daily_per_8h is not None:
+        _funding_chart(ws, _funding_sheet(wb, r), r)
     _summary_print_layout(ws)
 
 
@@ -659,6 +695,77 @@ def _backtest_sheets(wb: Any, r: ReportData) -> None:
     write_backtest_sheets(wb, r.backtest, at=at, title=f"Backtest — {r.source_name}")
 
 
+# --------------------------------------------------------------------------- funding history (issue 13)
+
+_FUNDING_SHEET = "Funding per day"
+
+
+def _funding_sheet(wb: Any, r: ReportData) -> Any:
+    """The series behind the funding chart: each UTC day's funding / 3, and the window's mean."""
+    st = styles.report_styles()
+    at = wb.sheetnames.index("Rolling beta") + 1 if "Rolling beta" in wb.sheetnames else len(wb.sheetnames)
+    ws = wb.create_sheet(_FUNDING_SHEET, at)
+    ws.sheet_view.showGridLines = False
+    f, s = r.funding, r.funding.summary
+    heads = ("Date (UTC)", "Funding per 8 h (day / 3)", "", "Date (UTC)", f"Mean of the last {s.days} days")
+    for j, text in enumerate(heads, start=1):
+        if text:
+            c = ws.cell(row=1, column=j, value=text)
+            c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["center"]
+    for i, (d, v) in enumerate(zip(f.daily_per_8h.index, f.daily_per_8h.to_numpy()), start=2):
+        ws.cell(row=i, column=1, value=pd.Timestamp(d).tz_localize(None).to_pydatetime()).number_format = styles.DATE
+        ws.cell(row=i, column=2, value=_cell_value(v)).number_format = styles.RATE
+    for i, d in enumerate((s.first_day, s.last_day), start=2):
+        ws.cell(row=i, column=4, value=pd.Timestamp(d).to_pydatetime()).number_format = styles.DATE
+        ws.cell(row=i, column=5, value=_cell_value(s.mean_per_8h)).number_format = styles.RATE
+    for col, width in zip("ABCDE", (12, 24, 3, 12, 22)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _funding_chart(ws: Any, fs: Any, r: ReportData) -> None:
+    """The hedge contract's daily funding (per 8 h) with the window's mean as a dashed line, at J38."""
+    from openpyxl.chart import Reference, ScatterChart, Series
+
+    f = r.funding
+    chart = ScatterChart(scatterStyle="line")
+    _chart_style(chart, f"Funding of {f.contract or 'the hedge contract'} (per 8 h, daily)", "", "Rate per 8 h",
+                 "0.000%")
+    n = len(f.daily_per_8h)
+    lines = ((Reference(fs, min_col=2, min_row=1, max_row=n + 1), Reference(fs, min_col=1, min_row=2, max_row=n + 1),
+              "2E75B6", 12700, None),
+             (Reference(fs, min_col=5, min_row=1, max_row=3), Reference(fs, min_col=4, min_row=2, max_row=3),
+              "C00000", 15875, "dash"))
+    for values, dates, color, width, dash in lines:
+        series = Series(values, dates, title_from_data=True)
+        series.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.width = width
+        series.graphicalProperties.line.dashStyle = dash
+        series.marker.symbol = "none"
+        series.smooth = False
+        chart.series.append(series)
+    first, last = (float((pd.Timestamp(d).tz_localize(None) - _SERIAL_EPOCH).days)
+                   for d in (f.daily_per_8h.index[0], f.daily_per_8h.index[-1]))
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = first, max(last, first + 1)
+    chart.x_axis.majorUnit = max(1.0, round((last - first) / 6))
+    chart.x_axis.number_format = "yyyy-mm-dd"
+    chart.x_axis.tickLblPos = "low"
+    ws.add_chart(chart, f"{_CHART_COL}38")
+
+
+def _drop_empty_funding(wb: Any, r: ReportData) -> None:
+    """A report has no Funding sheet when the input's holds no history (nor the names into it)."""
+    if r.funding.history is not None or "Funding" not in wb.sheetnames:
+        return
+    from ..excel.layout import FUNDING_CONTRACT_NAME, FUNDING_NAMES
+
+    del wb["Funding"]
+    names = {*FUNDING_NAMES, FUNDING_CONTRACT_NAME}
+    for key in [k for k, dn in wb.defined_names.items() if k in names or "Funding!" in str(dn.attr_text)]:
+        del wb.defined_names[key]
+
+
 def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> Any:
     """The report workbook: the input's sheets with values in place of formulas, plus Summary and Rolling beta.
 
@@ -677,9 +784,10 @@ def build_report_workbook(r: ReportData, source: Path, workbook: Any = None) -> 
         filler.fill()
     finally:
         filler.close()
-    for name in ("Summary", "Rolling beta", "Backtest data"):
+    for name in ("Summary", "Rolling beta", "Backtest data", _FUNDING_SHEET):
         if name in wb.sheetnames:  # a report fed back in: replace, don't duplicate
             del wb[name]
+    _drop_empty_funding(wb, r)
     _summary_sheet(wb, r)
     _backtest_sheets(wb, r)
     _guide_sheet(wb, r)
