@@ -463,6 +463,12 @@ def _demo_rows(f: dict) -> list[tuple[str, str]]:
                                   f"{f['hedge_ratio_used']:.3f} (unhedged {f['vol_unhedged']:.1%})"),
             ("Beta check", f["beta_drift_warning"]),
         ]
+    from .excel.compute import STALE_AFTER_DAYS  # loaded with the report already
+
+    age = f.get("price_age_days")
+    if isinstance(age, (int, float)) and age > STALE_AFTER_DAYS:
+        rows.append(("Data age", f"stale: the last close is {f['last_date']}, {age:.0f} days before the run date "
+                                 f"{f['run_date']} (hedgecore refresh brings a workbook up to date)"))
     return rows
 
 

@@ -303,7 +303,7 @@ def _refresh_funding(w: Any, tmp: Path, *, replace: bool, fetch_settings, now_ms
 
 def _refreshed_settings(w: Any, prices: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
     """The workbook's Hedge inputs; default formulas kept; a typed hedge price set to the latest close."""
-    settings: dict[str, Any] = dict(w.settings)
+    settings: dict[str, Any] = {**w.settings, **(w.backtest or {})}  # the Backtest sheet's inputs too
     for name in w.default_formulas:
         settings[name] = None  # the template's default formula (HedgePrice = last close, HedgeRatio = beta)
     notes = []
