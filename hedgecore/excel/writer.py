@@ -208,12 +208,15 @@ def _cached_values(holdings: pd.DataFrame | None, prices: pd.DataFrame | None, s
         raise WorkbookError(f"Hedge input {bad[0]}: give a value (a formula other than the template's default "
                             "cannot be computed when writing)")
     try:
-        evaluate_defaults(values, pending, holdings, prices)
+        worthless = holdings is not None and len(holdings) > 0 and prices is not None \
+            and not float((holdings["Quantity"] * holdings["Price"]).sum()) > 0
+        # a portfolio worth 0 (quantities still to type) leaves the default hedge ratio blank, as Excel does
+        evaluate_defaults(values, pending - {"HedgeRatio"} if worthless else pending, holdings, prices)
         if holdings is None or not len(holdings):
             return CachedValues(None, values)
         if prices is None:
             raise WorkbookError("holdings need prices (--prices) to compute their betas and the hedge")
-        if not float((holdings["Quantity"] * holdings["Price"]).sum()) > 0:  # Excel leaves the results blank
+        if worthless:  # Excel leaves the results blank
             checked = check_settings(values, price_columns=prices.columns)
             table = holdings_table(holdings, prices, str(checked["HedgeAsset"]), str(checked.get("SecondAsset") or ""),
                                    zero_value_ok=True)
