@@ -803,7 +803,7 @@ def _backtest_lines(data, source: str) -> list[str]:
 @click.option("--collateral", type=Number(0, low_open=True), help="Margin at the start: hedge coins (inverse) or USDT (linear).")
 @click.option("--funding", "funding_file", type=click.Path(dir_okay=False),
               help="Funding history CSV (data/market/funding/*.csv or `hedgecore fetch funding`) instead of the "
-                   "workbook's constant Funding rate.")
+                   "workbook's funding (its Funding sheet when Funding rate from is history, else its constant rate).")
 @click.option("--funding-rate", type=Number(-1, 1, low_open=True, high_open=True), help="A constant rate per settlement instead.")
 @click.option("--no-funding", is_flag=True, help="No funding at all.")
 @click.option("--highs", type=click.Path(),
@@ -848,6 +848,9 @@ def backtest(workbook, funding_file, funding_rate, no_funding, highs, start, end
     bt = {**BACKTEST_DEFAULTS, **(inputs.backtest or {}), **chosen}
     funding = "settings" if funding_rate is None and not funding_file and not no_funding else (
         None if no_funding else funding_rate if funding_rate is not None else _funding_history(funding_file))
+    if isinstance(funding, str) and inputs.funding is not None and settings.get("FundingSource") == "history":
+        funding = inputs.funding["funding_rate"].rename(inputs.funding.attrs.get("symbol") or "funding")
+        funding.attrs["symbol"] = inputs.funding.attrs.get("symbol", "")  # the Funding sheet's settlements
     high = None
     if highs:
         from .data.files import load_prices

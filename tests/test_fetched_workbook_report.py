@@ -110,3 +110,27 @@ def test_without_holdings_the_portfolio_lists_the_coins_to_fill_in(fake, tmp_pat
     assert book[sheet][ref.replace("$", "")].value in ("", None)  # blank until quantities are typed, as in Excel
     with pytest.raises(HedgecoreError, match=r"todo.xlsx, sheet Hedge, cell B10: portfolio value is 0"):
         read_workbook(outcome.path)  # the report says what is missing, in one line
+
+
+def test_backtest_of_a_workbook_uses_its_funding_sheet_when_funding_comes_from_history(fake, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from hedgecore.cli import main
+
+    outcome = fetch_template(tmp_path / "mine.xlsx", ["SOL"], holdings=HOLDINGS, settings=SETTINGS,
+                             since="2022-06-01", fetch_settings=_settings(fake), now_ms=NOW)
+    [f] = fetch_funding(["binance:ETHUSD_PERP"], tmp_path / "funding", since="2022-06-01", settings=_settings(fake),
+                        now_ms=NOW)
+
+    def run(*extra):
+        done = CliRunner().invoke(main, ["backtest", str(outcome.path), "--json", "--overwrite", "-o",
+                                         str(tmp_path / "bt"), *extra])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.output)
+
+    sheet, given, constant = run(), run("--funding", str(f.path)), run("--funding-rate", "0.0001")
+    assert sheet["backtest_funding"].startswith("history binance:ETHUSD_PERP (2022-06-01 to 2023-12-31")
+    assert sheet["backtest_funding_paid_usd"] == pytest.approx(given["backtest_funding_paid_usd"], rel=1e-12)
+    assert sheet["backtest_funding_paid_usd"] != pytest.approx(constant["backtest_funding_paid_usd"], rel=1e-3)
