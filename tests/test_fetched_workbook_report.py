@@ -27,6 +27,7 @@ pytest.importorskip("ccxt")
 NOW = day_ms("2024-01-01") + 2 * HOUR_MS  # the bundled funding ends 2023-12-31 16:00 UTC
 SINCE = "2023-01-01"
 HOLDINGS = "templates/example_holdings.csv"
+PRICES_DIR = "data/market/prices_daily"
 SETTINGS = {"HedgeAsset": "ETH", "Contract": "binance:ETHUSD_PERP", "Collateral": 10, "Leverage": 1}
 #: Figures that name the file itself, not the hedge.
 OWN = {"file", "sha256", "generated_at"}
@@ -134,3 +135,26 @@ def test_backtest_of_a_workbook_uses_its_funding_sheet_when_funding_comes_from_h
     assert sheet["backtest_funding"].startswith("history binance:ETHUSD_PERP (2022-06-01 to 2023-12-31")
     assert sheet["backtest_funding_paid_usd"] == pytest.approx(given["backtest_funding_paid_usd"], rel=1e-12)
     assert sheet["backtest_funding_paid_usd"] != pytest.approx(constant["backtest_funding_paid_usd"], rel=1e-3)
+
+
+def test_template_fetch_through_the_cli(fake, tmp_path):
+    from click.testing import CliRunner
+
+    from hedgecore.cli import main
+
+    out = tmp_path / "mine.xlsx"
+    done = CliRunner().invoke(main, ["template", "--fetch", "SOL,AVAX", "--hedge", "ETH", "--contract",
+                                     "binance:ETHUSD_PERP", "--holdings", HOLDINGS, "-o", str(out),
+                                     "--since", "2023-06-01", "--api-url", fake.url])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0].startswith("SOL: +314 rows to 2024-04-09 (binance SOL/USDT)")  # 2023-06-01 .. 2024-04-09
+    assert "binance:ETHUSD_PERP: +642 rows to 2023-12-31 16:00:00" in done.output and lines[-1] == f"wrote {out}"
+    w = read_workbook(out)
+    assert list(w.prices.columns) == ["SOL", "AVAX", "DOT", "LINK", "ADA", "XRP", "ETH"]
+    assert w.settings["FundingSource"] == "history" and w.funding.attrs["symbol"] == "binance:ETHUSD_PERP"
+    # a second call with --prices as well is a usage error, and nothing is written
+    again = CliRunner().invoke(main, ["template", "--fetch", "SOL", "--prices", PRICES_DIR, "-o",
+                                      str(tmp_path / "x.xlsx")])
+    assert again.exit_code == 2 and "--fetch gets the prices and the funding" in again.output
+    assert not (tmp_path / "x.xlsx").exists()
