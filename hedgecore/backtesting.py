@@ -41,6 +41,7 @@ __all__ = [
     "BacktestResult",
     "BacktestSummary",
     "backtest",
+    "backtest_verdict",
 ]
 
 _DRIFTS = ("notional", "beta")
@@ -117,6 +118,10 @@ class BacktestSummary:
         collateral left untouched.
     liquidation_check : str
         ``"close"`` or ``"high"``: which price of each bar was tested against the liquidation price.
+    verdict : str
+        The outcome in a sentence or two, the way a trader would say it: liquidations first
+        (and whether the basket then ran unhedged), then whether the hedge cut the risk or added
+        to it (:func:`backtest_verdict`).
     """
 
     start: pd.Timestamp
@@ -146,6 +151,7 @@ class BacktestSummary:
     final_hedged_usd: float
     final_unhedged_usd: float
     liquidation_check: str
+    verdict: str
 
     def as_dict(self) -> dict:
         """The fields as an ordered ``{name: value}`` dict."""
@@ -181,6 +187,7 @@ BACKTEST_SUMMARY_LABELS = (
     ("final_hedged_usd", "Final value, hedged (USD)"),
     ("final_unhedged_usd", "Final value, unhedged (USD)"),
     ("liquidation_check", "Liquidation checked on"),
+    ("verdict", "Verdict"),
 )
 assert [f for f, _ in BACKTEST_SUMMARY_LABELS] == [f.name for f in fields(BacktestSummary)]
 
@@ -751,17 +758,20 @@ def _summary(cols: dict, g_h: np.ndarray, g_u: np.ndarray, index: pd.DatetimeInd
     var_h, var_u = (float(np.var(r, ddof=1)) if r.size > 1 else math.nan for r in (r_h, r_u))
     liq_dates = tuple(index[path.liquidated])
     root = math.sqrt(ppy)
+    vol_h, vol_u = math.sqrt(var_h) * root, math.sqrt(var_u) * root
+    reduction = 1.0 - var_h / var_u if var_u > 0 else math.nan
+    drawdowns = float(cols["drawdown_hedged"].min()), float(cols["drawdown_unhedged"].min())
     return BacktestSummary(
         start=index[0],
         end=index[-1],
         periods=index.size - 1,
         total_return_hedged=float(g_h[-1]) - 1.0,
         total_return_unhedged=float(g_u[-1]) - 1.0,
-        volatility_hedged=math.sqrt(var_h) * root,
-        volatility_unhedged=math.sqrt(var_u) * root,
-        variance_reduction=1.0 - var_h / var_u if var_u > 0 else math.nan,
-        max_drawdown_hedged=float(cols["drawdown_hedged"].min()),
-        max_drawdown_unhedged=float(cols["drawdown_unhedged"].min()),
+        volatility_hedged=vol_h,
+        volatility_unhedged=vol_u,
+        variance_reduction=reduction,
+        max_drawdown_hedged=drawdowns[0],
+        max_drawdown_unhedged=drawdowns[1],
         worst_day_hedged=_worst(g_h, keys["day"]),
         worst_day_unhedged=_worst(g_u, keys["day"]),
         worst_week_hedged=_worst(g_h, keys["week"]),
@@ -779,7 +789,55 @@ def _summary(cols: dict, g_h: np.ndarray, g_u: np.ndarray, index: pd.DatetimeInd
         final_hedged_usd=float(hedged[-1]),
         final_unhedged_usd=float(cols["unhedged_usd"][-1]),
         liquidation_check=check,
+        verdict=backtest_verdict(liq_dates, bool(path.contracts[-1] > 0), float(path.deposit_usd.sum()),
+                                 (vol_h, vol_u), reduction, drawdowns),
     )
+
+
+def backtest_verdict(liquidation_dates: tuple[pd.Timestamp, ...], hedged_at_end: bool, deposits_usd: float,
+                     volatility: tuple[float, float], variance_reduction: float,
+                     max_drawdown: tuple[float, float]) -> str:
+    """The outcome of a backtest in words: liquidations, then whether the hedge cut the risk.
+
+    Parameters
+    ----------
+    liquidation_dates : tuple of pandas.Timestamp
+    hedged_at_end : bool
+        A hedge was held on the last row (False after a liquidation that was never reopened).
+    deposits_usd : float
+        Collateral deposited to reopen the hedge after liquidations, USD.
+    volatility : (float, float)
+        Annualised volatility hedged, unhedged (fractions).
+    variance_reduction : float
+        ``1 − Var(hedged)/Var(unhedged)``; NaN when unknown.
+    max_drawdown : (float, float)
+        Max drawdown hedged, unhedged (≤ 0).
+
+    Examples
+    --------
+    >>> backtest_verdict((pd.Timestamp("2021-05-08"),), False, 0.0, (1.057, 0.917), -0.33, (-0.93, -0.89))
+    'Liquidated on 2021-05-08 and not reopened: the margin was lost and the basket ran unhedged from then on. The hedge added risk: volatility 105.7% a year hedged vs 91.7% unhedged.'
+    >>> backtest_verdict((), True, 0.0, (0.52, 0.91), 0.67, (-0.40, -0.80))
+    'The hedge cut the variance by 67% (volatility 52.0% a year hedged vs 91.0% unhedged).'
+    """
+    parts = []
+    if liquidation_dates:
+        days = [d.date().isoformat() if d == d.normalize() else d.isoformat(sep=" ") for d in liquidation_dates]
+        times = f"on {days[0]}" if len(days) == 1 else f"{len(days)} times ({days[0]} first, {days[-1]} last)"
+        parts.append(f"Liquidated {times} and not reopened: the margin was lost and the basket ran unhedged "
+                     "from then on." if not hedged_at_end else
+                     f"Liquidated {times}: the margin was lost{' each time' if len(days) > 1 else ''} and the "
+                     f"hedge was reopened with ${deposits_usd:,.0f} of new collateral in all.")
+    vol = f"volatility {volatility[0]:.1%} a year hedged vs {volatility[1]:.1%} unhedged"
+    if math.isnan(variance_reduction):
+        parts.append("Too few returns to say whether the hedge cut the risk.")
+    elif variance_reduction <= 0.0:
+        parts.append(f"The hedge added risk: {vol}.")
+    else:
+        deeper = (f"; but its max drawdown was deeper, {max_drawdown[0]:.1%} vs {max_drawdown[1]:.1%}"
+                  if max_drawdown[0] < max_drawdown[1] else "")
+        parts.append(f"The hedge cut the variance by {variance_reduction:.0%} ({vol}){deeper}.")
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- public API

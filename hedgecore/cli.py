@@ -768,9 +768,10 @@ def _backtest_lines(data, source: str) -> list[str]:
     r = data.result
     out = [f"Backtest of {source}: {r.hedge_asset} {r.contract_type} short, {r.summary.start.date()} to "
            f"{r.summary.end.date()} ({len(r.daily):,} rows, liquidation checked on the {r.liquidation_check})",
-           f"  {settings_text(data)}", f"  funding: {data.funding}"]
+           f"  {settings_text(data)}", f"  funding: {data.funding}", f"  {r.summary.verdict}"]
     cells = [c for c in summary_cells(r) if c[0] not in ("start", "end", "liquidation_check", "hedge_asset",
-                                                          "contract_type", "policy", "funding_source", "rows")]
+                                                          "contract_type", "policy", "funding_source", "rows",
+                                                          "verdict")]
     width = max(len(label) for _, label, _ in cells)
     for key, label, value in cells:
         fmt = BACKTEST_SUMMARY_FORMATS.get(key, "")

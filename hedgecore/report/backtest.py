@@ -31,8 +31,9 @@ BACKTEST_SHOWN = frozenset({
     "policy", "total_return_hedged", "total_return_unhedged", "volatility_hedged", "volatility_unhedged",
     "variance_reduction",
     "max_drawdown_hedged", "max_drawdown_unhedged", "funding_paid_usd", "fees_usd", "trades", "liquidations",
-    "liquidation_dates",
+    "liquidation_dates", "verdict",
 })
+_FIRST = ("policy", "verdict")  # shown before the other figures, in this order
 _SECTION = "Backtest"
 _EVENTS_SHOWN = 60  # rows of the events table on the Backtest sheet
 _DATA = "Backtest data"
@@ -83,7 +84,7 @@ def backtest_figures(data: BacktestData | None) -> list[Figure]:
         Figure("backtest_error", _SECTION, "Not computed", data.error, shown=bool(data.error)),
     ]
     labels = (*BACKTEST_SUMMARY_LABELS, *SUMMARY_EXTRA_LABELS)
-    for key, label in sorted(labels, key=lambda kl: kl[0] != "policy"):  # the policy (and its settings) first
+    for key, label in sorted(labels, key=lambda kl: _FIRST.index(kl[0]) if kl[0] in _FIRST else len(_FIRST)):
         shown = key in BACKTEST_SHOWN and data.result is not None
         figs.append(Figure(f"backtest_{key}", _SECTION, label, values.get(key),
                            BACKTEST_SUMMARY_FORMATS.get(key, "General"), _note(key, data), shown=shown))
