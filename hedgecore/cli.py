@@ -431,7 +431,8 @@ def _money(x, sign: bool = False) -> str:
 
 
 def _demo_rows(f: dict) -> list[tuple[str, str]]:
-    """The demo's headline figures from the report summary: size, margin verdict, liquidation, stress, band."""
+    """The demo's headline figures from the report summary: size, margin verdict, liquidation, stress, band,
+    the backtest's verdict, the data's age."""
     coin = f["hedge_asset"]
     lp = f["liquidation_price_usd"]
     lp_text = (f"{_money(lp)} ({coin} {f['liquidation_distance']:+.1%})" if isinstance(lp, (int, float))
@@ -463,6 +464,8 @@ def _demo_rows(f: dict) -> list[tuple[str, str]]:
                                   f"{f['hedge_ratio_used']:.3f} (unhedged {f['vol_unhedged']:.1%})"),
             ("Beta check", f["beta_drift_warning"]),
         ]
+    if f.get("backtest_verdict"):
+        rows.append(("Backtest", f["backtest_verdict"]))
     from .excel.compute import STALE_AFTER_DAYS  # loaded with the report already
 
     age = f.get("price_age_days")

@@ -443,6 +443,10 @@ def test_demo_runs_from_any_folder_and_reruns(tmp_path):
     low = _name_value(wb, "ResidualLow") * _name_value(wb, "PortfolioValue")
     assert f"Residual band, 30 days      -${-low:,.2f} to +$" in first.stdout
     assert "Beta check" in first.stdout
+    # the backtest's verdict, as the example workbook's Backtest sheet caches it
+    bt = openpyxl.load_workbook(ROOT / "templates" / "example_portfolio.xlsx", data_only=True)["Backtest"]
+    verdict = next(bt.cell(row=r, column=2).value for r in range(1, 80) if bt.cell(row=r, column=3).value == "verdict")
+    assert verdict.startswith("Liquidated 3 times") and f"  Backtest                    {verdict}\n" in first.stdout
 
 
 def test_shared_load_reads_exactly_what_read_workbook_reads(batch):

@@ -122,7 +122,8 @@ def _summary(wb: Any, ws: Any, st: Styles, cache: CachedValues, data: Any) -> in
     cache.put(ws.title, f"B{top}", "" if data is None else (data.id or "#VALUE!"))
     values = {k: v for k, _, v in summary_cells(result)} if result is not None else {}
     r = top
-    for r, (key, label) in enumerate((*BACKTEST_SUMMARY_LABELS, *SUMMARY_EXTRA_LABELS), start=top + 1):
+    shown = sorted((*BACKTEST_SUMMARY_LABELS, *SUMMARY_EXTRA_LABELS), key=lambda kl: kl[0] != "verdict")
+    for r, (key, label) in enumerate(shown, start=top + 1):  # the verdict first: beside the chart, above the table
         ws.cell(row=r, column=1, value=label)
         cell = ws.cell(row=r, column=2, value=layout.backtest_summary_formula(key))
         cell.fill, cell.font, cell.border = st["calc_fill"], st["calc_font"], st["border"]
@@ -131,9 +132,12 @@ def _summary(wb: Any, ws: Any, st: Styles, cache: CachedValues, data: Any) -> in
         ws.cell(row=r, column=3, value=key).font = st["name"]
         value = values.get(key, "")
         cache.put(ws.title, cell.coordinate, value)
-        if isinstance(value, str) and len(value) > _VALUE_WIDTH:  # the liquidation dates: wrapped in the cell
-            cell.alignment = Alignment(horizontal="right", wrap_text=True)
-            ws.row_dimensions[r].height = 15 * -(-len(value) // _VALUE_WIDTH)
+        if isinstance(value, str) and len(value) > _VALUE_WIDTH:  # liquidation dates, the verdict: wrapped
+            prose = key == "verdict"
+            cell.alignment = Alignment(horizontal="left" if prose else "right", vertical="top", wrap_text=True)
+            for j in (1, 3):  # label and field name beside the first line
+                ws.cell(row=r, column=j).alignment = Alignment(vertical="top")
+            ws.row_dimensions[r].height = 15 * -(-len(value) // (_VALUE_WIDTH - 6 * prose))  # words wrap early
     return r + 1
 
 
