@@ -262,10 +262,11 @@ def _fetch_options(fn):
               help="Funding history for sheet Funding: a file of `hedgecore fetch funding`.")
 @click.option("--since", help="With --fetch: first day (YYYY-MM-DD) of the history [default: 3 years back].")
 @click.option("--exchange", default="binance", show_default=True, help="With --fetch: exchange of the daily closes.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file (otherwise it is left alone: it may be a filled workbook).")
 @_fetch_options
 @click.pass_context
 def template(ctx, output, holdings, prices, assets, sets, fetch_coins, hedge, contract_name, funding_file, since,
-             exchange, api_url, timeout_s, retries, retry_wait_s):
+             exchange, overwrite, api_url, timeout_s, retries, retry_wait_s):
     """Write the Excel hedge template, empty or filled with holdings and prices (given, or fetched).
 
     With a funding history (--fetch, or --funding) Hedge input FundingSource defaults to history:
@@ -279,8 +280,12 @@ def template(ctx, output, holdings, prices, assets, sets, fetch_coins, hedge, co
       hedgecore template --fetch SOL,AVAX,DOT --hedge ETH --contract binance:ETHUSD_PERP \\
           --holdings holdings.csv -o mine.xlsx
     """
+    from pathlib import Path
+
     from .excel.writer import write_template
 
+    if not overwrite and Path(output).exists():  # before any work or fetch: a filled workbook is never lost
+        raise HedgecoreError(f"{short_name(output, 120)} already exists; use --overwrite to replace it")
     settings = {}
     for item in sets:
         name, sep, value = item.partition("=")
@@ -292,23 +297,23 @@ def template(ctx, output, holdings, prices, assets, sets, fetch_coins, hedge, co
         if prices or funding_file:
             raise click.UsageError("--fetch gets the prices and the funding: drop --prices and --funding")
         return _template_fetched(ctx, output, holdings, settings, fetch_coins, since, exchange,
-                                 _settings(api_url, timeout_s, retries, retry_wait_s))
+                                 _settings(api_url, timeout_s, retries, retry_wait_s), overwrite)
     if since is not None:
         raise click.UsageError("--since needs --fetch")
     if funding_file and "FundingSource" not in settings:
         settings["FundingSource"] = "history"
     keep = [a.strip() for a in assets.split(",") if a.strip()] if assets else None
     path = write_template(output, holdings=holdings, prices=list(prices) or None, settings=settings, assets=keep,
-                          funding=funding_file)
+                          funding=funding_file, overwrite=overwrite)
     click.echo(f"wrote {path}")
 
 
-def _template_fetched(ctx, output, holdings, settings, coins, since, exchange, fetch_settings) -> None:
+def _template_fetched(ctx, output, holdings, settings, coins, since, exchange, fetch_settings, overwrite) -> None:
     from .excel.refresh import fetch_template
 
     with _Bar() as progress:
         outcome = fetch_template(output, coins.split(","), holdings=holdings, settings=settings, exchange=exchange,
-                                 since=since, fetch_settings=fetch_settings, progress=progress)
+                                 since=since, fetch_settings=fetch_settings, progress=progress, overwrite=overwrite)
     _print_outcome(ctx, outcome)
 
 

@@ -61,6 +61,22 @@ def test_a_too_long_output_name(good, tmp_path):
     _one_line_exit_2(run_cli("template", "-o", tmp_path / ("t" * 300 + ".xlsx")), "too long")
 
 
+def test_template_never_replaces_a_workbook_without_overwrite(good, tmp_path):
+    """`hedgecore template -o mine.xlsx` typed over a filled workbook must not wipe it (plain or --fetch)."""
+    mine = tmp_path / "mine.xlsx"
+    shutil.copy(good, mine)
+    before = mine.read_bytes()
+    _one_line_exit_2(run_cli("template", "-o", mine), "mine.xlsx already exists", "--overwrite")
+    # --fetch refuses before it goes to the network: a closed port would give a different error
+    _one_line_exit_2(run_cli("template", "-o", mine, "--fetch", "SOL", "--api-url", "http://127.0.0.1:9"),
+                     "already exists")
+    assert mine.read_bytes() == before
+    _no_temp_files(tmp_path)
+    done = run_cli("template", "-o", mine, "--overwrite")
+    assert done.returncode == 0, done.stderr
+    assert mine.read_bytes() != before and openpyxl.load_workbook(mine)["Portfolio"] is not None
+
+
 def _usage_error(done: subprocess.CompletedProcess, *pieces: str) -> None:
     """click's usage error: status 2, the error on the last line after the usage hint."""
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr

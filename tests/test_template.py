@@ -71,7 +71,7 @@ def regenerated(tmp_path_factory):
 
 def test_committed_files_match_regeneration(regenerated):
     empty, example = regenerated
-    assert _snapshot(empty) == _snapshot(TEMPLATE), "run: hedgecore template -o templates/hedge_template.xlsx"
+    assert _snapshot(empty) == _snapshot(TEMPLATE), "run: hedgecore template -o templates/hedge_template.xlsx --overwrite"
     assert _snapshot(example) == _snapshot(EXAMPLE), "regenerate with hedgecore.excel.write_example"
 
 

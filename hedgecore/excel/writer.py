@@ -388,7 +388,7 @@ def write_example(path: str | os.PathLike[str], data_dir: str | os.PathLike[str]
     ``data_dir`` is the repository's ``data/market/prices_daily`` (default: found from this file);
     holdings come from ``templates/example_holdings.csv``. Equivalent CLI::
 
-        hedgecore template -o templates/example_portfolio.xlsx --holdings templates/example_holdings.csv \\
+        hedgecore template --overwrite -o templates/example_portfolio.xlsx --holdings templates/example_holdings.csv \\
             --prices data/market/prices_daily --assets SOL,AVAX,DOT,LINK,ADA,XRP,ETH,BTC \\
             --set Collateral=10 --set Leverage=3 --set HorizonDays=30 --set SecondAsset=BTC \\
             --set BacktestCooldownDays=3 --set BacktestReopenDays=7
