@@ -523,7 +523,8 @@ _PLAN_NAMES = {
     "collateral_coin": "collateral",
     "notional_usd": "notional",
 }
-_PLAN_ROWS = hedgecore.plan.PLAN_LABELS + hedgecore.plan.PLAN_RISK_LABELS + (("margin_verdict", "Margin verdict"),)
+_PLAN_ROWS = hedgecore.plan.PLAN_LABELS + hedgecore.plan.PLAN_RISK_LABELS + (
+    ("delta_verdict", "Delta verdict"), ("margin_verdict", "Margin verdict"))
 
 
 def _once(cached, *args):

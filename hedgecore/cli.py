@@ -194,6 +194,7 @@ def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, r
     if as_json:
         payload = {k: _json_number(v) for k, v in result.as_dict().items()}
         payload["margin_verdict"] = result.margin_verdict
+        payload["delta_verdict"] = result.delta_verdict
         click.echo(json.dumps(payload, indent=2, allow_nan=False))
         return
     size, _, spec = resolve_spec(contract if contract is not None else contract_size, contract_type)
@@ -204,6 +205,7 @@ def plan(exposure, price, contract, contract_size, contract_type, hedge_ratio, r
     for label, text in rows:
         click.echo(f"  {label:<{width}}  {text}")
     click.echo(f"  {result.margin_verdict}")
+    click.echo(f"  {result.delta_verdict}")
 
 
 @main.command()
@@ -449,6 +451,7 @@ def _demo_rows(f: dict) -> list[tuple[str, str]]:
                                       f"R² {f['r_squared']:.2f})"),
         ("Contracts to short", f"{f['contracts']:,.0f} {f['contract']} ({_money(f['hedged_notional_usd'])})"),
         ("Margin verdict", f["margin_verdict"]),
+        *([("Delta verdict", f["delta_verdict"])] if str(f.get("delta_verdict")).startswith("Not hedged") else []),
         ("Liquidation price", lp_text),
         ("Loss if liquidated", f"{_money(f['loss_if_liquidated_usd'])} if {coin} spikes through it and comes back"),
         ("Worst stress P&L unhedged",

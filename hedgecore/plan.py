@@ -80,6 +80,37 @@ class HedgePlan:
         return "coin" if self.contract_type == "inverse" else "USD"
 
     @property
+    def delta_verdict(self) -> str:
+        """One sentence (< 255 characters): does the short cover the delta, margin coin included?
+
+        With no collateral given, an inverse short's initial margin is coin the user must post, and
+        that coin is itself a long position in the hedge coin: the hedge leaves it unhedged (the
+        seed article's trap). The sentence says how much and how to fix it: count the coin as
+        collateral, which needs a leverage above 1x, since at leverage ``L`` a short of ``E`` plus
+        its own backing needs ``C = E / (P·(L − 1))`` coins (effective leverage ``1 + E/(C·P)``, DOMAIN.md §8.2).
+
+        Examples
+        --------
+        The seed article's Alice ($50,000 of altcoins, ETH at $3,500, ETHUSD_PERP, no collateral):
+
+        >>> print(hedge_plan(50_000, 3_500, "ETHUSD_PERP").delta_verdict)
+        Not hedged: the 14.2857 ETH posted as margin is a $50,000 long in ETH, left unhedged. Count it as collateral: at 2x, 14.2857 ETH backs a $100,000 short covering both.
+        >>> print(hedge_plan(50_000, 3_500, "ETHUSD_PERP", collateral_coin=14.2857, leverage=2).delta_verdict)
+        On target: the short covers the delta wanted, margin coin included, to within $0.05 (contract rounding).
+        """
+        unhedged = self.net_delta_usd - self.residual_usd  # the margin coin left long (inverse, no collateral)
+        if self.contract_type == "inverse" and unhedged > 0.005 and self.initial_margin > 0:
+            price = self.initial_margin_usd / self.initial_margin
+            unit = self.margin_asset or "coin"
+            lev = self.leverage if self.leverage > 1 else 2.0
+            coins = self.hedge_notional_usd / (price * (lev - 1.0))
+            return (f"Not hedged: the {self.wallet_balance:.6g} {unit} posted as margin is a ${unhedged:,.0f} long in "
+                    f"{unit}, left unhedged. Count it as collateral: at {lev:g}x, {coins:.6g} {unit} backs a "
+                    f"${self.hedge_notional_usd + coins * price:,.0f} short covering both.")
+        return (f"On target: the short covers the delta wanted, margin coin included, to within "
+                f"${abs(self.residual_usd):,.2f} (contract rounding).")
+
+    @property
     def margin_verdict(self) -> str:
         """One sentence (< 255 characters) saying whether the margin can be posted, and what to do if not.
 

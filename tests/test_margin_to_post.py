@@ -112,3 +112,26 @@ def test_rebalance_linear_in_coin_steps():
     r = hc.rebalance(24_000, 64_000, "binance:BTCUSDT", 0.5, 5_000)
     assert r.plan.contracts == 0.375 and r.trade_contracts == -0.125
     assert r.plan.wallet_balance == 5_000 and r.leverage == pytest.approx(24_000 / 5_000)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(exposure=st.floats(1_000, 1e7), price=st.floats(1, 1e5), leverage=st.floats(1, 10),
+       ratio=st.floats(0.3, 2))
+def test_delta_verdict_names_the_unhedged_margin_and_its_fix_holds(exposure, price, leverage, ratio):
+    """No collateral, inverse: the margin coin is a long the short leaves open (net delta = its value), and the
+    collateral the verdict proposes, at the leverage it names, opens and hedges basket and coin together."""
+    p = hc.hedge_plan(exposure, price, 10, hedge_ratio=ratio, leverage=leverage)
+    assert p.net_delta_usd == pytest.approx(p.wallet_balance * price + p.residual_usd)
+    assert p.delta_verdict.startswith("Not hedged: ") and len(p.delta_verdict) < 255
+    lev = leverage if leverage > 1 else 2.0
+    coins = exposure * ratio / (price * (lev - 1))
+    assert f"at {lev:g}x, {coins:.6g} " in p.delta_verdict
+    fixed = hc.hedge_plan(exposure, price, 10, hedge_ratio=ratio, collateral_coin=coins, leverage=lev,
+                          rounding="down")
+    assert fixed.delta_verdict.startswith("On target")
+    assert abs(fixed.net_delta_usd) <= 10 + 1e-6 * exposure  # one contract's face value (rounding down)
+    assert fixed.margin_shortfall <= 1e-9 * coins  # the rounded-down short needs no more than the coins proposed

@@ -54,6 +54,24 @@ def test_cli_plan_alice():
     assert "5,000" in out.output and "binance:ETHUSD_PERP" in out.output
 
 
+def test_alice_is_told_her_margin_coin_is_unhedged():
+    """The seed article's plan (50,000 USD short, no collateral) posts 50,000 / 3,500 = 14.2857 ETH of margin: a
+    50,000 USD long in ETH the short does not cover. At 2x, C = E / (P·(L − 1)) = 14.2857 ETH backs a short of
+    E + C·P = 100,000 USD whose initial margin 100,000 / (2·3,500) is exactly C (DOMAIN.md §8.2)."""
+    verdict = ("Not hedged: the 14.2857 ETH posted as margin is a $50,000 long in ETH, left unhedged. Count it as "
+               "collateral: at 2x, 14.2857 ETH backs a $100,000 short covering both.")
+    out = run("plan", "--example", "alice")
+    assert out.output.splitlines()[-1].strip() == verdict
+    assert json.loads(run("plan", "--example", "alice", "--json").output)["delta_verdict"] == verdict
+    fixed = hc.hedge_plan(50_000, 3_500, "binance:ETHUSD_PERP", collateral_coin=50_000 / 3_500, leverage=2)
+    assert fixed.margin_ok and fixed.hedged_notional_usd == 100_000 and abs(fixed.net_delta_usd) < 1
+    assert fixed.delta_verdict.startswith("On target")
+    at_3x = hc.hedge_plan(50_000, 3_500, "binance:ETHUSD_PERP", leverage=3)
+    assert "at 3x, 7.14286 ETH backs a $75,000 short" in at_3x.delta_verdict  # 50,000 / (3,500 * 2)
+    linear = hc.hedge_plan(50_000, 3_500, "binance:ETHUSDT", leverage=3)  # USDT margin: no coin left long
+    assert linear.delta_verdict.startswith("On target")
+
+
 def test_cli_plan_says_whether_it_can_be_opened_and_what_a_liquidation_costs():
     """README's example: 14 ETH posted, 99,000 USD short at 1x needs 28.2857 ETH (99,000 / 3,500); DOMAIN.md §9:
     a liquidation at 106,240 would take the 0.25 BTC wallet, 16,000 USD at entry."""
@@ -67,7 +85,8 @@ def test_cli_plan_says_whether_it_can_be_opened_and_what_a_liquidation_costs():
     lines = _rows(out.output)
     assert lines["Liquidation price (USD)"] == "106,240.00"
     assert lines["Loss if liquidated and the price comes back (USD)"] == "16,000.00"
-    assert out.output.splitlines()[-1].strip().startswith("Margin fits: 0.208333 BTC initial margin at 3x")
+    assert out.output.splitlines()[-2].strip().startswith("Margin fits: 0.208333 BTC initial margin at 3x")
+    assert out.output.splitlines()[-1].strip().startswith("On target: the short covers the delta wanted")
     assert "Maximum leverage of the tier (x)" in out.output and "unknown (no tier table in the catalog)" in out.output
 
 
@@ -88,8 +107,8 @@ def test_cli_plan_linear_quantities_are_coins_and_tiers_come_from_the_catalog():
 
 
 def _rows(output: str) -> dict[str, str]:
-    """``hedgecore plan``'s label/value lines (between the title and the verdict) by label."""
-    pairs = (line.strip().split("  ", 1) for line in output.splitlines()[1:-1])
+    """``hedgecore plan``'s label/value lines (between the title and the two verdicts) by label."""
+    pairs = (line.strip().split("  ", 1) for line in output.splitlines()[1:-2])
     return {label.strip(): value.strip() for label, value in pairs}
 
 

@@ -278,7 +278,7 @@ _PLAN_ARGS = (
     f"Collateral,Leverage,{_MMR_ARG},FundingRateUsed"
 )
 _SIDE = 'IF(Contracts<0,"long","short")'
-_PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS + PLAN_RISK_LABELS) | {"margin_verdict"}
+_PLAN_FIELDS = frozenset(field for field, _ in PLAN_LABELS + PLAN_RISK_LABELS) | {"margin_verdict", "delta_verdict"}
 #: Results are blank ("") while the portfolio is empty (the empty template).
 _UNLESS_EMPTY = 'IF(PortfolioValue=0,"",{})'
 
@@ -352,6 +352,10 @@ OUTPUTS: tuple[Output, ...] = (
     _risk("MarginVerdict", "Margin verdict", "",
           "Whether the wallet (Collateral, or the initial margin) covers the initial margin at Leverage; if not, what "
           "to post or which leverage fits.", "margin_verdict", "General"),
+    _risk("DeltaVerdict", "Delta verdict", "",
+          "Whether the short covers the delta, margin coin included: with Collateral 0 the coin posted as margin is "
+          "itself a long in the hedge coin, left unhedged; it says how much collateral would cover both.",
+          "delta_verdict", "General"),
     _risk("MarginShortfall", "Margin still to post", "coin (inverse) / USDT",
           "Initial margin at Leverage minus the wallet; 0 when it fits. In the hedge coin for inverse contracts.",
           "margin_shortfall", styles.COIN),

@@ -167,6 +167,7 @@ def _margin_risk(r: ReportData) -> list[Figure]:
     trade = r.risk.trade
     return [
         Figure("margin_verdict", sec, "Margin verdict", p.margin_verdict),
+        Figure("delta_verdict", sec, "Delta verdict", p.delta_verdict),
         Figure("margin_ok", sec, "Plan can be opened", "yes" if p.margin_ok else "no"),
         Figure("margin_shortfall", sec, f"Margin still to post ({unit})", p.margin_shortfall,
                _COIN if p.contract_type == "inverse" else _USD, "0 = the wallet covers the initial margin"),
