@@ -127,7 +127,7 @@ def expected(case: dict) -> dict:
              hc.rebalance(total, hedge_price, contract, held, s["MarginBalance"], hedge_ratio=ratio,
                           contract_type=s["ContractType"], rounding=s["Rounding"], leverage=s["Leverage"],
                           maintenance_rate=mmr, funding_rate=s["FundingRate"]).trade_contracts)
-    risk = {"PortfolioDownsideBeta": downside, "MarginVerdict": plan.margin_verdict,
+    risk = {"PortfolioDownsideBeta": downside, "MarginVerdict": plan.margin_verdict, "DeltaVerdict": plan.delta_verdict,
             "MarginShortfall": plan.margin_shortfall, "LeverageToFit": plan.leverage_to_fit,
             "MaxLeverage": plan.max_leverage, "MaintenanceRate": plan.maintenance_rate,
             "LossIfLiquidated": plan.loss_if_liquidated_usd, "FundingInterval": plan.funding_interval_hours,

@@ -150,7 +150,7 @@ def test_one_hedge_plan_computation_per_recalculation(example):
     """Each plan result asks HEDGE_PLAN for its field; the add-in computes the plan once for them all."""
     _, calls, inputs = example
     plan_cells = [o for o in OUTPUTS if o.plan_field]
-    assert calls.count("hedge_plan") == len(plan_cells) == 14  # 7 sizing and 7 margin-risk results
+    assert calls.count("hedge_plan") == len(plan_cells) == 15  # 7 sizing and 8 margin-risk results
     assert calls.count("funding_cost") == 1
     assert calls.count("residual_band") == 2  # low and high (formulas also evaluates the IF branch Excel skips)
     assert "hedge_contracts" not in calls and "liquidation_price" not in calls
@@ -159,7 +159,7 @@ def test_one_hedge_plan_computation_per_recalculation(example):
     ADDIN._plan_of.cache_clear()
     ADDIN._scenarios_of.cache_clear()
     recalculate(EXAMPLE, backtest_rows=5)
-    assert ADDIN._plan_of.cache_info().misses == 1 and ADDIN._plan_of.cache_info().hits == 13
+    assert ADDIN._plan_of.cache_info().misses == 1 and ADDIN._plan_of.cache_info().hits == 14
     assert ADDIN._scenarios_of.cache_info().misses == 1
 
 

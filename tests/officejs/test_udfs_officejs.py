@@ -174,17 +174,24 @@ def test_hedge_plan_equals_core(main_module):
     out = run_udf(main_module, "hedge_plan", 24000, 64000, "binance:BTCUSD_PERP", None, None, None, 0.25, None, 0.004)
     plan = hedgecore.hedge_plan(24000, 64000, "binance:BTCUSD_PERP", collateral_coin=0.25, maintenance_rate=0.004)
     rows = PLAN_LABELS + PLAN_RISK_LABELS
-    assert len(out) == len(rows) + 1 and all(len(r) == 2 for r in out)
+    assert len(out) == len(rows) + 2 and all(len(r) == 2 for r in out)
     for (field, _), (label, value) in zip(rows, out):
         if field == "max_leverage":  # no tier table for Binance COIN-M in the catalog
             assert value == "unknown"
         else:
             assert value == pytest.approx(getattr(plan, field)), field
-    assert out[-1] == ["Margin verdict", plan.margin_verdict]
+    assert out[-2:] == [["Delta verdict", plan.delta_verdict], ["Margin verdict", plan.margin_verdict]]
     labels = [r[0] for r in out]
     assert "Initial margin (coin)" in labels
     assert dict(out)["Liquidation price (USD)"] == pytest.approx(106240.0)
     assert dict(out)["Contracts to short"] == 400.0
+
+
+def test_hedge_plan_tells_alice_her_margin_coin_is_unhedged(main_module):
+    out = run_udf(main_module, "hedge_plan", 50000, 3500, "ETHUSD_PERP", None, None, None, None, None, None, None,
+                  "delta_verdict")
+    assert out == [[hedgecore.hedge_plan(50000, 3500, "ETHUSD_PERP").delta_verdict]]
+    assert out[0][0].startswith("Not hedged: the 14.2857 ETH posted as margin is a $50,000 long in ETH")
 
 
 def test_hedge_plan_unliquidatable_short_shows_none(main_module):
