@@ -161,7 +161,8 @@ def hedged_volatility(
     """Annualised volatility of the hedged return ``r_basket − hedge_ratio·r_hedge`` at the ratio used.
 
     ``std(ddof=1)·sqrt(periods_per_year)`` (365 for daily crypto data). At the OLS beta it equals
-    :attr:`~hedgecore.stats.BetaStats.vol_hedged`; at another ratio it is higher.
+    :attr:`~hedgecore.stats.BetaStats.vol_hedged`; at another ratio it is higher. NaN beyond float
+    range (a ratio of 1e306: a collateral hedge on a portfolio worth 1e-306 USD).
 
     Examples
     --------
@@ -170,8 +171,11 @@ def hedged_volatility(
     """
     rb, rh = _pair(basket, hedge, "simple", data)
     ppy = require_positive("periods_per_year", periods_per_year)
-    e = rb - as_float("hedge_ratio", hedge_ratio) * rh
-    return float(np.std(e, ddof=1) * math.sqrt(ppy)) if e.size >= 2 else math.nan
+    if rb.size < 2:
+        return math.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        vol = float(np.std(rb - as_float("hedge_ratio", hedge_ratio) * rh, ddof=1) * math.sqrt(ppy))
+    return vol if math.isfinite(vol) else math.nan
 
 
 def beta_drift(

@@ -7,6 +7,8 @@ Series.quantile with its default linear interpolation) and numpy (polyfit, std).
 
 from pathlib import Path
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,6 +57,17 @@ def test_hedged_volatility_at_the_ratio_used(closes):
     at_one = float(np.std((rb - rh).to_numpy(), ddof=1) * np.sqrt(365))
     assert hc.hedged_volatility(basket, eth, hedge_ratio=1.0) == pytest.approx(at_one, rel=1e-12)
     assert at_one > stats.vol_hedged  # the OLS ratio minimises it
+
+
+def test_hedged_volatility_beyond_float_range_is_nan_without_a_warning():
+    """A 1 ETH collateral hedge on a portfolio worth 1e-306 USD makes a ratio of 1e306 (found by the
+    round-trip property test of test_workbook_read.py): NaN, and no NumPy overflow warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vol = hc.hedged_volatility([1e-300, 1.1e-300, 1.05e-300, 1.2e-300], [100, 104, 101, 108], hedge_ratio=2e306)
+    assert math.isnan(vol)
 
 
 def test_recent_beta_against_full_period(closes):
