@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .backtesting import BACKTEST_COLUMNS, BACKTEST_SUMMARY_LABELS, BacktestResult
+from .backtesting import BACKTEST_COLUMNS, BACKTEST_SUMMARY_LABELS, BacktestResult, date_text as _date_text
 
 __all__ = ["DAILY_FIELDS", "SUMMARY_EXTRA_LABELS", "backtest_id", "daily_cells", "daily_fields", "event_labels",
            "excel_serial", "id_digest", "summary_cells"]
@@ -126,10 +126,6 @@ def _summary_value(value: Any) -> Any:
     if isinstance(value, (np.integer, np.floating)):
         return value.item()
     return value
-
-
-def _date_text(when: pd.Timestamp) -> str:
-    return when.date().isoformat() if when == when.normalize() else when.isoformat(sep=" ")
 
 
 def summary_cells(result: BacktestResult) -> list[tuple[str, str, Any]]:

@@ -794,6 +794,11 @@ def _summary(cols: dict, g_h: np.ndarray, g_u: np.ndarray, index: pd.DatetimeInd
     )
 
 
+def date_text(when: pd.Timestamp) -> str:
+    """A bar's date as ISO text: ``2021-05-08``, or ``2021-05-08 16:00:00`` for an intraday bar."""
+    return when.date().isoformat() if when == when.normalize() else when.isoformat(sep=" ")
+
+
 def backtest_verdict(liquidation_dates: tuple[pd.Timestamp, ...], hedged_at_end: bool, deposits_usd: float,
                      volatility: tuple[float, float], variance_reduction: float,
                      max_drawdown: tuple[float, float]) -> str:
@@ -822,7 +827,7 @@ def backtest_verdict(liquidation_dates: tuple[pd.Timestamp, ...], hedged_at_end:
     """
     parts = []
     if liquidation_dates:
-        days = [d.date().isoformat() if d == d.normalize() else d.isoformat(sep=" ") for d in liquidation_dates]
+        days = [date_text(d) for d in liquidation_dates]
         times = f"on {days[0]}" if len(days) == 1 else f"{len(days)} times ({days[0]} first, {days[-1]} last)"
         parts.append(f"Liquidated {times} and not reopened: the margin was lost and the basket ran unhedged "
                      "from then on." if not hedged_at_end else

@@ -9,7 +9,8 @@ sheet show the same sentence. Cases on the bundled data (data/market/prices_dail
   tripled from the start of the backtest to May 2021, the short is liquidated in May 2021 and
   the rest of the history is the basket without its ETH, so the hedged volatility is *above* the
   unhedged one (the unhedged side keeps the 5 ETH, which diversify SOL and AVAX).
-* The example basket on 100 ETH: no liquidation, variance cut.
+* 1,000 of each example coin (SOL, AVAX, DOT, LINK, ADA, XRP) on 100 ETH: no liquidation, variance cut;
+  on 1 ETH, reopened 3 days after each liquidation: several liquidations and the deposits they cost.
 """
 
 import json

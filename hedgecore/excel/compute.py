@@ -334,10 +334,11 @@ def _risk(total: float, table: pd.DataFrame, plan: HedgePlan, s: dict[str, Any],
     downside = float(value @ table["Downside beta"].to_numpy(dtype=float)) / total
     band = residual_band(basket, hedge, hedge_ratio=pbeta, horizon_days=_horizon_days(s), quantiles=BAND_QUANTILES)
     used = float(s["HedgeRatio"]) - plan.net_delta_usd / total  # rounding and the margin coin counted
-    # beyond float range (collateral on a portfolio worth 1e-320 USD): NaN, not a failed workbook
-    vol = hedged_volatility(basket, hedge, hedge_ratio=used) if math.isfinite(used) else math.nan
+    if not math.isfinite(used):  # collateral on a portfolio worth 1e-320 USD: NaN, not a failed workbook
+        used = math.nan
+    vol = math.nan if math.isnan(used) else hedged_volatility(basket, hedge, hedge_ratio=used)
     trade, move = _trade(total, plan, s)
-    return HedgeRisk(downside, band, used if math.isfinite(used) else math.nan, vol,
+    return HedgeRisk(downside, band, used, vol,
                      beta_drift(basket, hedge, window=RECENT_BETA_WINDOW), trade, move)
 
 
